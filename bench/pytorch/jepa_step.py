@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""PyTorch peer of the two benchmark architectures (docs/models.md, bench/README.md).
+
+Times the same training step as the generated TorchSharp code: target forward under no-grad, corruption, context
+forward, prediction, smooth L1 to the layer-normed target, backward, AdamW step, EMA update. Prints one JSON line:
+{"model": ..., "seconds_per_step": [...per repetition...]}. Run with Debian's python3-torch:
+    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/pytorch/jepa_step.py --model mlp --steps 200 --reps 5
+"""
+import argparse
+import json
+import math
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def mlp(sizes):
+    layers = []
+    for i in range(len(sizes) - 1):
+        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+        if i < len(sizes) - 2:
+            layers.append(nn.GELU())
+    return nn.Sequential(*layers)
+
+
+def sincos_2d(dim, h, w):
+    # Fixed 2-D sine-cosine positional embedding (I-JEPA): half the channels for rows, half for columns.
+    def one_d(d, pos):
+        omega = 1.0 / 10000 ** (torch.arange(d // 2, dtype=torch.float64) / (d / 2.0))
+        out = pos.reshape(-1, 1).double() * omega.reshape(1, -1)
+        return torch.cat([torch.sin(out), torch.cos(out)], dim=1)
+    ys, xs = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
+    emb = torch.cat([one_d(dim // 2, ys.flatten()), one_d(dim // 2, xs.flatten())], dim=1)
+    return emb.float()
+
+
+class Block(nn.Module):
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.heads = heads
+        self.norm1 = nn.LayerNorm(dim)
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+        self.norm2 = nn.LayerNorm(dim)
+        self.fc1 = nn.Linear(dim, 4 * dim)
+        self.fc2 = nn.Linear(4 * dim, dim)
+
+    def forward(self, x):
+        b, n, d = x.shape
+        q, k, v = self.qkv(self.norm1(x)).reshape(b, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
+        att = (q @ k.transpose(-2, -1)) / math.sqrt(d // self.heads)
+        y = (att.softmax(dim=-1) @ v).transpose(1, 2).reshape(b, n, d)
+        x = x + self.proj(y)
+        return x + self.fc2(F.gelu(self.fc1(self.norm2(x))))
+
+
+class Vit(nn.Module):
+    def __init__(self, channels, size, patch, dim, depth, heads):
+        super().__init__()
+        self.embed = nn.Conv2d(channels, dim, patch, stride=patch)
+        self.register_buffer("pos", sincos_2d(dim, size // patch, size // patch))
+        self.blocks = nn.ModuleList([Block(dim, heads) for _ in range(depth)])
+        self.norm = nn.LayerNorm(dim)
+
+    def forward(self, x, keep=None):
+        x = self.embed(x).flatten(2).transpose(1, 2) + self.pos
+        if keep is not None:
+            x = torch.gather(x, 1, keep.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
+        for block in self.blocks:
+            x = block(x)
+        return self.norm(x)
+
+
+class Predictor(nn.Module):
+    def __init__(self, enc_dim, dim, depth, heads, grid):
+        super().__init__()
+        self.embed = nn.Linear(enc_dim, dim)
+        self.mask_token = nn.Parameter(torch.zeros(1, 1, dim))
+        self.register_buffer("pos", sincos_2d(dim, grid, grid))
+        self.blocks = nn.ModuleList([Block(dim, heads) for _ in range(depth)])
+        self.norm = nn.LayerNorm(dim)
+        self.proj = nn.Linear(dim, enc_dim)
+
+    def forward(self, ctx, ctx_idx, tgt_idx):
+        b = ctx.shape[0]
+        pos = self.pos.unsqueeze(0).expand(b, -1, -1)
+        x = self.embed(ctx) + torch.gather(pos, 1, ctx_idx.unsqueeze(-1).expand(-1, -1, pos.shape[-1]))
+        m = self.mask_token.expand(b, tgt_idx.shape[1], -1) + torch.gather(pos, 1, tgt_idx.unsqueeze(-1).expand(-1, -1, pos.shape[-1]))
+        x = torch.cat([x, m], dim=1)
+        for block in self.blocks:
+            x = block(x)
+        return self.proj(self.norm(x)[:, ctx.shape[1]:])
+
+
+def param_groups(*modules):
+    decay, no_decay = [], []
+    for m in modules:
+        for p in m.parameters():
+            (no_decay if p.ndim <= 1 else decay).append(p)
+    return [{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+def make_mlp_step(batch):
+    context, predictor = mlp([64, 256, 256, 128]), mlp([128, 256, 128])
+    target = mlp([64, 256, 256, 128])
+    target.load_state_dict(context.state_dict())
+    for p in target.parameters():
+        p.requires_grad = False
+    opt = torch.optim.AdamW(param_groups(context, predictor), lr=1e-3)
+    x = torch.rand(batch, 64)
+
+    def step(m=0.996):
+        with torch.no_grad():
+            t = F.layer_norm(target(x), (128,))
+        keep = (torch.rand_like(x) >= 0.3).float()
+        noisy = x * keep + 0.1 * torch.randn_like(x)
+        loss = F.smooth_l1_loss(predictor(context(noisy)), t)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            for pt, pc in zip(target.parameters(), context.parameters()):
+                pt.mul_(m).add_(pc, alpha=1 - m)
+        return loss.item()
+    return step
+
+
+def make_vit_step(batch):
+    context = Vit(1, 8, 2, 64, 4, 4)
+    target = Vit(1, 8, 2, 64, 4, 4)
+    target.load_state_dict(context.state_dict())
+    for p in target.parameters():
+        p.requires_grad = False
+    predictor = Predictor(64, 32, 2, 2, 4)
+    opt = torch.optim.AdamW(param_groups(context, predictor), lr=1e-3)
+    x = torch.rand(batch, 1, 8, 8)
+    n = 16
+
+    def step(m=0.996):
+        # Masks: the benchmark times the model, not the sampler; fixed counts as the multi-block sampler yields on 4x4.
+        perm = torch.rand(batch, n).argsort(dim=1)
+        tgt_idx, ctx_idx = perm[:, :8], perm[:, 8:]
+        with torch.no_grad():
+            h = F.layer_norm(target(x), (64,))
+            t = torch.gather(h, 1, tgt_idx.unsqueeze(-1).expand(-1, -1, 64))
+        z = context(x, ctx_idx)
+        loss = F.smooth_l1_loss(predictor(z, ctx_idx, tgt_idx), t)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            for pt, pc in zip(target.parameters(), context.parameters()):
+                pt.mul_(m).add_(pc, alpha=1 - m)
+        return loss.item()
+    return step
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", choices=["mlp", "vit"], required=True)
+    ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--steps", type=int, default=100)
+    ap.add_argument("--warmup", type=int, default=20)
+    ap.add_argument("--reps", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    step = (make_mlp_step if args.model == "mlp" else make_vit_step)(args.batch)
+    for _ in range(args.warmup):
+        step()
+    times = []
+    for _ in range(args.reps):
+        start = time.perf_counter()
+        for _ in range(args.steps):
+            step()
+        times.append((time.perf_counter() - start) / args.steps)
+    print(json.dumps({"model": args.model, "torch": torch.__version__, "threads": torch.get_num_threads(), "seconds_per_step": times}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using Jepa.Generators.Model;
+using Microsoft.CodeAnalysis;
+
+namespace Jepa.Generators;
+
+/// <summary>
+/// Compiles every <c>*.jepa</c> additional file into C# at build time and reports the compiler's diagnostics located in
+/// the <c>.jepa</c> file. The pipeline: read file -> compile (parse, bind, emit; plain data out) -> add sources and report;
+/// files that name custom C# modules are also checked against the compilation.
+/// </summary>
+[Generator(LanguageNames.CSharp)]
+public sealed class JepaGenerator : IIncrementalGenerator
+{
+    /// <summary>Names of the pipeline steps, for incremental-caching tests.</summary>
+    public static class TrackingNames
+    {
+        public const string Options = "JepaOptions";
+        public const string Files = "JepaFiles";
+        public const string Compiled = "JepaCompiled";
+        public const string CustomTypes = "JepaCustomTypes";
+    }
+
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        var options = context.AnalyzerConfigOptionsProvider
+            .Select(static (provider, _) => new GeneratorOptions(
+                Read(provider.GlobalOptions, "build_property.RootNamespace"),
+                Read(provider.GlobalOptions, "build_property.ProjectDir")))
+            .WithTrackingName(TrackingNames.Options);
+
+        var files = context.AdditionalTextsProvider
+            .Where(static text => text.Path.EndsWith(".jepa", StringComparison.OrdinalIgnoreCase))
+            .Select(static (text, ct) => new JepaInput(text.Path, text.GetText(ct)?.ToString() ?? string.Empty))
+            .WithTrackingName(TrackingNames.Files);
+
+        var compiled = files
+            .Combine(options)
+            .Select(static (pair, ct) => FileCompiler.Compile(pair.Left, pair.Right, ct))
+            .WithTrackingName(TrackingNames.Compiled);
+
+        context.RegisterSourceOutput(compiled, static (spc, result) => Report(spc, result));
+
+        // Only files that name custom C# modules meet the compilation; the others never re-run on a C# edit.
+        var customTypeDiagnostics = compiled
+            .Where(static result => result.CustomTypes.Count > 0)
+            .Combine(context.CompilationProvider)
+            .Select(static (pair, ct) => CustomTypeChecker.Check(pair.Left.CustomTypes, pair.Right, ct))
+            .WithTrackingName(TrackingNames.CustomTypes);
+
+        context.RegisterSourceOutput(customTypeDiagnostics, static (spc, diagnostics) =>
+        {
+            foreach (var diagnostic in diagnostics) spc.ReportDiagnostic(DiagnosticFactory.Create(diagnostic));
+        });
+    }
+
+    private static string Read(Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions options, string key)
+        => options.TryGetValue(key, out var value) ? value : string.Empty;
+
+    private static void Report(SourceProductionContext context, JepaFileResult result)
+    {
+        foreach (var diagnostic in result.Diagnostics) context.ReportDiagnostic(DiagnosticFactory.Create(diagnostic));
+        foreach (var source in result.Sources) context.AddSource(source.HintName, source.Text);
+    }
+}

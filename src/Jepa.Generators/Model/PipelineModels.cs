@@ -1,0 +1,35 @@
+using Microsoft.CodeAnalysis;
+
+namespace Jepa.Generators.Model;
+
+// Every model that flows through the incremental pipeline is a sealed record of plain values (strings, numbers,
+// enums, EquatableArray): no ISymbol, Compilation, SyntaxNode or Location, so that caching compares by value and no
+// compilation is kept alive. Locations are rebuilt from these values at the very end.
+
+/// <summary>The generator's view of the project: values read from MSBuild through the analyzer config.</summary>
+internal sealed record GeneratorOptions(string RootNamespace, string ProjectDirectory);
+
+/// <summary>One <c>.jepa</c> file as read from the additional files.</summary>
+internal sealed record JepaInput(string Path, string Text);
+
+/// <summary>A span in a <c>.jepa</c> file, 0-based lines and columns.</summary>
+internal sealed record SpanInfo(string Path, int Start, int Length, int StartLine, int StartColumn, int EndLine, int EndColumn);
+
+/// <summary>A diagnostic as data; it becomes a Roslyn diagnostic located in the <c>.jepa</c> file when reported.</summary>
+internal sealed record DiagnosticInfo(string Id, string Title, string Message, DiagnosticSeverity Severity, string Category, SpanInfo Span);
+
+/// <summary>One generated C# file.</summary>
+internal sealed record SourceInfo(string HintName, string Text);
+
+/// <summary>A named argument of a custom C# encoder in a <c>.jepa</c> file, with the kind of its value.</summary>
+internal sealed record ArgumentInfo(string Name, string Kind);
+
+/// <summary>A custom C# module named in a <c>.jepa</c> file, to be checked against the compilation.</summary>
+internal sealed record CustomTypeInfo(string TypeName, EquatableArray<ArgumentInfo> Arguments, SpanInfo Span);
+
+/// <summary>What the compiler made of one <c>.jepa</c> file.</summary>
+internal sealed record JepaFileResult(
+    string Path,
+    EquatableArray<DiagnosticInfo> Diagnostics,
+    EquatableArray<SourceInfo> Sources,
+    EquatableArray<CustomTypeInfo> CustomTypes);
