@@ -43,7 +43,7 @@ public static class DiagnosticDescriptors
         "JEPA102", "Unknown parameter", "{0} has no parameter '{1}'; {2}", Severity.Error, Parameters);
 
     public static readonly DiagnosticDescriptor MissingParameter = new(
-        "JEPA103", "Missing parameter", "{0} needs the parameter '{1}' ({2}); add {1}: ...", Severity.Error, Parameters);
+        "JEPA103", "Missing parameter", "{0} is missing the parameter '{1}' ({2}); {3}", Severity.Error, Parameters);
 
     public static readonly DiagnosticDescriptor WrongValueType = new(
         "JEPA104", "Wrong value type", "{0} must be {1}, not {2}", Severity.Error, Parameters);

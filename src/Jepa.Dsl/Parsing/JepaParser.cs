@@ -239,7 +239,7 @@ public sealed class JepaParser
         {
             ReportUnknownStatement(position, word, level);
             position = Recover(start, position, level);
-            return null;
+            return ErrorStatement(start, position);
         }
 
         var result = parser(At(position));
@@ -251,7 +251,25 @@ public sealed class JepaParser
 
         ReportSyntaxError(result);
         position = Recover(start, result.Remainder.Position, level);
-        return null;
+        return ErrorStatement(start, position);
+    }
+
+    /// <summary>The error node for a statement from <paramref name="start"/> that failed; recovery resumed at
+    /// <paramref name="resume"/>.</summary>
+    private ErrorStatementSyntax ErrorStatement(int start, int resume)
+    {
+        var keywordEnd = Lexer.ScanIdentifier(_text, start);
+        var keyword = new IdentifierSyntax(_text.Substring(start, keywordEnd - start), _context.Lines.Span(start, keywordEnd));
+        IdentifierSyntax? name = null;
+        var nameStart = Lexer.SkipTrivia(_text, keywordEnd);
+        var nameEnd = Lexer.ScanIdentifier(_text, nameStart);
+        if (nameEnd > nameStart && nameEnd <= resume && keyword.Text is "input" or "corruption" or "encoder")
+        {
+            name = new IdentifierSyntax(_text.Substring(nameStart, nameEnd - nameStart), _context.Lines.Span(nameStart, nameEnd));
+        }
+
+        var end = System.Math.Max(keywordEnd, EndOfPrevious(resume));
+        return new ErrorStatementSyntax(keyword, name, _context.Lines.Span(start, end));
     }
 
     private StatementSyntax? ParseBlock(string word, Parser<IdentifierSyntax> header, ref int position)
@@ -262,7 +280,7 @@ public sealed class JepaParser
         {
             ReportSyntaxError(result);
             position = Recover(start, result.Remainder.Position, Level.Experiment);
-            return null;
+            return ErrorStatement(start, position);
         }
 
         position = result.Remainder.Position;

@@ -195,6 +195,16 @@ public sealed record CallStatementSyntax(IdentifierSyntax Keyword, ExpressionSyn
     public override IEnumerable<SyntaxNode> Children() => new SyntaxNode[] { Call };
 }
 
+/// <summary>
+/// A statement that failed to parse (a syntax error was reported for it). It keeps the keyword and, for a
+/// declaration, the declared name, so the binder treats that name as declared but erroneous instead of reporting it
+/// missing (one mistake, one diagnostic).
+/// </summary>
+public sealed record ErrorStatementSyntax(IdentifierSyntax Keyword, IdentifierSyntax? Name, SourceSpan Span) : StatementSyntax(Keyword, Span)
+{
+    public override IEnumerable<SyntaxNode> Children() => Name is null ? new SyntaxNode[] { Keyword } : new SyntaxNode[] { Keyword, Name };
+}
+
 /// <summary>Which block a <see cref="BlockSyntax"/> is.</summary>
 public enum BlockKind
 {

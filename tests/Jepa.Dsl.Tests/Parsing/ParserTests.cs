@@ -75,7 +75,17 @@ public class ParserTests
         Assert.Equal(id, diagnostic.Id);
         Assert.Equal((line, column), (diagnostic.Span.StartLine, diagnostic.Span.StartColumn));
         Assert.StartsWith(messageStart, diagnostic.Message);
-        Assert.Equal(statementsAfterRecovery, tree.Experiments[0].Statements.Count);
+        Assert.Equal(statementsAfterRecovery, tree.Experiments[0].Statements.Count(s => s is not ErrorStatementSyntax));
+    }
+
+    [Fact]
+    public void AFailedStatementLeavesAnErrorNodeWithItsDeclaredName()
+    {
+        var tree = JepaParser.Parse("experiment E {\n  encoder context = mlp(out: 3\n  input image: float[64];\n}");
+        var broken = Assert.IsType<ErrorStatementSyntax>(tree.Experiments[0].Statements[0]);
+        Assert.Equal(("encoder", "context"), (broken.Keyword.Text, broken.Name!.Text));
+        Assert.Equal("encoder context = mlp(out: 3", tree.TextOf(broken.Span));
+        Assert.IsType<InputStatementSyntax>(tree.Experiments[0].Statements[1]);
     }
 
     [Fact]
