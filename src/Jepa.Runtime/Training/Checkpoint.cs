@@ -209,10 +209,10 @@ internal static class Checkpoint
         r.ReadString(); // written at
         if (name != e.Name)
             throw fail($"it holds experiment '{name}', not '{e.Name}' (options of a different experiment).", null);
-        var ownType = e.Options.GetType().FullName ?? e.Options.GetType().Name;
+        var ownType = e.InitialOptions.GetType().FullName ?? e.InitialOptions.GetType().Name;
         if (optionsType != ownType)
             throw fail($"its options are a {optionsType}, not a {ownType} (options of a different experiment).", null);
-        var differences = Differences(JsonNode.Parse(optionsJson)!.AsObject(), e.Options.ToJsonObject());
+        var differences = Differences(JsonNode.Parse(optionsJson)!.AsObject(), e.InitialOptions.ToJsonObject());
         if (differences.Count > 0)
             throw fail($"its options differ from this experiment's (options of a different experiment): {string.Join("; ", differences)}.", null);
 
@@ -287,8 +287,8 @@ internal static class Checkpoint
             var readings = JsonSerializer.Deserialize<List<CollapseReading>>(r.ReadString()) ?? [];
             var alarms = JsonSerializer.Deserialize<List<CollapseAlarm>>(r.ReadString()) ?? [];
             Expect(r, "end", fail);
-            if (optimizerKind is not null && optimizerKind != e.Options.Optimizer.ToString())
-                throw fail($"its optimizer is {optimizerKind}, this experiment's {e.Options.Optimizer}.", null);
+            if (optimizerKind is not null && optimizerKind != e.InitialOptions.Optimizer.ToString())
+                throw fail($"its optimizer is {optimizerKind}, this experiment's {e.InitialOptions.Optimizer}.", null);
 
             // Everything was read and checked: apply.
             using (no_grad())

@@ -29,7 +29,7 @@ public abstract class JepaExperiment : IDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(options);
         Name = name;
-        Options = options;
+        InitialOptions = options;
         EffectiveOptions = options;
         Device = ResolveDevice(options.Device);
     }
@@ -37,8 +37,11 @@ public abstract class JepaExperiment : IDisposable
     /// <summary>The experiment's name (the <c>experiment</c> of the <c>.jepa</c> file); checkpoints carry it.</summary>
     public string Name { get; }
 
-    /// <summary>The options the experiment was built with.</summary>
-    public ExperimentOptions Options { get; }
+    /// <summary>
+    /// The options the experiment was built with. (Not named <c>Options</c>: generated classes declare a nested record
+    /// <c>Options</c>, which would hide such a property, warning CS0108; they expose the typed value as <c>Settings</c>.)
+    /// </summary>
+    public ExperimentOptions InitialOptions { get; }
 
     /// <summary>The options of the latest run, with the run length of <see cref="TrainOptions"/> applied.</summary>
     public ExperimentOptions EffectiveOptions { get; private set; }
@@ -64,7 +67,7 @@ public abstract class JepaExperiment : IDisposable
     /// Seeds torch's global generator with <see cref="ExperimentOptions.Seed"/> (and holds a process-wide lock) until
     /// disposed, then restores the generator: modules created in it get the same initial weights for the same options.
     /// </summary>
-    protected IDisposable InitializationScope() => new SeededScope(Options.Seed);
+    protected IDisposable InitializationScope() => new SeededScope(InitialOptions.Seed);
 
     /// <summary>
     /// Declares the modules: their parameters are trained (the context encoder, the predictor, and the target when it is
@@ -123,7 +126,7 @@ public abstract class JepaExperiment : IDisposable
         if (run.CheckpointEvery > 0 && run.RunFolder is null) throw new ArgumentException("TrainOptions.CheckpointEvery needs a RunFolder.", nameof(run));
         if (run.ResumeFrom is not null) Load(run.ResumeFrom);
 
-        var options = Options;
+        var options = InitialOptions;
         if (run.Steps is not null) options = options with { Steps = run.Steps };
         if (run.Epochs is not null) options = options with { Epochs = run.Epochs };
         options.Validate();
@@ -333,13 +336,13 @@ public abstract class JepaExperiment : IDisposable
             }
         }
         if (parameters.Count == 0) throw new InvalidOperationException("The experiment has no trainable parameters.");
-        optimizer = new TrainingOptimizer(Options, parameters);
+        optimizer = new TrainingOptimizer(InitialOptions, parameters);
         return optimizer;
     }
 
     internal TrainingOptimizer? Optimizer => optimizer;
 
-    internal Generator EnsureGenerator() => generator ??= new Generator(unchecked((ulong)Options.Seed), Device);
+    internal Generator EnsureGenerator() => generator ??= new Generator(unchecked((ulong)InitialOptions.Seed), Device);
 
     internal void RequireRegistered()
     {
