@@ -180,12 +180,7 @@ public abstract class JepaExperiment : IDisposable
             while (state.Step < total && stop == StopReason.Completed)
             {
                 // One enumeration per epoch; the order depends only on (seed, epoch), so a resumed run skips what it saw.
-                using var batches = data.Batches(options.Batch, options.Seed, state.Epoch).GetEnumerator();
-                for (long skip = 0; skip < state.Position; skip++)
-                {
-                    if (!batches.MoveNext()) throw new InvalidOperationException($"Epoch {state.Epoch} has fewer than {state.Position} batches; the data changed since the checkpoint.");
-                    batches.Current.Dispose();
-                }
+                using var batches = data.Batches(options.Batch, options.Seed, state.Epoch, dropLast: true, startBatch: state.Position).GetEnumerator();
                 while (state.Step < total && stop == StopReason.Completed)
                 {
                     if (cancellationToken.IsCancellationRequested)
@@ -194,7 +189,7 @@ public abstract class JepaExperiment : IDisposable
                         break;
                     }
                     if (!batches.MoveNext())
-                        throw new InvalidOperationException($"Epoch {state.Epoch} ended after {state.Position} batches of {options.Batch}; {count} samples make {stepsPerEpoch}.");
+                        throw new InvalidOperationException($"Epoch {state.Epoch} of the training data ended after {state.Position} batches of {options.Batch}; {count} samples make {stepsPerEpoch}. Did the data change since the checkpoint?");
                     var index = state.Step; // 0-based index of this step
                     using (var scope = NewDisposeScope())
                     {
@@ -384,10 +379,13 @@ public abstract class JepaExperiment : IDisposable
     private Tensor MonitorBatch(ITrainingData data, int samples, long seed)
     {
         using var scope = NewDisposeScope();
-        using var e = data.Batches(samples, seed ^ 0x6D6F6E69746F72, 0).GetEnumerator();
+        using var e = data.Batches(samples, seed ^ MonitorSeed, 0).GetEnumerator();
         if (!e.MoveNext()) throw new InvalidOperationException("The training data yielded no monitoring batch.");
         return e.Current.to(Device).DetachFromDisposeScope();
     }
+
+    /// <summary>Mixed into the run seed to draw the collapse monitor's fixed batch (epoch 0 of that seed, first batch).</summary>
+    internal const long MonitorSeed = 0x6D6F6E69746F72; // "monitor"
 
     private static double Rate(Queue<(long Step, double Seconds)> window, long step, double seconds)
     {

@@ -3,17 +3,18 @@ using static TorchSharp.torch;
 namespace Jepa.Runtime.Training;
 
 /// <summary>
-/// The samples a run trains on. <see cref="Batches"/> yields batches of exactly <c>batchSize</c> samples (the last
-/// incomplete batch is dropped) in an order that depends only on <c>(seed, epoch)</c>, so a resumed run sees the same
-/// batches. Tensors it yields are owned by the caller (the trainer creates them inside the step's dispose scope).
+/// The samples a run trains on (<see cref="Data.JepaDataset"/>'s shape, so a data set can implement it as it is).
+/// <see cref="Batches"/> yields, with <c>dropLast</c>, <c>Count / batchSize</c> batches of exactly <c>batchSize</c>
+/// samples in an order that depends only on <c>(seed, epoch)</c>, from batch <c>startBatch</c> on, so a resumed run
+/// sees the same batches. Each yielded tensor is new and owned by the caller: the trainer disposes it with the step.
 /// </summary>
 public interface ITrainingData
 {
     /// <summary>Number of samples.</summary>
     long Count { get; }
 
-    /// <summary>The batches of one epoch, each (batchSize, ...sample shape).</summary>
-    IEnumerable<Tensor> Batches(int batchSize, long seed, int epoch);
+    /// <summary>The batches of epoch <paramref name="epoch"/>, each (batchSize, ...sample shape), from batch <paramref name="startBatch"/>.</summary>
+    IEnumerable<Tensor> Batches(int batchSize, long seed, long epoch, bool dropLast = true, long startBatch = 0);
 }
 
 /// <summary>How one call of <see cref="JepaExperiment.Train"/> runs; none of this changes what is learned except the run length.</summary>

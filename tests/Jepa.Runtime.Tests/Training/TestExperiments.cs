@@ -125,12 +125,13 @@ public sealed class TensorData(Tensor features) : ITrainingData
 
     public int Enumerations { get; private set; }
 
-    public IEnumerable<Tensor> Batches(int batchSize, long seed, int epoch)
+    public IEnumerable<Tensor> Batches(int batchSize, long seed, long epoch, bool dropLast = true, long startBatch = 0)
     {
+        Assert.True(dropLast);
         Enumerations++;
         using var g = new Generator(unchecked((ulong)(seed * 1_000_003 + epoch)));
         using var perm = randperm(Count, generator: g).DetachFromDisposeScope();
-        for (long start = 0; start + batchSize <= Count; start += batchSize)
+        for (var start = startBatch * batchSize; start + batchSize <= Count; start += batchSize)
         {
             using var idx = perm.narrow(0, start, batchSize);
             yield return features.index_select(0, idx);
