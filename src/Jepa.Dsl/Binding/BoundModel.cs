@@ -1,0 +1,335 @@
+using System.Linq;
+using Jepa.Dsl.Collections;
+using Jepa.Dsl.Cost;
+using Jepa.Dsl.Text;
+
+namespace Jepa.Dsl.Binding;
+
+/// <summary>
+/// The bound file: what the emitter and tools read. Every type is an immutable record with value equality
+/// (collections are <see cref="EquatableArray{T}"/>), and nothing refers back to the syntax tree: only spans and names.
+/// Each statement keeps its source text on one line (<c>Source</c>), for comments in generated code.
+/// </summary>
+public sealed record BoundFile(string Path, string? Namespace, EquatableArray<BoundExperiment> Experiments);
+
+/// <summary>One experiment. <see cref="HasErrors"/> is true when any error was reported inside it; its erroneous
+/// parts are then error nodes (kind <c>Error</c>, unknown shapes) and the emitter must not emit it.</summary>
+public sealed record BoundExperiment(
+    string Name,
+    SourceSpan Span,
+    SourceSpan NameSpan,
+    string? Namespace,
+    BoundInput? Input,
+    EquatableArray<BoundCorruption> Corruptions,
+    EquatableArray<BoundEncoder> Encoders,
+    BoundPredictor Predictor,
+    BoundObjective? Objective,
+    BoundTrain? Train,
+    BoundEvaluate Evaluate,
+    BoundMonitor Monitor,
+    BoundPipeline? Pipeline,
+    CostSummary? Cost,
+    bool HasErrors)
+{
+    public BoundEncoder? FindEncoder(string? name) => name is null ? null : Encoders.FirstOrDefault(e => e.Name == name);
+
+    public BoundCorruption? FindCorruption(string? name) => name is null ? null : Corruptions.FirstOrDefault(c => c.Name == name);
+
+    /// <summary>The trainable encoder the context side runs (aliases followed).</summary>
+    public BoundEncoder? ContextEncoder => FindEncoder(Objective?.Context.ResolvedEncoder);
+
+    /// <summary>The encoder the target side names, aliases followed: an <c>ema</c>/<c>stopgrad</c> encoder, the context
+    /// encoder itself (shared), or another trainable encoder (independent).</summary>
+    public BoundEncoder? TargetEncoder => FindEncoder(Objective?.Target.ResolvedEncoder);
+}
+
+/// <summary><c>input NAME: float[...]</c>.</summary>
+public sealed record BoundInput(string Name, SourceSpan Span, SourceSpan NameSpan, string Source, Shape Shape)
+{
+    /// <summary>True for <c>float[c, h, w]</c>.</summary>
+    public bool IsImage => Shape.IsKnown && Shape.Rank == 3;
+}
+
+// ---- corruptions ---------------------------------------------------------------------------------------------------
+
+public enum CorruptionKind
+{
+    Error,
+    RandomMask,
+    BlockMask,
+    GaussianNoise,
+    FeatureDropout,
+    RandomCrop,
+}
+
+/// <summary>One link of a corruption chain with its resolved parameters. <see cref="IsTokenMask"/> is true for
+/// <c>block_mask</c>, and for <c>random_mask</c> applied to a token encoder (otherwise it masks features).</summary>
+public sealed record BoundCorruptionLink(CorruptionKind Kind, BoundCall Call, SourceSpan Span, string Source, bool IsTokenMask);
+
+/// <summary><c>corruption NAME = link then link ...</c>.</summary>
+public sealed record BoundCorruption(
+    string Name, SourceSpan Span, SourceSpan NameSpan, string Source, EquatableArray<BoundCorruptionLink> Links, bool IsUsed)
+{
+    /// <summary>The token mask that ends the chain, if any.</summary>
+    public BoundCorruptionLink? TokenMask => Links.Count > 0 && Links[Links.Count - 1].IsTokenMask ? Links[Links.Count - 1] : null;
+
+    /// <summary>The links applied to the input before any token mask (pixel or feature corruptions).</summary>
+    public EquatableArray<BoundCorruptionLink> InputLinks => Links.Where(l => !l.IsTokenMask).ToEquatableArray();
+}
+
+// ---- encoders ------------------------------------------------------------------------------------------------------
+
+public enum EncoderKind
+{
+    Error,
+    Mlp,
+    Conv,
+    Vit,
+    Custom,
+    Ema,
+    StopGradient,
+    Alias,
+}
+
+/// <summary>
+/// <c>encoder NAME = ...</c>. <see cref="Reference"/> is the encoder an <c>ema</c>, <c>stopgrad</c> or alias names;
+/// <see cref="Module"/> is the trainable encoder whose architecture this one runs (itself for mlp, conv, vit and C#
+/// types). <see cref="Output"/> is the shape of its output on the whole input (<c>[16, 64]</c> tokens for a vit
+/// without pool). <see cref="Parameters"/> counts the parameters of its architecture (docs/models.md).
+/// </summary>
+public sealed record BoundEncoder(
+    string Name,
+    SourceSpan Span,
+    SourceSpan NameSpan,
+    string Source,
+    EncoderKind Kind,
+    BoundCall? Call,
+    BoundCustomEncoder? Custom,
+    string? Reference,
+    SourceSpan? ReferenceSpan,
+    string? Module,
+    Shape Output,
+    bool TokenMode,
+    long? Parameters,
+    bool IsUsed)
+{
+    /// <summary>True for mlp, conv, vit and C# encoders: modules with their own trainable weights.</summary>
+    public bool IsTrainableModule => Kind is EncoderKind.Mlp or EncoderKind.Conv or EncoderKind.Vit or EncoderKind.Custom;
+}
+
+/// <summary>A C# encoder <c>My.Ns.Type(name: value, ...)</c>; the generator checks the type against the compilation.
+/// Its output width is the value of an <c>out:</c> argument when given, else unknown.</summary>
+public sealed record BoundCustomEncoder(string TypeName, SourceSpan TypeNameSpan, EquatableArray<BoundCustomArgument> Arguments, int? Out);
+
+/// <summary>A named argument of a C# encoder.</summary>
+public sealed record BoundCustomArgument(string Name, SourceSpan NameSpan, BoundValue Value, SourceSpan ValueSpan);
+
+// ---- predictor -----------------------------------------------------------------------------------------------------
+
+public enum PredictorKind
+{
+    Error,
+    None,
+    Mlp,
+    Transformer,
+}
+
+/// <summary>The predictor; <c>None</c> (the identity) when absent or written <c>predictor = none;</c>.
+/// <see cref="Out"/> is the output width of an mlp predictor, its default (the target's width) filled in when known.</summary>
+public sealed record BoundPredictor(
+    PredictorKind Kind,
+    bool IsDeclared,
+    BoundCall? Call,
+    SourceSpan? Span,
+    string? Source,
+    Shape Input,
+    Shape Output,
+    int? Out,
+    long? Parameters);
+
+// ---- objective -----------------------------------------------------------------------------------------------------
+
+/// <summary>How the target side gets its representation.</summary>
+public enum TargetKind
+{
+    /// <summary>Unknown because of an error elsewhere.</summary>
+    Error,
+
+    /// <summary>An EMA copy of the context encoder, never trained (I-JEPA, BYOL).</summary>
+    Ema,
+
+    /// <summary>The context encoder run without gradient (SimSiam).</summary>
+    StopGradient,
+
+    /// <summary>The context encoder itself, trained through both sides.</summary>
+    Shared,
+
+    /// <summary>A second trainable encoder.</summary>
+    Independent,
+}
+
+/// <summary><c>ENCODER(INPUT)</c> or <c>ENCODER(CORRUPTION(INPUT))</c>. <see cref="ResolvedEncoder"/> follows aliases.</summary>
+public sealed record BoundApplication(
+    SourceSpan Span,
+    string Source,
+    string Encoder,
+    SourceSpan EncoderSpan,
+    string? ResolvedEncoder,
+    string? Corruption,
+    SourceSpan? CorruptionSpan,
+    string Input,
+    SourceSpan InputSpan,
+    bool IsError);
+
+public enum LossKind
+{
+    Error,
+    Mse,
+    L1,
+    Cosine,
+    SmoothL1,
+    InfoNce,
+}
+
+public enum RegularizerKind
+{
+    Error,
+    VicReg,
+    BarlowTwins,
+    SigReg,
+}
+
+/// <summary><c>loss TERM</c>; <see cref="Call"/> holds its parameters (with <c>target_norm</c>).</summary>
+public sealed record BoundLoss(LossKind Kind, BoundCall Call, double Weight, SourceSpan Span, string Source)
+{
+    /// <summary>True for <c>target_norm: layer</c> (layer-normalise the target representation, as I-JEPA does).</summary>
+    public bool LayerNormTarget => Call.GetOption("target_norm") == "layer";
+
+    /// <summary>True for the invariance losses that a constant representation minimises.</summary>
+    public bool IsInvariance => Kind is LossKind.Mse or LossKind.L1 or LossKind.Cosine or LossKind.SmoothL1;
+}
+
+/// <summary>One term of <c>regularize</c>.</summary>
+public sealed record BoundRegularizer(RegularizerKind Kind, BoundCall Call, double Weight, SourceSpan Span, string Source);
+
+/// <summary><c>objective { predict TARGET from CONTEXT; loss ...; regularize ...; }</c>. The first application of
+/// <c>predict</c> is the target side, the second the context side.</summary>
+public sealed record BoundObjective(
+    SourceSpan Span,
+    string Source,
+    BoundApplication Target,
+    BoundApplication Context,
+    TargetKind TargetKind,
+    BoundLoss? Loss,
+    EquatableArray<BoundRegularizer> Regularizers);
+
+// ---- train, evaluate, monitor --------------------------------------------------------------------------------------
+
+public enum OptimizerKind
+{
+    Error,
+    AdamW,
+    Sgd,
+}
+
+public enum LrScheduleKind
+{
+    Error,
+    Constant,
+    WarmupCosine,
+}
+
+public enum DeviceKind
+{
+    Cpu,
+    Cuda,
+    Auto,
+}
+
+/// <summary><c>train { ... }</c> with defaults filled in: batch 256, seed 0, device cpu, schedule constant, no clip.
+/// Exactly one of <see cref="Epochs"/> and <see cref="Steps"/> is set in an error-free experiment.</summary>
+public sealed record BoundTrain(
+    SourceSpan Span,
+    string Source,
+    OptimizerKind Optimizer,
+    BoundCall? OptimizerCall,
+    LrScheduleKind Schedule,
+    BoundCall? ScheduleCall,
+    int Batch,
+    int? Epochs,
+    int? Steps,
+    int Seed,
+    DeviceKind Device,
+    double? Clip)
+{
+    /// <summary>The learning rate as (start, end); constant when start equals end.</summary>
+    public (double Start, double End)? LearningRate => OptimizerCall?.GetRamp("lr");
+
+    /// <summary>The weight decay as (start, end).</summary>
+    public (double Start, double End)? WeightDecay => OptimizerCall?.GetRamp("weight_decay");
+
+    /// <summary>Warm-up in steps under warmup_cosine (0 by default), unless given in epochs.</summary>
+    public int? WarmupSteps => ScheduleCall?.GetInt("warmup_steps");
+
+    /// <summary>Warm-up in epochs under warmup_cosine, when given so.</summary>
+    public int? WarmupEpochs => ScheduleCall?.GetInt("warmup_epochs");
+}
+
+/// <summary><c>evaluate { ... }</c>; an evaluation that is not listed is null (not run). The held-out fraction
+/// defaults to 0.25.</summary>
+public sealed record BoundEvaluate(
+    SourceSpan? Span,
+    string? Source,
+    int? LinearProbeEpochs,
+    int? FewShotLabelsPerClass,
+    int? FewShotDraws,
+    int? KnnK,
+    double TestFraction);
+
+public enum CollapseAction
+{
+    Warn,
+    Stop,
+}
+
+/// <summary><c>collapse(min_std, min_rank, action, every)</c> with defaults 0.01, 3, warn, 100.</summary>
+public sealed record BoundCollapseMonitor(double MinStd, double MinRank, CollapseAction Action, int Every, SourceSpan Span, string Source);
+
+/// <summary><c>monitor { ... }</c>; <see cref="Collapse"/> is null when not asked for.</summary>
+public sealed record BoundMonitor(SourceSpan? Span, string? Source, BoundCollapseMonitor? Collapse);
+
+// ---- shapes through the graph --------------------------------------------------------------------------------------
+
+/// <summary>What the representations are: one vector per sample, tokens, or tokens of which the context sees a
+/// masked subset (<c>Nc</c>) and the predictor predicts the targets (<c>Nt</c>).</summary>
+public enum RepresentationMode
+{
+    Vector,
+    Tokens,
+    MaskedTokens,
+}
+
+/// <summary>One step of the shape summary, such as <c>context encoder: [1, 8, 8] -> [Nc, 64]</c>.</summary>
+public sealed record ShapeStage(string Stage, string Description, Shape Input, Shape Output)
+{
+    public override string ToString() => $"{Stage}: {Input} -> {Output} ({Description})";
+}
+
+/// <summary>
+/// Shapes through input -> corruption -> encoders -> predictor -> loss. <see cref="Context"/> is the context
+/// representation (<c>[Nc, D]</c> when masked), <see cref="Target"/> the target representation the loss compares
+/// against (<c>[Nt, D]</c>: the target encoder's tokens at the target positions), <see cref="Prediction"/> the
+/// predictor's output. Token counts follow docs/models.md (estimates at the midpoint of the scales).
+/// </summary>
+public sealed record BoundPipeline(
+    RepresentationMode Mode,
+    Shape Input,
+    Shape Context,
+    Shape Target,
+    Shape Prediction,
+    int? Tokens,
+    int? ContextTokens,
+    int? TargetTokens,
+    (int Height, int Width)? Grid,
+    int? EmbeddingWidth,
+    EquatableArray<ShapeStage> Stages);

@@ -1,0 +1,304 @@
+using System.Collections.Generic;
+using System.Linq;
+using Jepa.Dsl.Collections;
+using Jepa.Dsl.Diagnostics;
+using Jepa.Dsl.Syntax;
+
+namespace Jepa.Dsl.Binding;
+
+internal sealed partial class ExperimentBinder
+{
+    private SettingStatementSyntax? _batchSetting;
+    private BoundCall? _scheduleCall;
+
+    private BoundTrain? BindTrain()
+    {
+        if (_trainSyntax is not { } block)
+        {
+            return null;
+        }
+
+        var broken = block.Statements.OfType<ErrorStatementSyntax>().Any();
+        var settings = new Dictionary<string, SettingStatementSyntax>();
+        foreach (var setting in block.Statements.OfType<SettingStatementSyntax>())
+        {
+            if (settings.ContainsKey(setting.Keyword.Text))
+            {
+                _diagnostics.Report(DiagnosticDescriptors.DuplicateStatement, setting.Keyword.Span, $"'{setting.Keyword.Text}'", "in train");
+                continue;
+            }
+
+            settings.Add(setting.Keyword.Text, setting);
+        }
+
+        var optimizer = OptimizerKind.Error;
+        BoundCall? optimizerCall = null;
+        if (settings.TryGetValue("optimizer", out var optimizerSetting))
+        {
+            var (spec, call) = BindFunction(optimizerSetting.Value, FunctionCategory.Optimizer);
+            optimizerCall = call;
+            optimizer = spec?.Name switch
+            {
+                "adamw" => OptimizerKind.AdamW,
+                "sgd" => OptimizerKind.Sgd,
+                _ => OptimizerKind.Error,
+            };
+        }
+        else if (!broken)
+        {
+            _diagnostics.Report(DiagnosticDescriptors.MissingStatement, block.Keyword.Span, "train", "optimizer", "optimizer adamw(lr: 1e-3);");
+        }
+
+        var schedule = LrScheduleKind.Constant;
+        if (settings.TryGetValue("schedule", out var scheduleSetting))
+        {
+            var (spec, call) = BindFunction(scheduleSetting.Value, FunctionCategory.Schedule);
+            schedule = spec?.Name switch
+            {
+                "warmup_cosine" => LrScheduleKind.WarmupCosine,
+                "constant" => LrScheduleKind.Constant,
+                _ => LrScheduleKind.Error,
+            };
+            if (schedule == LrScheduleKind.WarmupCosine)
+            {
+                call = CompleteWarmup(call);
+                if (optimizerCall?.Find("lr") is { Value: ScheduleValue lr } lrArgument)
+                {
+                    _diagnostics.Report(DiagnosticDescriptors.LrScheduleWithWarmupCosine, lrArgument.Span, lr.Display);
+                }
+            }
+
+            _scheduleCall = call;
+        }
+
+        int? Setting(string name)
+        {
+            if (!settings.TryGetValue(name, out var setting))
+            {
+                return null;
+            }
+
+            var value = _arguments.BindValue(setting.Value, Builtins.TrainSettings[name], name);
+            return value is NumberValue number ? (int)number.Value : null;
+        }
+
+        var batch = Setting("batch") ?? 256;
+        _batchSetting = settings.TryGetValue("batch", out var batchSetting) ? batchSetting : null;
+        var epochs = Setting("epochs");
+        var steps = Setting("steps");
+        var seed = Setting("seed") ?? 0;
+        double? clip = null;
+        if (settings.TryGetValue("clip", out var clipSetting) && _arguments.BindValue(clipSetting.Value, Builtins.TrainSettings["clip"], "clip") is NumberValue clipValue)
+        {
+            clip = clipValue.Value;
+        }
+
+        var device = DeviceKind.Cpu;
+        if (settings.TryGetValue("device", out var deviceSetting) && _arguments.BindValue(deviceSetting.Value, Builtins.TrainSettings["device"], "device") is OptionValue deviceValue)
+        {
+            device = deviceValue.Name switch
+            {
+                "cuda" => DeviceKind.Cuda,
+                "auto" => DeviceKind.Auto,
+                _ => DeviceKind.Cpu,
+            };
+        }
+
+        var hasEpochs = settings.TryGetValue("epochs", out var epochsSetting);
+        var hasSteps = settings.TryGetValue("steps", out var stepsSetting);
+        if (!hasEpochs && !hasSteps && !broken)
+        {
+            _diagnostics.Report(DiagnosticDescriptors.TrainingLength, block.Keyword.Span, "train gives neither epochs nor steps");
+        }
+        else if (hasEpochs && hasSteps)
+        {
+            var second = epochsSetting!.Span.Start > stepsSetting!.Span.Start ? epochsSetting : stepsSetting;
+            _diagnostics.Report(DiagnosticDescriptors.TrainingLength, second.Keyword.Span, "train gives both epochs and steps");
+        }
+
+        CheckWarmupLength(epochs, steps);
+        return new BoundTrain(block.Span, Source(block.Span), optimizer, optimizerCall, schedule, _scheduleCall, batch, epochs, steps, seed, device, clip);
+    }
+
+    /// <summary>warmup_cosine takes warmup_epochs or warmup_steps, not both; without either, warmup_steps is 0.</summary>
+    private BoundCall CompleteWarmup(BoundCall call)
+    {
+        var epochs = call.Find("warmup_epochs");
+        var steps = call.Find("warmup_steps");
+        if (epochs is not null && steps is not null)
+        {
+            var second = epochs.Span.Start > steps.Span.Start ? epochs : steps;
+            _diagnostics.Report(DiagnosticDescriptors.ConflictingArguments, second.Span, "warmup_epochs", "warmup_steps");
+            return call with { HasErrors = true };
+        }
+
+        if (epochs is null && steps is null)
+        {
+            var arguments = call.Arguments.ToList();
+            arguments.Insert(0, new BoundArgument("warmup_steps", ParameterType.Integer, new NumberValue(0), true, call.Span));
+            return call with { Arguments = arguments.ToEquatableArray() };
+        }
+
+        return call;
+    }
+
+    private void CheckWarmupLength(int? epochs, int? steps)
+    {
+        if (_scheduleCall is null)
+        {
+            return;
+        }
+
+        if (_scheduleCall.Find("warmup_steps") is { IsDefault: false } warmupSteps && warmupSteps.Value is NumberValue ws && steps is { } s && ws.Value > s)
+        {
+            _diagnostics.Report(DiagnosticDescriptors.WarmupLongerThanTraining, warmupSteps.Span, $"{ws.Display} steps", $"{s} steps");
+        }
+
+        if (_scheduleCall.Find("warmup_epochs") is { } warmupEpochs && warmupEpochs.Value is NumberValue we && epochs is { } e && we.Value > e)
+        {
+            _diagnostics.Report(DiagnosticDescriptors.WarmupLongerThanTraining, warmupEpochs.Span, $"{we.Display} epochs", $"{e} epochs");
+        }
+    }
+
+    private BoundEvaluate BindEvaluate()
+    {
+        if (_evaluateSyntax is not { } block)
+        {
+            return new BoundEvaluate(null, null, null, null, null, null, 0.25);
+        }
+
+        var calls = BindItems(block, FunctionCategory.Evaluation);
+        calls.TryGetValue("linear_probe", out var probe);
+        calls.TryGetValue("few_shot", out var fewShot);
+        calls.TryGetValue("knn", out var knn);
+        calls.TryGetValue("split", out var split);
+        return new BoundEvaluate(block.Span, Source(block.Span), probe?.GetInt("epochs"), fewShot?.GetInt("labels_per_class"),
+            fewShot?.GetInt("draws"), knn?.GetInt("k"), split?.GetNumber("test") ?? 0.25);
+    }
+
+    private BoundMonitor BindMonitor()
+    {
+        if (_monitorSyntax is not { } block)
+        {
+            return new BoundMonitor(null, null, null);
+        }
+
+        var calls = BindItems(block, FunctionCategory.Monitor);
+        BoundCollapseMonitor? collapse = null;
+        if (calls.TryGetValue("collapse", out var call))
+        {
+            collapse = new BoundCollapseMonitor(
+                call.GetNumber("min_std") ?? 0.01,
+                call.GetNumber("min_rank") ?? 3,
+                call.GetOption("action") == "stop" ? CollapseAction.Stop : CollapseAction.Warn,
+                call.GetInt("every") ?? 100,
+                call.Span,
+                Source(call.Span));
+        }
+
+        return new BoundMonitor(block.Span, Source(block.Span), collapse);
+    }
+
+    private Dictionary<string, BoundCall> BindItems(BlockSyntax block, FunctionCategory category)
+    {
+        var calls = new Dictionary<string, BoundCall>();
+        foreach (var item in block.Statements.OfType<CallStatementSyntax>())
+        {
+            var (spec, call) = BindFunction(item.Call, category);
+            if (spec is null)
+            {
+                continue;
+            }
+
+            if (calls.ContainsKey(spec.Name))
+            {
+                _diagnostics.Report(DiagnosticDescriptors.DuplicateStatement, ArgumentBinder.NameSpan(item.Call), $"'{spec.Name}'",
+                    category == FunctionCategory.Evaluation ? "in evaluate" : "in monitor");
+                continue;
+            }
+
+            calls.Add(spec.Name, call);
+        }
+
+        return calls;
+    }
+
+    /// <summary>Binds <c>name(args)</c> or <c>name</c> against the built-ins of a category.</summary>
+    private (FunctionSpec? Spec, BoundCall Call) BindFunction(ExpressionSyntax value, FunctionCategory category)
+    {
+        var name = value switch
+        {
+            CallSyntax call => call.Name,
+            NameSyntax n => n.Name,
+            _ => null,
+        };
+        var names = Builtins.Names(category).ToList();
+        var what = Builtins.Describe(category);
+        if (name is null)
+        {
+            _diagnostics.Report(DiagnosticDescriptors.WrongValueType, value.Span, $"the {what}", "one of " + Suggestions.OrList(names),
+                ArgumentBinder.Describe(value));
+            return (null, ErrorCall("?", value));
+        }
+
+        var spec = name.IsQualified ? null : Builtins.Find(category, name.Text);
+        if (spec is null)
+        {
+            _diagnostics.Report(DiagnosticDescriptors.UnknownFunction, name.Span, what, name.Text,
+                Suggestions.DidYouMean(name.Text, names) + "expected " + Suggestions.OrList(names));
+            return (null, ErrorCall(name.Text, value));
+        }
+
+        return (spec, _arguments.Bind(value, spec, out _));
+    }
+
+    // ---- warnings --------------------------------------------------------------------------------------------------
+
+    private void ReportWarnings(ObjectiveState? objective, BoundTrain? train)
+    {
+        foreach (var encoder in _encoders.Where(e => e.Kind == EncoderKind.Ema && e.Call is not null))
+        {
+            if (encoder.Call!.Find("momentum") is { Value: ScheduleValue momentum } argument && momentum.End < momentum.Start)
+            {
+                _diagnostics.Report(DiagnosticDescriptors.EmaMomentumDecreases, argument.Span, BoundValue.Format(momentum.Start), BoundValue.Format(momentum.End));
+            }
+        }
+
+        if (objective is not null && train is not null && _batchSetting is not null && train.Batch < 64)
+        {
+            var regularizer = objective.Regularizers.FirstOrDefault(r => r.Kind is RegularizerKind.VicReg or RegularizerKind.BarlowTwins);
+            if (regularizer is not null)
+            {
+                _diagnostics.Report(DiagnosticDescriptors.SmallBatchStatistics, _batchSetting.Value.Span, regularizer.Call.Function, train.Batch);
+            }
+        }
+
+        // Unused names: only when both sides of the objective bound, so an error there does not make everything unused.
+        if (objective is not { IsComplete: true })
+        {
+            return;
+        }
+
+        MarkUsed(objective.Context!.Encoder);
+        MarkUsed(objective.Target!.Encoder);
+        foreach (var corruption in _corruptions.Where(c => !c.IsUsed))
+        {
+            _diagnostics.Report(DiagnosticDescriptors.UnusedCorruption, corruption.Syntax.Name.Span, corruption.Name);
+        }
+
+        foreach (var encoder in _encoders.Where(e => !e.IsUsed))
+        {
+            _diagnostics.Report(DiagnosticDescriptors.UnusedEncoder, encoder.Syntax.Name.Span, encoder.Name);
+        }
+    }
+
+    private static void MarkUsed(EncoderState? encoder)
+    {
+        var steps = 0;
+        while (encoder is not null && !encoder.IsUsed && steps++ < 1000)
+        {
+            encoder.IsUsed = true;
+            encoder = encoder.Referent;
+        }
+    }
+}

@@ -1,0 +1,252 @@
+using System.Collections.Generic;
+using System.Linq;
+using Jepa.Dsl.Collections;
+using Jepa.Dsl.Diagnostics;
+using Jepa.Dsl.Syntax;
+using Jepa.Dsl.Text;
+
+namespace Jepa.Dsl.Binding;
+
+/// <summary>
+/// Binds one experiment in passes: statements and names; input; encoders (kinds, references, cycles, shapes);
+/// corruptions; the objective (applications, target kind); the pipeline (token mode, masks, predictor, shape checks,
+/// collapse); train, evaluate and monitor; warnings; and the cost summary.
+/// </summary>
+internal sealed partial class ExperimentBinder
+{
+    private readonly JepaSyntaxTree _tree;
+    private readonly ExperimentSyntax _syntax;
+    private readonly string? _namespace;
+    private readonly DiagnosticBag _diagnostics;
+    private readonly ArgumentBinder _arguments;
+
+    private InputStatementSyntax? _inputSyntax;
+    private PredictorStatementSyntax? _predictorSyntax;
+    private BlockSyntax? _objectiveSyntax;
+    private BlockSyntax? _trainSyntax;
+    private BlockSyntax? _evaluateSyntax;
+    private BlockSyntax? _monitorSyntax;
+    private readonly List<CorruptionStatementSyntax> _corruptionSyntax = new();
+    private readonly List<EncoderStatementSyntax> _encoderSyntax = new();
+    private bool _sawEncoderStatement;
+
+    // Statements that failed to parse: their names count as declared (erroneous), their kinds as present, and an
+    // unknown statement keyword makes "missing" and "unknown name" errors untrustworthy, so those are not reported.
+    private readonly HashSet<string> _brokenNames = new();
+    private readonly HashSet<string> _brokenStatements = new();
+    private bool _sawUnknownStatement;
+
+    private BoundInput? _input;
+
+    public ExperimentBinder(JepaSyntaxTree tree, ExperimentSyntax syntax, string? @namespace, DiagnosticBag diagnostics)
+    {
+        _tree = tree;
+        _syntax = syntax;
+        _namespace = @namespace;
+        _diagnostics = diagnostics;
+        _arguments = new ArgumentBinder(diagnostics);
+    }
+
+    private string Name => _syntax.Name.Text;
+
+    private Shape InputShape => _input?.Shape ?? Shape.Unknown;
+
+    public BoundExperiment Bind()
+    {
+        var errorsBefore = _diagnostics.ErrorCount;
+        CollectStatements();
+        BindInput();
+        BindEncoders();
+        BindCorruptions();
+        var objectiveState = BindObjective();
+        var pipeline = BindPipeline(objectiveState, out var predictor);
+        var objective = objectiveState?.ToBound();
+        var train = BindTrain();
+        var evaluate = BindEvaluate();
+        var monitor = BindMonitor();
+        ReportMissingStatements();
+        ReportWarnings(objectiveState, train);
+        var cost = ComputeCost(objective, predictor, pipeline, train);
+
+        return new BoundExperiment(
+            Name,
+            _syntax.Span,
+            _syntax.Name.Span,
+            _namespace,
+            _input,
+            _corruptions.Select(c => c.ToBound()).ToEquatableArray(),
+            _encoders.Select(e => e.ToBound()).ToEquatableArray(),
+            predictor,
+            objective,
+            train,
+            evaluate,
+            monitor,
+            pipeline,
+            cost,
+            _diagnostics.ErrorCount > errorsBefore);
+    }
+
+    // ---- statements and names --------------------------------------------------------------------------------------
+
+    private void CollectStatements()
+    {
+        // The input's name is declared first, so a clash with it is reported on the other declaration.
+        var names = new Dictionary<string, IdentifierSyntax>();
+        foreach (var input in _syntax.Statements.OfType<InputStatementSyntax>())
+        {
+            if (Single(ref _inputSyntax, input))
+            {
+                names[input.Name.Text] = input.Name;
+            }
+        }
+
+        foreach (var statement in _syntax.Statements)
+        {
+            switch (statement)
+            {
+                case CorruptionStatementSyntax corruption:
+                    if (Declare(names, corruption.Name))
+                    {
+                        _corruptionSyntax.Add(corruption);
+                    }
+
+                    break;
+                case EncoderStatementSyntax encoder:
+                    _sawEncoderStatement = true;
+                    if (Declare(names, encoder.Name))
+                    {
+                        _encoderSyntax.Add(encoder);
+                    }
+
+                    break;
+                case PredictorStatementSyntax predictor:
+                    Single(ref _predictorSyntax, predictor);
+                    break;
+                case BlockSyntax { Kind: BlockKind.Objective } block:
+                    Single(ref _objectiveSyntax, block);
+                    break;
+                case BlockSyntax { Kind: BlockKind.Train } block:
+                    Single(ref _trainSyntax, block);
+                    break;
+                case BlockSyntax { Kind: BlockKind.Evaluate } block:
+                    Single(ref _evaluateSyntax, block);
+                    break;
+                case BlockSyntax { Kind: BlockKind.Monitor } block:
+                    Single(ref _monitorSyntax, block);
+                    break;
+                case ErrorStatementSyntax broken:
+                    _brokenStatements.Add(broken.Keyword.Text);
+                    _sawUnknownStatement |= !KnownExperimentKeywords.Contains(broken.Keyword.Text);
+                    _sawEncoderStatement |= broken.Keyword.Text == "encoder";
+                    if (broken.Name is { } name && !names.ContainsKey(name.Text))
+                    {
+                        names.Add(name.Text, name);
+                        _brokenNames.Add(name.Text);
+                    }
+
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Keeps the first of a statement that may appear once; reports the others.</summary>
+    private bool Single<T>(ref T? slot, T statement)
+        where T : StatementSyntax
+    {
+        if (slot is null)
+        {
+            slot = statement;
+            return true;
+        }
+
+        _diagnostics.Report(DiagnosticDescriptors.DuplicateStatement, statement.Keyword.Span, $"'{statement.Keyword.Text}'", $"in experiment '{Name}'");
+        return false;
+    }
+
+    private bool Declare(Dictionary<string, IdentifierSyntax> names, IdentifierSyntax name)
+    {
+        if (names.TryGetValue(name.Text, out var first))
+        {
+            _diagnostics.Report(DiagnosticDescriptors.DuplicateName, name.Span, name.Text, first.Span.StartLine + 1,
+                "inputs, corruptions and encoders of an experiment need distinct names");
+            return false;
+        }
+
+        names.Add(name.Text, name);
+        return true;
+    }
+
+    private static readonly HashSet<string> KnownExperimentKeywords = new()
+    {
+        "input", "corruption", "encoder", "predictor", "objective", "train", "evaluate", "monitor",
+    };
+
+    private void ReportMissingStatements()
+    {
+        if (_sawUnknownStatement)
+        {
+            return;
+        }
+
+        if (_inputSyntax is null && !_brokenStatements.Contains("input"))
+        {
+            Missing("an input", "input image: float[64]; (a vector) or input image: float[1, 8, 8]; (an image)");
+        }
+
+        if (!_sawEncoderStatement)
+        {
+            Missing("an encoder", "encoder context = mlp(hidden: [256], out: 128);");
+        }
+
+        if (_objectiveSyntax is null && !_brokenStatements.Contains("objective"))
+        {
+            Missing("an objective", "objective { predict target(image) from context(noisy(image)); loss mse; }");
+        }
+
+        if (_trainSyntax is null && !_brokenStatements.Contains("train"))
+        {
+            Missing("a train block", "train { optimizer adamw(lr: 1e-3); steps 1000; }");
+        }
+
+        void Missing(string what, string example) =>
+            _diagnostics.Report(DiagnosticDescriptors.MissingStatement, _syntax.Name.Span, $"experiment '{Name}'", what, example);
+    }
+
+    // ---- input -----------------------------------------------------------------------------------------------------
+
+    private void BindInput()
+    {
+        if (_inputSyntax is not { } syntax)
+        {
+            return;
+        }
+
+        var shape = Shape.Unknown;
+        if (syntax.ElementType.Text != "float")
+        {
+            _diagnostics.Report(DiagnosticDescriptors.UnsupportedInput, syntax.ElementType.Span, $"the element type '{syntax.ElementType.Text}' is not supported (only float is)");
+        }
+        else if (syntax.Dimensions.Count != 1 && syntax.Dimensions.Count != 3)
+        {
+            _diagnostics.Report(DiagnosticDescriptors.UnsupportedInput, SourceSpan.Cover(syntax.Dimensions[0].Span, syntax.Dimensions[syntax.Dimensions.Count - 1].Span),
+                $"an input with {syntax.Dimensions.Count} dimensions is not supported");
+        }
+        else
+        {
+            var dimension = new ParamSpec("dimension", ParameterType.Integer, Bounds.AtLeast(1));
+            var sizes = syntax.Dimensions.Select(d => _arguments.BindValue(d, dimension, $"each dimension of input '{syntax.Name.Text}'")).ToList();
+            if (sizes.All(s => s is NumberValue))
+            {
+                shape = Shape.Of(sizes.Select(s => (int)((NumberValue)s).Value).ToArray());
+            }
+        }
+
+        _input = new BoundInput(syntax.Name.Text, syntax.Span, syntax.Name.Span, Source(syntax.Span), shape);
+    }
+
+    // ---- helpers ---------------------------------------------------------------------------------------------------
+
+    private string Source(SourceSpan span) => SourceText.OneLine(_tree.Text, span, _tree.Comments);
+
+    private static string Describe(Shape shape) => shape.IsKnown ? shape.ToString() : "an unknown shape";
+}

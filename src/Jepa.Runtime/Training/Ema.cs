@@ -1,0 +1,64 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Jepa.Runtime.Training;
+
+/// <summary>The EMA target: a copy of the online encoder that follows it as an exponential moving average.</summary>
+public static class Ema
+{
+    /// <summary>
+    /// A second module from <paramref name="create"/> (same architecture; TorchSharp has no deepcopy) holding
+    /// <paramref name="source"/>'s parameters and buffers, with gradients turned off on every parameter.
+    /// </summary>
+    public static T CopyOf<T>(T source, Func<T> create) where T : nn.Module
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(create);
+        var copy = create();
+        if (ReferenceEquals(copy, source)) throw new ArgumentException("create must return a new module, not the source.", nameof(create));
+        CopyState(source, copy);
+        foreach (var p in copy.parameters()) p.requires_grad = false;
+        return copy;
+    }
+
+    /// <summary>Copies every parameter and buffer of <paramref name="from"/> into <paramref name="to"/> (same names and shapes).</summary>
+    public static void CopyState(nn.Module from, nn.Module to)
+    {
+        var source = from.state_dict();
+        var target = to.state_dict();
+        if (source.Count != target.Count || source.Keys.Except(target.Keys).Any())
+            throw new ArgumentException($"The modules differ: {Describe(source.Keys, target.Keys)}.");
+        using var _ = no_grad();
+        foreach (var (name, value) in source)
+        {
+            var t = target[name];
+            if (!t.shape.SequenceEqual(value.shape))
+                throw new ArgumentException($"The modules differ: '{name}' has shape [{string.Join(", ", value.shape)}] in the source and [{string.Join(", ", t.shape)}] in the copy.");
+            t.copy_(value);
+        }
+    }
+
+    /// <summary><c>t &lt;- m * t + (1 - m) * o</c> for each parameter pair, under no-grad.</summary>
+    public static void Update(nn.Module target, nn.Module online, double momentum)
+    {
+        if (!(momentum >= 0 && momentum <= 1)) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "EMA momentum must lie in [0, 1]");
+        var t = target.parameters().ToArray();
+        var o = online.parameters().ToArray();
+        if (t.Length != o.Length)
+            throw new ArgumentException($"The EMA target has {t.Length} parameters and the online module {o.Length}; they must share an architecture.");
+        using var _ = no_grad();
+        for (var i = 0; i < t.Length; i++)
+        {
+            if (!t[i].shape.SequenceEqual(o[i].shape))
+                throw new ArgumentException($"EMA parameter {i} has shape [{string.Join(", ", t[i].shape)}] in the target and [{string.Join(", ", o[i].shape)}] in the online module.");
+            t[i].mul_(momentum).add_(o[i], alpha: 1 - momentum);
+        }
+    }
+
+    private static string Describe(IEnumerable<string> a, IEnumerable<string> b)
+    {
+        var onlyA = a.Except(b).ToArray();
+        var onlyB = b.Except(a).ToArray();
+        return $"only in the source: [{string.Join(", ", onlyA)}]; only in the copy: [{string.Join(", ", onlyB)}]";
+    }
+}

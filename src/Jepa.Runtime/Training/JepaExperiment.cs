@@ -1,0 +1,479 @@
+using System.Diagnostics;
+using Jepa.Runtime.Native;
+using Jepa.Runtime.Schedules;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Jepa.Runtime.Training;
+
+/// <summary>
+/// The base class of every generated experiment. The derived class builds its modules under
+/// <see cref="InitializationScope"/>, hands them to <see cref="Register"/>, and writes one <see cref="TrainingStep"/>;
+/// this class owns the loop (<see cref="Train"/>): one dispose scope per step, schedules, the optimizer, checkpoints
+/// (<see cref="Save"/>, <see cref="Load"/>), metrics and the collapse monitor.
+/// </summary>
+public abstract class JepaExperiment : IDisposable
+{
+    /// <summary>Held while modules are initialised from torch's global generator, so parallel constructions cannot interleave.</summary>
+    internal static readonly object GlobalRandomLock = new();
+
+    private readonly TrainingState state = new();
+    private TrainingOptimizer? optimizer;
+    private Generator? generator;
+    private bool disposed;
+
+    /// <summary>Loads TorchSharp's native backend and resolves <see cref="ExperimentOptions.Device"/>.</summary>
+    protected JepaExperiment(string name, ExperimentOptions options)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(options);
+        Name = name;
+        InitialOptions = options;
+        EffectiveOptions = options;
+        Device = ResolveDevice(options.Device);
+    }
+
+    /// <summary>The experiment's name (the <c>experiment</c> of the <c>.jepa</c> file); checkpoints carry it.</summary>
+    public string Name { get; }
+
+    /// <summary>
+    /// The options the experiment was built with. (Not named <c>Options</c>: generated classes declare a nested record
+    /// <c>Options</c>, which would hide such a property, warning CS0108; they expose the typed value as <c>Settings</c>.)
+    /// </summary>
+    public ExperimentOptions InitialOptions { get; }
+
+    /// <summary>The options of the latest run, with the run length of <see cref="TrainOptions"/> applied.</summary>
+    public ExperimentOptions EffectiveOptions { get; private set; }
+
+    /// <summary>Where the modules live and the steps run.</summary>
+    public Device Device { get; }
+
+    /// <summary>Optimizer steps taken so far (restored by <see cref="Load"/>).</summary>
+    public long StepsTaken => state.Step;
+
+    /// <summary>The online (context) encoder given to <see cref="Register"/>.</summary>
+    public nn.Module? ContextModule { get; private set; }
+
+    /// <summary>The target encoder given to <see cref="Register"/> (the context encoder itself unless an EMA).</summary>
+    public nn.Module? TargetModule { get; private set; }
+
+    /// <summary>The predictor given to <see cref="Register"/>.</summary>
+    public nn.Module? PredictorModule { get; private set; }
+
+    public TargetKind TargetKind { get; private set; }
+
+    /// <summary>
+    /// Seeds torch's global generator with <see cref="ExperimentOptions.Seed"/> (and holds a process-wide lock) until
+    /// disposed, then restores the generator: modules created in it get the same initial weights for the same options.
+    /// </summary>
+    protected IDisposable InitializationScope() => new SeededScope(InitialOptions.Seed);
+
+    /// <summary>
+    /// Declares the modules: their parameters are trained (the context encoder, the predictor, and the target when it is
+    /// <see cref="TargetKind.Shared"/>), saved in checkpoints and moved to <see cref="Device"/>. An EMA target must be a
+    /// separate module (<see cref="Ema.CopyOf"/>); a stop-gradient or shared target is the context encoder itself.
+    /// </summary>
+    protected void Register(nn.Module context, nn.Module target, TargetKind targetKind, nn.Module predictor)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(predictor);
+        if (ContextModule is not null) throw new InvalidOperationException("Register was already called.");
+        if (targetKind == TargetKind.Ema)
+        {
+            if (ReferenceEquals(target, context)) throw new ArgumentException("An EMA target must be a separate copy of the context encoder (Ema.CopyOf).", nameof(target));
+            if (target.parameters().Any(p => p.requires_grad)) throw new ArgumentException("An EMA target must not require gradients (Ema.CopyOf turns them off).", nameof(target));
+        }
+        ContextModule = context;
+        TargetModule = target;
+        TargetKind = targetKind;
+        PredictorModule = predictor;
+        if (Device.type != DeviceType.CPU)
+        {
+            foreach (var m in Modules().Select(r => r.Module).Distinct()) m.to(Device);
+        }
+    }
+
+    /// <summary>The corrupted view of a batch.</summary>
+    public abstract Tensor Corrupt(Tensor image, Generator generator);
+
+    /// <summary>The representation that evaluation uses (B, ...) -> (B, D), without gradient.</summary>
+    public abstract Tensor Encode(Tensor image);
+
+    /// <summary>One training step: compute the loss terms, call <see cref="StepContext.BackwardAndStep"/> (and <see cref="StepContext.UpdateEma"/> for an EMA target).</summary>
+    protected abstract LossTerms TrainingStep(Tensor batch, StepContext step);
+
+    /// <summary>The embeddings the collapse monitor measures; <see cref="Encode"/> unless overridden (e.g. with tokens).</summary>
+    protected virtual Tensor MonitorEmbeddings(Tensor batch) => Encode(batch);
+
+    /// <summary>
+    /// Trains until the run length (<see cref="ExperimentOptions.Steps"/> or <see cref="ExperimentOptions.Epochs"/>,
+    /// or the override in <paramref name="run"/>) is reached, continuing from <see cref="StepsTaken"/> (after a
+    /// <see cref="Load"/> or an earlier call). Throws <see cref="NonFiniteLossException"/> when a loss term is NaN or
+    /// infinite (the last checkpoint is left as it was).
+    /// </summary>
+    public TrainingRun Train(ITrainingData data, TrainOptions? run = null, IProgress<StepReport>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ObjectDisposedException.ThrowIf(disposed, this);
+        RequireRegistered();
+        run ??= new TrainOptions();
+        if (run.Steps is not null && run.Epochs is not null) throw new ArgumentException("TrainOptions: set Steps or Epochs, not both.", nameof(run));
+        if (run.LogEvery < 1) throw new ArgumentException($"TrainOptions.LogEvery must be at least 1 (is {run.LogEvery}).", nameof(run));
+        if (run.CheckpointEvery < 0) throw new ArgumentException($"TrainOptions.CheckpointEvery cannot be negative (is {run.CheckpointEvery}).", nameof(run));
+        if (run.MonitorSamples < 2) throw new ArgumentException($"TrainOptions.MonitorSamples must be at least 2 (is {run.MonitorSamples}).", nameof(run));
+        if (run.CheckpointEvery > 0 && run.RunFolder is null) throw new ArgumentException("TrainOptions.CheckpointEvery needs a RunFolder.", nameof(run));
+        if (run.ResumeFrom is not null) Load(run.ResumeFrom);
+
+        var options = InitialOptions;
+        if (run.Steps is not null) options = options with { Steps = run.Steps };
+        if (run.Epochs is not null) options = options with { Epochs = run.Epochs };
+        options.Validate();
+        EffectiveOptions = options;
+
+        var count = data.Count;
+        if (count < options.Batch)
+            throw new ArgumentException($"The training data has {count} samples, fewer than one batch of {options.Batch}.", nameof(data));
+        var stepsPerEpoch = count / options.Batch;
+        var total = options.Steps ?? checked(options.Epochs!.Value * stepsPerEpoch);
+        var warmup = options.WarmupSteps > 0 ? options.WarmupSteps : (long)Math.Round(options.WarmupEpochs * stepsPerEpoch);
+        var schedule = new TrainingSchedule(options.Schedule, options.LearningRate, options.StartLr, options.FinalLr, warmup,
+            options.WeightDecay, TargetKind == TargetKind.Ema ? options.EmaMomentum : null, total);
+        var log = run.Log ?? (message => Console.Error.WriteLine(message));
+
+        EnsureOptimizer();
+        var rng = EnsureGenerator();
+        foreach (var m in Modules().Select(r => r.Module).Distinct()) m.train();
+
+        var runFolder = run.RunFolder is null ? null : Path.GetFullPath(run.RunFolder);
+        var checkpointPath = runFolder is null ? null : Path.Combine(runFolder, CheckpointFileName);
+        string? lastCheckpoint = checkpointPath is not null && run.ResumeFrom is not null && File.Exists(checkpointPath) ? checkpointPath : null;
+        MetricsWriter? metrics = null;
+        Tensor? monitorBatch = null;
+        var clock = Stopwatch.StartNew();
+        var secondsBefore = state.Seconds;
+        var startStep = state.Step;
+        var window = new Queue<(long Step, double Seconds)>();
+        StopReason stop = StopReason.Completed;
+        IReadOnlyDictionary<string, double> lastTerms = state.LastTerms;
+        var lastLoss = state.LastLoss;
+        try
+        {
+            if (runFolder is not null)
+            {
+                Directory.CreateDirectory(runFolder);
+                WriteAtomically(Path.Combine(runFolder, OptionsFileName), options.ToJson());
+                metrics = new MetricsWriter(runFolder, state.Step);
+            }
+            if (options.Collapse is { } collapseOptions && state.Step < total)
+            {
+                monitorBatch = MonitorBatch(data, (int)Math.Min(count, run.MonitorSamples), options.Seed);
+                if (state.Step == 0 && state.Readings.Count == 0)
+                {
+                    var baseline = Measure(monitorBatch, 0);
+                    state.Readings.Add(baseline);
+                    metrics?.Write(new MetricsRow(0, 0, state.Seconds, EmbeddingStd: baseline.Std, RankMe: baseline.RankMe));
+                }
+            }
+
+            while (state.Step < total && stop == StopReason.Completed)
+            {
+                // One enumeration per epoch; the order depends only on (seed, epoch), so a resumed run skips what it saw.
+                using var batches = data.Batches(options.Batch, options.Seed, state.Epoch, dropLast: true, startBatch: state.Position).GetEnumerator();
+                while (state.Step < total && stop == StopReason.Completed)
+                {
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        stop = StopReason.Cancelled;
+                        break;
+                    }
+                    if (!batches.MoveNext())
+                        throw new InvalidOperationException($"Epoch {state.Epoch} of the training data ended after {state.Position} batches of {options.Batch}; {count} samples make {stepsPerEpoch}. Did the data change since the checkpoint?");
+                    var index = state.Step; // 0-based index of this step
+                    using (var scope = NewDisposeScope())
+                    {
+                        var batch = batches.Current.MoveToOtherDisposeScope(scope).to(Device);
+                        var context = new StepContext(index + 1, state.Epoch, rng, optimizer!, schedule.LearningRateAt(index),
+                            schedule.WeightDecayAt(index), schedule.EmaMomentumAt(index), options.GradClip);
+                        try
+                        {
+                            TrainingStep(batch, context);
+                        }
+                        catch (NonFiniteLossException e)
+                        {
+                            throw e.WithCheckpoint(lastCheckpoint);
+                        }
+                        if (context.Terms is null) throw new InvalidOperationException($"{GetType().Name}.TrainingStep returned without calling BackwardAndStep.");
+                        if (TargetKind == TargetKind.Ema && !context.EmaUpdated) throw new InvalidOperationException($"{GetType().Name}.TrainingStep did not call UpdateEma for its EMA target.");
+                        lastTerms = context.Terms.Values!;
+                        lastLoss = context.Terms.Total!.Value;
+
+                        state.Step++;
+                        state.Position++;
+                        var epoch = state.Epoch;
+                        if (state.Position == stepsPerEpoch)
+                        {
+                            state.Epoch++;
+                            state.Position = 0;
+                        }
+                        state.LastTerms = lastTerms;
+                        state.LastLoss = lastLoss;
+                        state.Seconds = secondsBefore + clock.Elapsed.TotalSeconds;
+                        var stepsPerSecond = Rate(window, state.Step, clock.Elapsed.TotalSeconds);
+
+                        CollapseReading? reading = null;
+                        CollapseAlarm? alarm = null;
+                        if (monitorBatch is not null && options.Collapse is { } c && (state.Step % c.Every == 0 || state.Step == total))
+                        {
+                            reading = Measure(monitorBatch, state.Step);
+                            state.Readings.Add(reading);
+                            alarm = Judge(reading, c);
+                            if (alarm is not null)
+                            {
+                                state.Alarms.Add(alarm);
+                                log(alarm.Message);
+                                if (alarm.Action == CollapseAction.Stop) stop = StopReason.Collapse;
+                            }
+                        }
+
+                        if (state.Step % run.LogEvery == 0 || reading is not null || state.Step == total || stop != StopReason.Completed)
+                        {
+                            metrics?.Write(new MetricsRow(state.Step, epoch, state.Seconds, lastTerms, lastLoss, context.LearningRate,
+                                context.WeightDecay, context.EmaMomentum, context.GradientNorm, stepsPerSecond, reading?.Std, reading?.RankMe));
+                            progress?.Report(new StepReport(state.Step, total, epoch, lastTerms, lastLoss, context.LearningRate,
+                                context.WeightDecay, context.EmaMomentum, context.GradientNorm!.Value, stepsPerSecond,
+                                TimeSpan.FromSeconds(state.Seconds),
+                                stepsPerSecond > 0 ? TimeSpan.FromSeconds((total - state.Step) / stepsPerSecond) : null,
+                                state.Readings.Count > 0 ? state.Readings[^1] : null, alarm));
+                        }
+                    }
+                    if (checkpointPath is not null && run.CheckpointEvery > 0 && state.Step % run.CheckpointEvery == 0 && state.Step < total && stop == StopReason.Completed)
+                    {
+                        metrics?.Flush();
+                        Save(checkpointPath);
+                        lastCheckpoint = checkpointPath;
+                    }
+                    if (state.Position == 0) break; // the epoch is over: start the next enumeration
+                }
+            }
+            state.TotalSteps = total;
+            state.Seconds = secondsBefore + clock.Elapsed.TotalSeconds;
+            if (checkpointPath is not null)
+            {
+                metrics?.Flush();
+                Save(checkpointPath);
+                lastCheckpoint = checkpointPath;
+            }
+        }
+        finally
+        {
+            metrics?.Dispose();
+            monitorBatch?.Dispose();
+        }
+        return new TrainingRun(state.Step, total, clock.Elapsed.TotalSeconds, lastTerms, lastLoss, [.. state.Readings],
+            [.. state.Alarms], stop, runFolder, lastCheckpoint);
+    }
+
+    /// <summary>The checkpoint file the trainer writes in a run folder.</summary>
+    public const string CheckpointFileName = "checkpoint.ckpt";
+
+    /// <summary>The effective options file the trainer writes in a run folder.</summary>
+    public const string OptionsFileName = "options.json";
+
+    /// <summary>
+    /// Writes a checkpoint atomically (a temporary file in the same folder, flushed, then renamed over
+    /// <paramref name="path"/>): the modules, the optimizer state, the training position, schedules, RNG states and the
+    /// effective options, with a SHA-256 checksum. See docs/runtime-training.md for the format.
+    /// </summary>
+    public void Save(string path)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        RequireRegistered();
+        Checkpoint.Write(path, this);
+    }
+
+    /// <summary>
+    /// Restores a checkpoint written by <see cref="Save"/> into this experiment (built with the same options), so
+    /// <see cref="Train"/> continues exactly where it stopped. A missing, truncated, altered or foreign file throws
+    /// <see cref="CheckpointException"/> and leaves the modules unchanged.
+    /// </summary>
+    public void Load(string path)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        RequireRegistered();
+        Checkpoint.Read(path, this);
+    }
+
+    // ---- internals used by Checkpoint ----
+
+    internal TrainingState State => state;
+
+    internal IEnumerable<(string Role, nn.Module Module)> Modules()
+    {
+        yield return ("context", ContextModule!);
+        yield return ("target", TargetModule!);
+        yield return ("predictor", PredictorModule!);
+    }
+
+    internal TrainingOptimizer EnsureOptimizer()
+    {
+        if (optimizer is not null) return optimizer;
+        var seen = new HashSet<IntPtr>();
+        var parameters = new List<(string, Parameter)>();
+        foreach (var (role, module) in Modules())
+        {
+            if (role == "target" && TargetKind == TargetKind.Ema) continue;
+            foreach (var (name, p) in module.named_parameters())
+            {
+                if (!p.requires_grad || !seen.Add(p.Handle)) continue;
+                parameters.Add(($"{role}.{name}", p));
+            }
+        }
+        if (parameters.Count == 0) throw new InvalidOperationException("The experiment has no trainable parameters.");
+        optimizer = new TrainingOptimizer(InitialOptions, parameters);
+        return optimizer;
+    }
+
+    internal TrainingOptimizer? Optimizer => optimizer;
+
+    internal Generator EnsureGenerator() => generator ??= new Generator(unchecked((ulong)InitialOptions.Seed), Device);
+
+    internal void RequireRegistered()
+    {
+        if (ContextModule is null) throw new InvalidOperationException($"{GetType().Name} must call Register(context, target, targetKind, predictor) in its constructor.");
+    }
+
+    private CollapseReading Measure(Tensor batch, long step)
+    {
+        var modules = Modules().Select(r => r.Module).Distinct().ToArray();
+        foreach (var m in modules) m.eval();
+        try
+        {
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            var z = MonitorEmbeddings(batch);
+            return new CollapseReading(step, CollapseMetrics.EmbeddingStd(z), CollapseMetrics.RankMe(z));
+        }
+        finally
+        {
+            foreach (var m in modules) m.train();
+        }
+    }
+
+    private CollapseAlarm? Judge(CollapseReading r, CollapseMonitorOptions c)
+    {
+        var lowStd = r.Std < c.MinStd;
+        var lowRank = r.RankMe < c.MinRank;
+        if (!lowStd && !lowRank) return null;
+        var what = string.Join(" and ", new[]
+        {
+            lowStd ? $"the std of the L2-normalised embeddings is {r.Std:G3} (below {c.MinStd:G3})" : null,
+            lowRank ? $"their effective rank (RankMe) is {r.RankMe:G3} (below {c.MinRank:G3})" : null,
+        }.Where(s => s is not null));
+        var then = c.Action == CollapseAction.Stop ? "training stops" : "training goes on";
+        return new CollapseAlarm(r.Step, r.Std, r.RankMe, c.Action,
+            $"{Name}: representation collapse at step {r.Step}: {what}; {then}. The encoder maps inputs to nearly the same point: an EMA or stop-gradient target, or a regularizer (vicreg, sigreg), prevents it.");
+    }
+
+    private Tensor MonitorBatch(ITrainingData data, int samples, long seed)
+    {
+        using var scope = NewDisposeScope();
+        using var e = data.Batches(samples, seed ^ MonitorSeed, 0).GetEnumerator();
+        if (!e.MoveNext()) throw new InvalidOperationException("The training data yielded no monitoring batch.");
+        return e.Current.to(Device).DetachFromDisposeScope();
+    }
+
+    /// <summary>Mixed into the run seed to draw the collapse monitor's fixed batch (epoch 0 of that seed, first batch).</summary>
+    internal const long MonitorSeed = 0x6D6F6E69746F72; // "monitor"
+
+    private static double Rate(Queue<(long Step, double Seconds)> window, long step, double seconds)
+    {
+        window.Enqueue((step, seconds));
+        while (window.Count > 50) window.Dequeue();
+        var (firstStep, firstSeconds) = window.Peek();
+        return window.Count < 2 || seconds <= firstSeconds ? 0 : (step - firstStep) / (seconds - firstSeconds);
+    }
+
+    internal static void WriteAtomically(string path, string text)
+    {
+        var temp = path + ".tmp";
+        File.WriteAllText(temp, text);
+        File.Move(temp, path, overwrite: true);
+    }
+
+    private static Device ResolveDevice(string device)
+    {
+        TorchNative.EnsureLoaded();
+        switch (device)
+        {
+            case "cpu":
+                return CPU;
+            case "auto":
+                return cuda.is_available() ? CUDA : CPU;
+            default:
+                if (device == "cuda" || device.StartsWith("cuda:", StringComparison.Ordinal))
+                {
+                    TorchNative.EnsureLoaded(cuda: true);
+                    if (!cuda.is_available())
+                        throw new InvalidOperationException($"Device '{device}' was asked for, but CUDA is not available here: build with JepaTorchBackend=cuda-linux (or cuda-windows) on a machine with an NVIDIA GPU and driver, or use Device = \"cpu\" or \"auto\".");
+                    return torch.device(device);
+                }
+                throw new ArgumentException($"Device must be cpu, cuda, cuda:N or auto (is '{device}').");
+        }
+    }
+
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    protected virtual void Dispose(bool disposing)
+    {
+        if (disposed) return;
+        disposed = true;
+        if (!disposing) return;
+        optimizer?.Dispose();
+        generator?.Dispose();
+        if (ContextModule is not null)
+            foreach (var m in Modules().Select(r => r.Module).Distinct()) m.Dispose();
+    }
+
+    /// <summary>Seeds torch's global generator under a process-wide lock and restores it afterwards.</summary>
+    private sealed class SeededScope : IDisposable
+    {
+        private readonly Tensor saved;
+        private bool done;
+
+        public SeededScope(long seed)
+        {
+            Monitor.Enter(GlobalRandomLock);
+            saved = torch.random.get_rng_state().DetachFromDisposeScope();
+            torch.random.manual_seed(seed);
+        }
+
+        public void Dispose()
+        {
+            if (done) return;
+            done = true;
+            torch.random.set_rng_state(saved);
+            saved.Dispose();
+            Monitor.Exit(GlobalRandomLock);
+        }
+    }
+}
+
+/// <summary>Where a run stands: everything besides the modules and the optimizer that a checkpoint must restore.</summary>
+internal sealed class TrainingState
+{
+    public long Step;
+    public int Epoch;
+    public long Position;
+    public long TotalSteps;
+    public double Seconds;
+    public IReadOnlyDictionary<string, double> LastTerms = new Dictionary<string, double>();
+    public double LastLoss = double.NaN;
+    public List<CollapseReading> Readings = [];
+    public List<CollapseAlarm> Alarms = [];
+}

@@ -1,0 +1,83 @@
+using static TorchSharp.torch;
+
+namespace Jepa.Runtime.Training;
+
+/// <summary>
+/// The samples a run trains on (<see cref="Data.JepaDataset"/>'s shape, so a data set can implement it as it is).
+/// <see cref="Batches"/> yields, with <c>dropLast</c>, <c>Count / batchSize</c> batches of exactly <c>batchSize</c>
+/// samples in an order that depends only on <c>(seed, epoch)</c>, from batch <c>startBatch</c> on, so a resumed run
+/// sees the same batches. Each yielded tensor is new and owned by the caller: the trainer disposes it with the step.
+/// </summary>
+public interface ITrainingData
+{
+    /// <summary>Number of samples.</summary>
+    long Count { get; }
+
+    /// <summary>The batches of epoch <paramref name="epoch"/>, each (batchSize, ...sample shape), from batch <paramref name="startBatch"/>.</summary>
+    IEnumerable<Tensor> Batches(int batchSize, long seed, long epoch, bool dropLast = true, long startBatch = 0);
+}
+
+/// <summary>How one call of <see cref="JepaExperiment.Train"/> runs; none of this changes what is learned except the run length.</summary>
+public sealed record TrainOptions
+{
+    /// <summary>Overrides the experiment's run length in steps (replaces its Steps or Epochs).</summary>
+    public long? Steps { get; init; }
+
+    /// <summary>Overrides the experiment's run length in epochs (replaces its Steps or Epochs).</summary>
+    public int? Epochs { get; init; }
+
+    /// <summary>
+    /// Folder for <c>options.json</c>, <c>metrics.jsonl</c>, <c>metrics.csv</c>, TensorBoard event files (<c>tensorboard/</c>)
+    /// and <c>checkpoint.ckpt</c>; created if missing. Null: nothing is written.
+    /// </summary>
+    public string? RunFolder { get; init; }
+
+    /// <summary>Write <c>checkpoint.ckpt</c> every this many steps (0: only at the end); needs <see cref="RunFolder"/>.</summary>
+    public int CheckpointEvery { get; init; }
+
+    /// <summary>A checkpoint to resume from before training (see <see cref="JepaExperiment.Load"/>).</summary>
+    public string? ResumeFrom { get; init; }
+
+    /// <summary>Write a metrics row (files, TensorBoard) and report progress every this many steps.</summary>
+    public int LogEvery { get; init; } = 1;
+
+    /// <summary>Samples in the fixed batch the collapse monitor embeds (at most the data's size).</summary>
+    public int MonitorSamples { get; init; } = 1024;
+
+    /// <summary>Where warnings (collapse alarms) go; null writes them to standard error.</summary>
+    public Action<string>? Log { get; init; }
+}
+
+/// <summary>Progress of a run after a step, for a live display.</summary>
+public sealed record StepReport(
+    long Step,
+    long TotalSteps,
+    int Epoch,
+    IReadOnlyDictionary<string, double> Terms,
+    double Loss,
+    double LearningRate,
+    double WeightDecay,
+    double? EmaMomentum,
+    double GradientNorm,
+    double StepsPerSecond,
+    TimeSpan Elapsed,
+    TimeSpan? Remaining,
+    CollapseReading? Collapse,
+    CollapseAlarm? Alarm);
+
+/// <summary>What a call of <see cref="JepaExperiment.Train"/> did.</summary>
+public sealed record TrainingRun(
+    long Steps,
+    long TotalSteps,
+    double Seconds,
+    IReadOnlyDictionary<string, double> FinalTerms,
+    double FinalLoss,
+    IReadOnlyList<CollapseReading> CollapseReadings,
+    IReadOnlyList<CollapseAlarm> CollapseAlarms,
+    StopReason StopReason,
+    string? RunFolder,
+    string? Checkpoint)
+{
+    /// <summary>The latest collapse reading, if the monitor ran.</summary>
+    public CollapseReading? LastCollapse => CollapseReadings.Count == 0 ? null : CollapseReadings[^1];
+}

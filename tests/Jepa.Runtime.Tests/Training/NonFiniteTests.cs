@@ -1,0 +1,60 @@
+using Jepa.Runtime.Training;
+
+namespace Jepa.Runtime.Tests.Training;
+
+[Collection(TrainerCollection.Name)]
+public class NonFiniteTests
+{
+    [Theory]
+    [InlineData(double.NaN, "NaN")]
+    [InlineData(double.PositiveInfinity, "+infinity")]
+    public void A_non_finite_loss_stops_at_that_step_and_the_last_good_checkpoint_stays_intact(double value, string shown)
+    {
+        var folder = TestFolders.Create("nonfinite");
+        var data = TensorData.Random();
+        var checkpoint = Path.Combine(folder, JepaExperiment.CheckpointFileName);
+
+        // What the first 10 steps of a 30-step run give (the EMA schedule depends on the run length).
+        using var reference = new TinyJepa();
+        using var cancel = new CancellationTokenSource();
+        reference.Train(data, new TrainOptions { Steps = 30 }, new SyncProgress<StepReport>(r => { if (r.Step == 10) cancel.Cancel(); }), cancel.Token);
+        Assert.Equal(10, reference.StepsTaken);
+
+        using var e = new TinyJepa { NonFiniteFromStep = 11, NonFiniteValue = value };
+        var x = Assert.Throws<NonFiniteLossException>(() => e.Train(data, new TrainOptions { Steps = 30, RunFolder = folder, CheckpointEvery = 10 }));
+        Assert.Equal("mse", x.Term);
+        Assert.Equal(11, x.Step);
+        Assert.Contains("'mse'", x.Message);
+        Assert.Contains($"is {shown} at step 11", x.Message);
+        Assert.Equal(checkpoint, x.LastCheckpoint);
+        Assert.Contains(checkpoint, x.Message);
+
+        // Step 11 changed nothing: the weights are those after step 10.
+        Assert.Equal(10, e.StepsTaken);
+        ModuleState.AssertIdentical(reference.Context, e.Context);
+        ModuleState.AssertIdentical(reference.Target, e.Target);
+        ModuleState.AssertIdentical(reference.Predictor, e.Predictor);
+
+        // The checkpoint of step 10 is intact: it loads and holds the step-10 weights.
+        using var restored = new TinyJepa();
+        restored.Load(checkpoint);
+        Assert.Equal(10, restored.StepsTaken);
+        ModuleState.AssertIdentical(reference.Context, restored.Context);
+        Assert.Equal(["checkpoint.ckpt", "metrics.csv", "metrics.jsonl", "options.json"], Directory.GetFiles(folder).Select(Path.GetFileName).Order());
+
+        // The metrics that were written end at step 10.
+        var steps = File.ReadAllLines(Path.Combine(folder, "metrics.jsonl"))
+            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("step").GetInt64()).ToArray();
+        Assert.Equal(Enumerable.Range(1, 10).Select(i => (long)i), steps);
+    }
+
+    [Fact]
+    public void A_non_finite_loss_before_any_checkpoint_says_there_is_none()
+    {
+        using var e = new TinyJepa { NonFiniteFromStep = 1 };
+        var x = Assert.Throws<NonFiniteLossException>(() => e.Train(TensorData.Random(), new TrainOptions { Steps = 5 }));
+        Assert.Equal(1, x.Step);
+        Assert.Null(x.LastCheckpoint);
+        Assert.Equal(0, e.StepsTaken);
+    }
+}
