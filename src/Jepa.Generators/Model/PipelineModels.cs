@@ -1,3 +1,4 @@
+using Jepa.Dsl.Collections;
 using Microsoft.CodeAnalysis;
 
 namespace Jepa.Generators.Model;
@@ -25,7 +26,7 @@ internal sealed record SourceInfo(string HintName, string Text);
 internal sealed record ArgumentInfo(string Name, string Kind);
 
 /// <summary>A custom C# module named in a <c>.jepa</c> file, to be checked against the compilation.</summary>
-internal sealed record CustomTypeInfo(string TypeName, EquatableArray<ArgumentInfo> Arguments, SpanInfo Span);
+internal sealed record CustomTypeInfo(string TypeName, string Encoder, EquatableArray<ArgumentInfo> Arguments, SpanInfo Span);
 
 /// <summary>What the compiler made of one <c>.jepa</c> file.</summary>
 internal sealed record JepaFileResult(

@@ -1,0 +1,108 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using Jepa.Dsl;
+using Jepa.Dsl.Binding;
+using Jepa.Dsl.Collections;
+using Jepa.Dsl.Diagnostics;
+using Jepa.Dsl.Emit;
+using Jepa.Dsl.Text;
+using Jepa.Generators.Model;
+using Microsoft.CodeAnalysis;
+using DiagnosticDescriptor = Jepa.Dsl.Diagnostics.DiagnosticDescriptor;
+using Diagnostic = Jepa.Dsl.Diagnostics.Diagnostic;
+
+namespace Jepa.Generators;
+
+/// <summary>Compiles one <c>.jepa</c> file into plain data: diagnostics, generated sources and the C# types to check.
+/// Never throws (but for cancellation): a failure becomes a located JEPA9xx diagnostic.</summary>
+internal static class FileCompiler
+{
+    public static JepaFileResult Compile(JepaInput input, GeneratorOptions options, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var compilation = JepaCompiler.Compile(input.Path, input.Text, cancellationToken);
+            var diagnostics = compilation.Diagnostics.Select(d => ToInfo(d, input.Path)).ToList();
+            var sources = new List<SourceInfo>();
+            var emitOptions = new EmitOptions(options.RootNamespace, HintPrefix(input.Path, options.ProjectDirectory));
+            foreach (var experiment in compilation.Bound.Experiments.Where(CSharpEmitter.CanEmit))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                try
+                {
+                    var source = CSharpEmitter.EmitExperiment(compilation, experiment, emitOptions);
+                    sources.Add(new SourceInfo(source.HintName, source.Text));
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    diagnostics.Add(Internal(DiagnosticDescriptors.EmitterInternalError, input, experiment.NameSpan, exception));
+                }
+            }
+
+            var customTypes = compilation.Bound.Experiments
+                .Where(CSharpEmitter.CanEmit)
+                .SelectMany(e => e.Encoders)
+                .Where(e => e.Kind == EncoderKind.Custom && e.Custom is not null)
+                .Select(e => new CustomTypeInfo(
+                    e.Custom!.TypeName,
+                    e.Name,
+                    e.Custom.Arguments.Select(a => new ArgumentInfo(a.Name, ArgumentKinds.Of(a.Value))).ToEquatableArray(),
+                    ToSpan(e.Custom.TypeNameSpan, input.Path)));
+            return new JepaFileResult(input.Path, diagnostics.ToEquatableArray(), sources.ToEquatableArray(), customTypes.ToEquatableArray());
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            var start = new SourceSpan(0, 0, 0, 0, 0, 0);
+            return new JepaFileResult(
+                input.Path,
+                EquatableArray.Create(Internal(DiagnosticDescriptors.GeneratorInternalError, input, start, exception)),
+                EquatableArray<SourceInfo>.Empty,
+                EquatableArray<CustomTypeInfo>.Empty);
+        }
+    }
+
+    /// <summary>A unique, stable prefix for the generated files of <paramref name="path"/>: its path relative to the
+    /// project without the extension, separators turned into dots (<c>experiments/digits.jepa</c> -> <c>experiments.digits</c>).</summary>
+    internal static string HintPrefix(string path, string projectDirectory)
+    {
+        var normalized = path.Replace('\\', '/');
+        var root = projectDirectory.Replace('\\', '/');
+        if (root.Length > 0 && !root.EndsWith("/", StringComparison.Ordinal)) root += "/";
+        var relative = root.Length > 0 && normalized.StartsWith(root, StringComparison.Ordinal)
+            ? normalized.Substring(root.Length)
+            : normalized.Substring(normalized.LastIndexOf('/') + 1);
+        var dot = relative.LastIndexOf('.');
+        if (dot > relative.LastIndexOf('/')) relative = relative.Substring(0, dot);
+        var builder = new StringBuilder(relative.Length);
+        foreach (var c in relative)
+        {
+            builder.Append(c == '/' ? '.' : char.IsLetterOrDigit(c) || c is '_' or '-' ? c : '_');
+        }
+
+        return builder.Length == 0 ? "jepa" : builder.ToString();
+    }
+
+    internal static DiagnosticInfo ToInfo(Diagnostic diagnostic, string path) => new(
+        diagnostic.Id,
+        diagnostic.Descriptor.Title,
+        diagnostic.Message,
+        ToSeverity(diagnostic.Severity),
+        diagnostic.Descriptor.Category,
+        ToSpan(diagnostic.Span, path));
+
+    internal static SpanInfo ToSpan(SourceSpan span, string path) =>
+        new(path, span.Start, span.Length, span.StartLine, span.StartColumn, span.EndLine, span.EndColumn);
+
+    private static DiagnosticSeverity ToSeverity(Severity severity) => severity switch
+    {
+        Severity.Error => DiagnosticSeverity.Error,
+        Severity.Warning => DiagnosticSeverity.Warning,
+        _ => DiagnosticSeverity.Info,
+    };
+
+    private static DiagnosticInfo Internal(DiagnosticDescriptor descriptor, JepaInput input, SourceSpan span, Exception exception) =>
+        ToInfo(new Diagnostic(descriptor, span, descriptor.FormatMessage($"{exception.GetType().Name}: {exception.Message}")), input.Path);
+}

@@ -1,0 +1,33 @@
+using Jepa.Generators.Tests.Infrastructure;
+using Microsoft.CodeAnalysis;
+
+namespace Jepa.Generators.Tests;
+
+public class GeneratorTests
+{
+    [Theory]
+    [InlineData("vector", Samples.Vector)]
+    [InlineData("token", Samples.Token)]
+    public void Error_free_file_generates_code_that_compiles_without_warnings(string name, string text)
+    {
+        var (result, output, diagnostics) = GeneratorHarness.Run($"/project/{name}.jepa", text);
+
+        Assert.Empty(diagnostics);
+        var generated = Assert.Single(Assert.Single(result.Results).GeneratedSources);
+        Assert.EndsWith(".g.cs", generated.HintName);
+        Assert.Empty(GeneratorHarness.CompileDiagnostics(output));
+    }
+
+    [Fact]
+    public void Diagnostics_are_located_in_the_jepa_file()
+    {
+        var (result, _, diagnostics) = GeneratorHarness.Run("/project/collapse.jepa", Samples.Collapse);
+
+        var error = Assert.Single(diagnostics, d => d.Severity == DiagnosticSeverity.Error);
+        var span = error.Location.GetLineSpan();
+        Assert.Equal("/project/collapse.jepa", span.Path);
+        Assert.StartsWith("JEPA3", error.Id);
+        Assert.Equal(5, span.StartLinePosition.Line); // the objective's line (0-based)
+        Assert.Empty(Assert.Single(result.Results).GeneratedSources);
+    }
+}
