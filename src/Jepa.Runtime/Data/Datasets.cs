@@ -47,9 +47,11 @@ public static class Datasets
     public static JepaDataset Mnist(string imagesPath, string? labelsPath = null, double divisor = 255.0) => IdxReader.Mnist(imagesPath, labelsPath, divisor);
 
     /// <summary>
-    /// A stratified split seeded by <paramref name="seed"/>: in every class of <c>n_c</c> samples,
-    /// <c>round(testFraction n_c)</c> (half away from zero, but at least 1 and at most <c>n_c - 1</c> when
-    /// <c>n_c &gt;= 2</c>) randomly chosen samples go to the test side. Both index lists are ascending.
+    /// A stratified split seeded by <paramref name="seed"/>, as scikit-learn's <c>train_test_split(stratify=y)</c> sizes
+    /// it: <c>ceil(testFraction N)</c> test samples in all, class c gets <c>floor(testFraction n_c)</c> of them and the
+    /// rest go one each to the classes with the largest remainders (ties: the larger class, then the smaller label); a
+    /// class of at least 2 samples keeps at least one on each side. Which samples of a class go to the test side is
+    /// random. Both index lists are ascending.
     /// </summary>
     public static (long[] Train, long[] Test) StratifiedSplit(Tensor labels, double testFraction, long seed)
     {
@@ -58,15 +60,23 @@ public static class Datasets
         using var generator = new Generator(Seeds.Mix(seed, -1), torch.CPU);
         using var permutation = randperm(y.Length, generator: generator);
         var order = permutation.data<long>().ToArray();
+        var classes = order.GroupBy(i => y[i]).OrderBy(g => g.Key).Select(g => (Label: g.Key, Members: g.ToArray())).ToArray();   // each class in random order
+
+        var quota = classes.Select(c => (int)Math.Floor(testFraction * c.Members.Length)).ToArray();
+        var missing = (int)Math.Ceiling(testFraction * y.Length - 1e-9) - quota.Sum();
+        foreach (var i in Enumerable.Range(0, classes.Length)
+                     .OrderByDescending(i => testFraction * classes[i].Members.Length - quota[i])
+                     .ThenByDescending(i => classes[i].Members.Length).ThenBy(i => classes[i].Label).Take(Math.Max(0, missing)))
+            quota[i]++;
+
         var train = new List<long>();
         var test = new List<long>();
-        foreach (var group in order.GroupBy(i => y[i]))                                  // each class in random order
+        for (var i = 0; i < classes.Length; i++)
         {
-            var members = group.ToArray();
-            var n = members.Length;
-            var testCount = n < 2 ? 0 : Math.Clamp((int)Math.Round(testFraction * n, MidpointRounding.AwayFromZero), 1, n - 1);
-            test.AddRange(members.Take(testCount));
-            train.AddRange(members.Skip(testCount));
+            var n = classes[i].Members.Length;
+            var testCount = n < 2 ? 0 : Math.Clamp(quota[i], 1, n - 1);
+            test.AddRange(classes[i].Members.Take(testCount));
+            train.AddRange(classes[i].Members.Skip(testCount));
         }
         train.Sort();
         test.Sort();

@@ -70,14 +70,27 @@ public class DatasetTests
         Assert.Equal(1797, train.Length + test.Length);
         var counts = digits.Labels!.bincount(null).data<long>().ToArray();
         var y = digits.Labels!.data<long>().ToArray();
+        // 450 test samples as scikit-learn (ceil(0.25 * 1797)); each class gets floor or ceil of a quarter of its size.
+        Assert.Equal(450, test.Length);
         for (var c = 0; c < 10; c++)
-            Assert.Equal((long)Math.Round(0.25 * counts[c], MidpointRounding.AwayFromZero), test.Count(i => y[i] == c));
+            Assert.InRange(test.Count(i => y[i] == c), Math.Floor(0.25 * counts[c]), Math.Ceiling(0.25 * counts[c]));
         Assert.Equal(test, Datasets.StratifiedSplit(digits.Labels!, 0.25, 0).Test);
         Assert.NotEqual(test, Datasets.StratifiedSplit(digits.Labels!, 0.25, 1).Test);
 
         var (trainSet, testSet) = digits.Split(0.25, 0);
         Assert.Equal(train.Length, trainSet.Count);
         Assert.True(testSet.Features.equal(digits.Features.index_select(0, tensor(test))).all().item<bool>());
+    }
+
+    [Fact]
+    public void Stratified_split_of_small_classes_keeps_one_sample_on_each_side()
+    {
+        var labels = tensor(new long[] { 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2 });
+        var (train, test) = Datasets.StratifiedSplit(labels, 0.1, 3);
+        Assert.Equal(2, test.Length);                       // ceil(1.1)
+        Assert.Contains(10L, train);                        // a class of one sample stays in train
+        Assert.Single(test, i => i < 2);                    // class 0 (2 samples): one each side
+        Assert.Single(test, i => i is >= 2 and < 10);
     }
 
     [Fact]
