@@ -18,29 +18,40 @@ public sealed record CsvLabel
     public static CsvLabel At(int index) => new(index);
 }
 
+/// <summary>The kinds of <see cref="ValueScaling"/>.</summary>
+public enum ScalingKind
+{
+    /// <summary>Values as read.</summary>
+    None,
+    /// <summary>Divided by the largest absolute value of the file.</summary>
+    MaxAbs,
+    /// <summary>Divided by a given number.</summary>
+    DivideBy,
+}
+
 /// <summary>How feature values are scaled after reading.</summary>
 public sealed record ValueScaling
 {
-    private ValueScaling(string kind, double divisor) => (Kind, Divisor) = (kind, divisor);
+    private ValueScaling(ScalingKind kind, double divisor) => (Kind, Divisor) = (kind, divisor);
 
-    /// <summary>"none", "max-abs" or "divide-by".</summary>
-    public string Kind { get; }
+    /// <summary>none, max-abs or divide-by.</summary>
+    public ScalingKind Kind { get; }
 
-    /// <summary>The divisor of "divide-by".</summary>
+    /// <summary>The divisor of <see cref="ScalingKind.DivideBy"/>.</summary>
     public double Divisor { get; }
 
     /// <summary>Values as read.</summary>
-    public static ValueScaling None { get; } = new("none", 1);
+    public static ValueScaling None { get; } = new(ScalingKind.None, 1);
 
     /// <summary>
     /// Every value divided by the largest absolute value in the whole file (one factor for all features, so an image's
     /// pixels keep their relative intensities); an all-zero file is left as it is.
     /// </summary>
-    public static ValueScaling MaxAbs { get; } = new("max-abs", 1);
+    public static ValueScaling MaxAbs { get; } = new(ScalingKind.MaxAbs, 1);
 
     /// <summary>Every value divided by <paramref name="divisor"/> (16 for the digits' 0..16 pixels, 255 for bytes).</summary>
     public static ValueScaling DivideBy(double divisor) =>
-        divisor != 0 && double.IsFinite(divisor) ? new("divide-by", divisor) : throw new ArgumentOutOfRangeException(nameof(divisor), divisor, "The divisor must be finite and non-zero.");
+        divisor != 0 && double.IsFinite(divisor) ? new(ScalingKind.DivideBy, divisor) : throw new ArgumentOutOfRangeException(nameof(divisor), divisor, "The divisor must be finite and non-zero.");
 }
 
 /// <summary>Options of <see cref="Datasets.Csv"/>.</summary>

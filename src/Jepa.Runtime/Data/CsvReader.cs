@@ -44,7 +44,7 @@ internal static class CsvReader
                 var text = fields[c];
                 if (c == labelColumn)
                 {
-                    if (!long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var label) || label < 0)
+                    if (!TryParseLabel(text, out var label))
                         throw new DataException($"{name}:{lineNumber}: the label '{text}' in column {c + 1} is not a class index (0, 1, 2, ...).");
                     labels.Add(label);
                     continue;
@@ -68,6 +68,18 @@ internal static class CsvReader
         return new JepaDataset(x, y, name, lines.ToArray());
     }
 
+    /// <summary>A class index: a non-negative integer, also written as a whole float ("3.0", as pandas writes).</summary>
+    private static bool TryParseLabel(string text, out long label)
+    {
+        if (long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out label)) return label >= 0;
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= 0 && value == Math.Floor(value) && value < long.MaxValue)
+        {
+            label = (long)value;
+            return true;
+        }
+        return false;
+    }
+
     private static string? ReadLine(StreamReader reader, string name)
     {
         try { return reader.ReadLine(); }
@@ -86,8 +98,8 @@ internal static class CsvReader
     {
         var divisor = scaling.Kind switch
         {
-            "divide-by" => scaling.Divisor,
-            "max-abs" => data.Length == 0 ? 0 : data.Max(v => Math.Abs((double)v)),
+            ScalingKind.DivideBy => scaling.Divisor,
+            ScalingKind.MaxAbs => data.Length == 0 ? 0 : data.Max(v => Math.Abs((double)v)),
             _ => 1,
         };
         if (divisor == 0 || divisor == 1 || !double.IsFinite(divisor)) return;

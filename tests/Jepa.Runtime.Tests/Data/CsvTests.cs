@@ -98,6 +98,8 @@ public class CsvTests
         var path = folder.Write("labels.csv", "1,2,0\n3,4,1.5\n");
         var e = Assert.Throws<DataException>(() => Datasets.Csv(path));
         Assert.Equal($"{path}:2: the label '1.5' in column 3 is not a class index (0, 1, 2, ...).", e.Message);
+        using var floats = Datasets.Csv(folder.Write("floats.csv", "1,2,3.0\n4,5,0.0\n"));
+        Assert.Equal(new long[] { 3, 0 }, floats.Labels!.data<long>().ToArray());
         var negative = folder.Write("negative.csv", "1,2,-1\n");
         Assert.Contains(":1: the label '-1'", Assert.Throws<DataException>(() => Datasets.Csv(negative)).Message);
     }
