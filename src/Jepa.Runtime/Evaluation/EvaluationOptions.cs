@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Jepa.Runtime.Evaluation;
 
 /// <summary>The <c>evaluate { ... }</c> block: which probes run on frozen embeddings of a labelled split.</summary>
@@ -16,9 +18,11 @@ public sealed record EvaluationOptions
     public double TestFraction { get; init; } = 0.25;
 
     /// <summary>True when at least one probe is configured.</summary>
+    [JsonIgnore]
     public bool Any => LinearProbe is not null || FewShot is not null || Knn is not null;
 
     /// <summary>The names of the configured probes, as the .jepa file spells them (for messages).</summary>
+    [JsonIgnore]
     public string Names => string.Join(", ", new[] { LinearProbe is null ? null : "linear_probe", FewShot is null ? null : "few_shot", Knn is null ? null : "knn" }.OfType<string>());
 }
 
