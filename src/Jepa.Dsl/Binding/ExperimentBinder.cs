@@ -228,8 +228,10 @@ internal sealed partial class ExperimentBinder
         }
         else if (syntax.Dimensions.Count != 1 && syntax.Dimensions.Count != 3)
         {
-            _diagnostics.Report(DiagnosticDescriptors.UnsupportedInput, SourceSpan.Cover(syntax.Dimensions[0].Span, syntax.Dimensions[syntax.Dimensions.Count - 1].Span),
-                $"an input with {syntax.Dimensions.Count} dimensions is not supported");
+            var span = syntax.Dimensions.Count == 0
+                ? syntax.ElementType.Span
+                : SourceSpan.Cover(syntax.Dimensions[0].Span, syntax.Dimensions[syntax.Dimensions.Count - 1].Span);
+            _diagnostics.Report(DiagnosticDescriptors.UnsupportedInput, span, $"an input with {syntax.Dimensions.Count} dimensions is not supported");
         }
         else
         {
