@@ -32,6 +32,7 @@ internal sealed class ArgumentBinder
         var hasErrors = false;
         var given = new Dictionary<string, (BoundValue Value, SourceSpan Span)>();
         var sawPositional = false;
+        var sawStrayArgument = false; // an unknown or unnamed argument: the missing parameter is probably that one
         foreach (var argument in arguments)
         {
             if (argument.Name is null)
@@ -51,7 +52,7 @@ internal sealed class ArgumentBinder
                         ? $"{spec.Name} takes no arguments"
                         : $"write name: value, with one of its parameters ({ParameterList(spec)})";
                 _diagnostics.Report(DiagnosticDescriptors.PositionalArgument, argument.Span, spec.Name, hint);
-                hasErrors = true;
+                hasErrors = sawStrayArgument = true;
                 continue;
             }
 
@@ -61,7 +62,7 @@ internal sealed class ArgumentBinder
                 var suggestion = Suggestions.DidYouMean(argument.Name.Text, spec.Parameters.Select(p => p.Name));
                 var known = spec.Parameters.Count == 0 ? "it takes no parameters" : "its parameters are " + ParameterList(spec);
                 _diagnostics.Report(DiagnosticDescriptors.UnknownParameter, argument.Name.Span, spec.Name, argument.Name.Text, suggestion + known);
-                hasErrors = true;
+                hasErrors = sawStrayArgument = true;
                 continue;
             }
 
@@ -95,7 +96,7 @@ internal sealed class ArgumentBinder
             {
                 bound.Add(new BoundArgument(parameter.Name, parameter.Type, parameter.Default, true, nameSpan));
             }
-            else if (parameter.Required)
+            else if (parameter.Required && !sawStrayArgument)
             {
                 var what = parameter.Note is null ? parameter.Describe() : parameter.Note + ", " + parameter.Describe();
                 _diagnostics.Report(DiagnosticDescriptors.MissingParameter, nameSpan, spec.Name, parameter.Name, what, $"add {parameter.Name}: ...");

@@ -47,10 +47,13 @@ internal sealed partial class ExperimentBinder
 
         // A C# encoder without out: has an unknown output, but it is still a vector encoder; any other unknown output
         // comes from an error in that encoder, and then nothing shape-related is checked.
+        // A broken link of the context's corruption leaves the mask unknown, so the mode is unknown as well.
         var shapesKnown = (context.Output.IsKnown || context.Kind == EncoderKind.Custom)
-                          && (target.Output.IsKnown || ResolveModule(target)?.Kind == EncoderKind.Custom);
+                          && (target.Output.IsKnown || ResolveModule(target)?.Kind == EncoderKind.Custom)
+                          && contextApplication.Corruption?.HasErrors != true;
         var contextTokens = context.TokenMode;
         var mask = shapesKnown ? MarkTokenMask(contextApplication, context) : null;
+        shapesKnown &= contextApplication.Corruption?.HasErrors != true; // a misplaced mask was just reported
         if (shapesKnown)
         {
             CheckTargetCorruption(targetApplication);
@@ -446,7 +449,7 @@ internal sealed partial class ExperimentBinder
 
         AddEncoderStages("context", context, contextShape);
         var targetModule = ResolveModule(target) ?? target;
-        AddEncoderStages("target", targetModule, target.Output, target.Source);
+        AddEncoderStages("target", targetModule, target.Output, objective.Target.Encoder!.Source);
         if (mode == RepresentationMode.MaskedTokens)
         {
             stages.Add(new ShapeStage("target tokens", "the target encoder's tokens at the Nt target positions", target.Output, targetShape));

@@ -281,12 +281,13 @@ internal sealed partial class ExperimentBinder
 
         MarkUsed(objective.Context!.Encoder);
         MarkUsed(objective.Target!.Encoder);
-        foreach (var corruption in _corruptions.Where(c => !c.IsUsed))
+        // Error nodes were reported already; an unused warning on top would be a cascade.
+        foreach (var corruption in _corruptions.Where(c => !c.IsUsed && !c.HasErrors))
         {
             _diagnostics.Report(DiagnosticDescriptors.UnusedCorruption, corruption.Syntax.Name.Span, corruption.Name);
         }
 
-        foreach (var encoder in _encoders.Where(e => !e.IsUsed))
+        foreach (var encoder in _encoders.Where(e => !e.IsUsed && e.Kind != EncoderKind.Error && e.Call?.HasErrors != true))
         {
             _diagnostics.Report(DiagnosticDescriptors.UnusedEncoder, encoder.Syntax.Name.Span, encoder.Name);
         }

@@ -190,22 +190,22 @@ internal sealed partial class ExperimentBinder
 
         if (_inputSyntax is null && !_brokenStatements.Contains("input"))
         {
-            Missing("an input", "input image: float[64]; (a vector) or input image: float[1, 8, 8]; (an image)");
+            Missing("input", "input image: float[64]; (a vector) or input image: float[1, 8, 8]; (an image)");
         }
 
         if (!_sawEncoderStatement)
         {
-            Missing("an encoder", "encoder context = mlp(hidden: [256], out: 128);");
+            Missing("encoder", "encoder context = mlp(hidden: [256], out: 128);");
         }
 
         if (_objectiveSyntax is null && !_brokenStatements.Contains("objective"))
         {
-            Missing("an objective", "objective { predict target(image) from context(noisy(image)); loss mse; }");
+            Missing("objective", "objective { predict target(image) from context(noisy(image)); loss mse; }");
         }
 
         if (_trainSyntax is null && !_brokenStatements.Contains("train"))
         {
-            Missing("a train block", "train { optimizer adamw(lr: 1e-3); steps 1000; }");
+            Missing("train block", "train { optimizer adamw(lr: 1e-3); steps 1000; }");
         }
 
         void Missing(string what, string example) =>
@@ -228,8 +228,10 @@ internal sealed partial class ExperimentBinder
         }
         else if (syntax.Dimensions.Count != 1 && syntax.Dimensions.Count != 3)
         {
-            _diagnostics.Report(DiagnosticDescriptors.UnsupportedInput, SourceSpan.Cover(syntax.Dimensions[0].Span, syntax.Dimensions[syntax.Dimensions.Count - 1].Span),
-                $"an input with {syntax.Dimensions.Count} dimensions is not supported");
+            var span = syntax.Dimensions.Count == 0
+                ? syntax.ElementType.Span
+                : SourceSpan.Cover(syntax.Dimensions[0].Span, syntax.Dimensions[syntax.Dimensions.Count - 1].Span);
+            _diagnostics.Report(DiagnosticDescriptors.UnsupportedInput, span, $"an input with {syntax.Dimensions.Count} dimensions is not supported");
         }
         else
         {
