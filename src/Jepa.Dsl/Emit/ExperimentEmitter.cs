@@ -21,6 +21,7 @@ internal sealed class ExperimentEmitter
         "Train", "Save", "Load", "Dispose", "Register", "InitialOptions", "EffectiveOptions", "StepsTaken",
         "ContextModule", "TargetModule", "PredictorModule", "TargetKind", "InitializationScope", "Equals",
         "GetHashCode", "ToString", "GetType", "MemberwiseClone", "Finalize", "CheckpointFileName", "OptionsFileName",
+        "Definition", "Evaluate",
     };
 
     private static readonly HashSet<string> BaseOptions = new(StringComparer.Ordinal)
@@ -517,6 +518,14 @@ internal sealed class ExperimentEmitter
         var input = _e.Input!;
         _w.Line($"/// <summary><c>input {Xml(input.Source.TrimStart().StartsWith("input", StringComparison.Ordinal) ? input.Source.Trim().Substring(5).Trim() : input.Source)}</c> ({At(input.Span)}): the shape of one sample, without the batch dimension.</summary>");
         _w.Line($"public static global::System.ReadOnlySpan<long> InputShape => {IntList(input.Shape.Dims.Select(d => d.Size))};");
+        _w.Line();
+        _w.Line("/// <summary>This experiment for tools (the runner, the <c>jepa</c> command): name, input shape, the file's options and a factory.</summary>");
+        _w.Line($"public static {Runtime}.Training.ExperimentDefinition Definition {{ get; }} =");
+        using (_w.Indented())
+        {
+            _w.Line($"new({String(_e.Name)}, {IntList(input.Shape.Dims.Select(d => d.Size))}, Options.Default, options => new {_e.Name}((Options)options));");
+        }
+
         if (_pipeline.EmbeddingWidth is { } width)
         {
             _w.Line();

@@ -40,6 +40,9 @@ public static class Datasets
         }
     }
 
+    /// <summary>Opens a data file for reading, decompressing it when it is gzipped (detected by its first bytes).</summary>
+    public static Stream Open(string path) => Compression.Decompressed(File.OpenRead(path), path);
+
     /// <summary>
     /// MNIST-style IDX files (images, and optionally labels), gzipped or not, at any path: features (N, 1, rows, columns)
     /// = bytes / <paramref name="divisor"/> (255 gives [0, 1]), labels (N).

@@ -44,10 +44,23 @@ public static class Evaluator
         }
     }
 
-    /// <summary>Runs the configured probes on precomputed embeddings (N, D) and labels (N).</summary>
+    /// <summary>
+    /// Runs the configured probes on precomputed embeddings (N, D) and labels (N). Both splits are first divided by one
+    /// number, the root mean square of the training embeddings (uncentred): the probes' L2 penalty (scikit-learn's C = 1)
+    /// then means the same whatever the scale of an encoder's output (a randomly initialised MLP's features are about
+    /// 0.04, which the penalty would otherwise underfit: 85.6 % instead of 96.0 % on digits). Unlike standardisation per
+    /// dimension, this keeps collapse visible: a collapsed representation (one point plus tiny variations) stays one point.
+    /// kNN uses cosine similarity and is unaffected.
+    /// </summary>
     public static EvaluationReport Run(Tensor train, Tensor trainLabels, Tensor test, Tensor testLabels, EvaluationOptions options)
     {
         using var scope = NewDisposeScope();
+        var rms = train.square().mean().sqrt().item<float>();
+        if (rms > 0 && float.IsFinite(rms))
+        {
+            train = train / rms;
+            test = test / rms;
+        }
         var classes = (int)Math.Max(trainLabels.max().item<long>(), testLabels.max().item<long>()) + 1;
         double? linear = options.LinearProbe is { } lp
             ? LogisticRegression.Fit(train, trainLabels, classes, lp.Epochs).Accuracy(test, testLabels)

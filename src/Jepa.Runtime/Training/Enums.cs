@@ -11,6 +11,9 @@ public enum TargetKind
 
     /// <summary>The context encoder itself, trained through both branches (collapses without a regularizer).</summary>
     Shared,
+
+    /// <summary>A second trainable encoder with its own weights (collapses without a regularizer or negatives too).</summary>
+    Independent,
 }
 
 /// <summary>The optimizer of a run.</summary>

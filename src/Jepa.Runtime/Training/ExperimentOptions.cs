@@ -62,6 +62,9 @@ public abstract record ExperimentOptions
     /// <summary>SGD momentum (unused by AdamW).</summary>
     public double Momentum { get; init; } = 0.9;
 
+    /// <summary>SGD with Nesterov momentum (unused by AdamW).</summary>
+    public bool Nesterov { get; init; }
+
     /// <summary>AdamW's (beta1, beta2) (unused by SGD).</summary>
     public (double Beta1, double Beta2) Betas { get; init; } = (0.9, 0.999);
 
@@ -104,6 +107,14 @@ public abstract record ExperimentOptions
 
     /// <summary>The collapse monitor; null turns it off.</summary>
     public CollapseMonitorOptions? Collapse { get; init; } = new(MinStd: 0.01, MinRank: 3, Action: CollapseAction.Warn, Every: 100);
+
+    /// <summary>The evaluations of the run (linear probe, few-shot probe, kNN) and the held-out fraction; all three by default.</summary>
+    public Evaluation.EvaluationOptions Evaluation { get; init; } = new()
+    {
+        LinearProbe = new Evaluation.LinearProbeOptions(),
+        FewShot = new Evaluation.FewShotOptions(),
+        Knn = new Evaluation.KnnOptions(),
+    };
 
     /// <summary>The options as indented JSON, with the derived record's properties (enums as names).</summary>
     public string ToJson() => JsonSerializer.Serialize(this, GetType(), Json);

@@ -41,9 +41,9 @@ internal sealed class TrainingOptimizer : IDisposable
             }
             case OptimizerKind.Sgd:
             {
-                var g1 = new SGD.ParamGroup(decay, lr: lr, momentum: options.Momentum, weight_decay: 0);
-                var g2 = new SGD.ParamGroup(noDecay, lr: lr, momentum: options.Momentum, weight_decay: 0);
-                optimizer = optim.SGD([g1, g2], lr, momentum: options.Momentum);
+                var g1 = new SGD.ParamGroup(decay, lr: lr, momentum: options.Momentum, weight_decay: 0, nesterov: options.Nesterov);
+                var g2 = new SGD.ParamGroup(noDecay, lr: lr, momentum: options.Momentum, weight_decay: 0, nesterov: options.Nesterov);
+                optimizer = optim.SGD([g1, g2], lr, momentum: options.Momentum, nesterov: options.Nesterov);
                 setSchedules = (l, wd) =>
                 {
                     g1.Options.LearningRate = l;

@@ -102,6 +102,22 @@ public class ProbeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Probes_do_not_depend_on_the_scale_of_the_embeddings_but_still_see_collapse()
+    {
+        using var digits = Datasets.Digits();
+        var options = new EvaluationOptions { LinearProbe = new LinearProbeOptions(100), FewShot = new FewShotOptions(10, 2) };
+        var unit = Evaluator.Run(x => x * 1, digits, options, seed: 0);
+        var tiny = Evaluator.Run(x => x * 0.01, digits, options, seed: 0);
+        // Equal up to float rounding of the rescaled inputs: within two of the 450 test samples.
+        Assert.InRange(Math.Abs(unit.LinearProbe!.Value - tiny.LinearProbe!.Value), 0, 2.0 / 450);
+        Assert.InRange(Math.Abs(unit.FewShot!.Mean - tiny.FewShot!.Mean), 0, 2.0 / 450);
+
+        // A collapsed encoder: one point for every input, plus variations a million times smaller.
+        var collapsed = Evaluator.Run(x => torch.ones(x.shape[0], 64) + 1e-6 * x, digits, options, seed: 0);
+        Assert.InRange(collapsed.LinearProbe!.Value, 0.0, 0.3);
+    }
+
+    [Fact]
     public void Evaluation_without_labels_names_the_probes_that_need_them()
     {
         using var unlabelled = new JepaDataset(rand(20, 4), source: "my tensors");

@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Jepa.Runtime.Data;
+using Jepa.Runtime.Evaluation;
+using Jepa.Runtime.Training;
+using Spectre.Console;
+using TorchSharp;
+
+namespace Jepa.Runner;
+
+/// <summary>One representation evaluated: the trained encoder, the same encoder at random initialisation, or the raw input.</summary>
+internal sealed record RepresentationResult(string Key, string Label, EvaluationReport Report);
+
+/// <summary>
+/// Evaluates on the held-out split, with the experiment's probes, three representations: the trained encoder, the same
+/// encoder at its random initialisation (same options and seed, untrained), and the raw input. The comparison is what
+/// tells whether pretraining added anything (calibration.md: on digits, random MLP features are already strong).
+/// </summary>
+internal static class EvaluationSuite
+{
+    public const string FileName = "evaluation.json";
+
+    public static IReadOnlyList<RepresentationResult> Run(
+        ExperimentDefinition definition, ExperimentOptions options, JepaExperiment trained, JepaDataset train, JepaDataset test, EvaluationOptions evaluation)
+    {
+        using var random = definition.Create(options);
+        return
+        [
+            new("jepa", "JEPA encoder (trained)", Evaluate(x => trained.Encode(x.to(trained.Device)), train, test, evaluation)),
+            new("random_init", "same encoder, random init", Evaluate(x => random.Encode(x.to(random.Device)), train, test, evaluation)),
+            new("raw_input", "raw input", Evaluate(x => x.flatten(1), train, test, evaluation)),
+        ];
+    }
+
+    private static EvaluationReport Evaluate(Func<torch.Tensor, torch.Tensor> encode, JepaDataset train, JepaDataset test, EvaluationOptions evaluation)
+    {
+        using var scope = torch.NewDisposeScope();
+        return Evaluator.Run(Evaluator.Embed(encode, train), train.Labels!, Evaluator.Embed(encode, test), test.Labels!, evaluation);
+    }
+
+    public static void Print(IReadOnlyList<RepresentationResult> results, EvaluationOptions evaluation, TextWriter output)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(output),
+            Ansi = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected ? AnsiSupport.Detect : AnsiSupport.No,
+        });
+        var table = new Table().Border(TableBorder.Rounded).Title("Evaluation on the held-out split");
+        table.AddColumn("representation");
+        if (evaluation.LinearProbe is not null) table.AddColumn(new TableColumn("linear probe (all labels)").RightAligned());
+        if (evaluation.FewShot is { } fs) table.AddColumn(new TableColumn($"few-shot ({fs.LabelsPerClass}/class, {fs.Draws} draws)").RightAligned());
+        if (evaluation.Knn is { } knn) table.AddColumn(new TableColumn($"kNN (k={knn.K}, cosine)").RightAligned());
+        foreach (var result in results)
+        {
+            var cells = new List<string> { result.Label };
+            if (evaluation.LinearProbe is not null) cells.Add(Percent(result.Report.LinearProbe));
+            if (evaluation.FewShot is not null) cells.Add(result.Report.FewShot is { } f ? $"{Percent(f.Mean)} ± {f.Std * 100:F1}" : "-");
+            if (evaluation.Knn is not null) cells.Add(Percent(result.Report.Knn));
+            table.AddRow(cells.Select(Markup.Escape).ToArray());
+        }
+
+        console.Write(table);
+        var first = results[0].Report;
+        console.WriteLine($"train {first.TrainCount}, test {first.TestCount} samples; one test sample is {100.0 / Math.Max(1, first.TestCount):F2} points.");
+    }
+
+    private static string Percent(double? value) => value is { } v ? (v * 100).ToString("F1", CultureInfo.InvariantCulture) + " %" : "-";
+
+    /// <summary>Writes <c>evaluation.json</c>: experiment, steps, seconds, each probe for each representation, and the
+    /// final collapse readings.</summary>
+    public static string WriteJson(string folder, string experiment, TrainingRun run, IReadOnlyList<RepresentationResult> results)
+    {
+        JsonObject Probe(Func<EvaluationReport, double?> select)
+        {
+            var node = new JsonObject();
+            foreach (var result in results) node[result.Key] = select(result.Report) is { } v ? JsonValue.Create(v) : null;
+            return node;
+        }
+
+        var last = run.LastCollapse;
+        var json = new JsonObject
+        {
+            ["experiment"] = experiment,
+            ["steps"] = run.Steps,
+            ["seconds"] = Math.Round(run.Seconds, 3),
+            ["linear_probe"] = Probe(r => r.LinearProbe),
+            ["few_shot"] = Probe(r => r.FewShot?.Mean),
+            ["knn"] = Probe(r => r.Knn),
+            ["collapse"] = new JsonObject
+            {
+                ["final_std"] = last is null ? null : JsonValue.Create(last.Std),
+                ["final_rank"] = last is null ? null : JsonValue.Create(last.RankMe),
+                ["alarms"] = run.CollapseAlarms.Count,
+            },
+            ["stop_reason"] = run.StopReason.ToString(),
+            ["train_samples"] = results[0].Report.TrainCount,
+            ["test_samples"] = results[0].Report.TestCount,
+        };
+        var path = Path.Combine(folder, FileName);
+        File.WriteAllText(path, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        return path;
+    }
+}

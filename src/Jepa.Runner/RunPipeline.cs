@@ -1,0 +1,106 @@
+using System.Globalization;
+using Jepa.Runtime.Data;
+using Jepa.Runtime.Evaluation;
+using Jepa.Runtime.Native;
+using Jepa.Runtime.Training;
+using TorchSharp;
+
+namespace Jepa.Runner;
+
+/// <summary>One run: data, training, run folder, chart, evaluation.</summary>
+internal sealed class RunPipeline(ExperimentDefinition definition, RunSettings settings, TextWriter output, TextWriter error)
+{
+    public TrainingRun Run()
+    {
+        var options = definition.Defaults;
+        if (settings.Device is { } device) options = options with { Device = device };
+        TorchNative.EnsureLoaded(cuda: options.Device.StartsWith("cuda", StringComparison.Ordinal));
+        if (options.Device.StartsWith("cuda", StringComparison.Ordinal) && !torch.cuda.is_available())
+        {
+            throw new RunException("CUDA was asked for (--device cuda) but is not available: this build uses the CPU backend " +
+                                   "(set the MSBuild property JepaTorchBackend=cuda-linux and run on a machine with an NVIDIA GPU), or use --device cpu.");
+        }
+
+        var evaluation = options.Evaluation;
+        var folder = RunFolder(options);
+        using var all = DataFiles.Load(settings.Data, definition.InputShape, evaluation.Any ? evaluation.Names : null);
+        var (train, test) = all.HasLabels ? all.Split(evaluation.TestFraction, options.Seed) : (all, null);
+        using (test)
+        {
+            output.WriteLine($"{definition.Name}: {all}");
+            output.WriteLine(test is null
+                ? $"Training on all {train.Count} samples (no labels: no evaluation)."
+                : $"Training on {train.Count} samples; {test.Count} held out for evaluation ({evaluation.TestFraction:P0}, stratified).");
+            output.WriteLine($"Run folder: {folder}");
+
+            using var experiment = definition.Create(options);
+            var trainOptions = new TrainOptions
+            {
+                Steps = settings.Steps,
+                Epochs = settings.Epochs,
+                RunFolder = folder,
+                CheckpointEvery = 500,
+                ResumeFrom = ResumeCheckpoint(),
+                LogEvery = 10,
+                Log = message => error.WriteLine($"warning: {message}"),
+            };
+
+            TrainingRun run;
+            using (var display = ProgressDisplay.Create(output, settings.Plain))
+            {
+                run = experiment.Train(new TrainingDataAdapter(train), trainOptions, display);
+            }
+
+            output.WriteLine($"Trained {run.Steps} steps in {run.Seconds:F1} s ({run.StopReason}); final loss {run.FinalLoss:G4}.");
+            var chart = TrainingChart.Write(folder, definition.Name);
+            if (chart is not null) output.WriteLine($"Chart: {chart}");
+            if (test is not null && evaluation.Any)
+            {
+                var results = EvaluationSuite.Run(definition, options, experiment, train, test, evaluation);
+                EvaluationSuite.Print(results, evaluation, output);
+                var path = EvaluationSuite.WriteJson(folder, definition.Name, run, results);
+                output.WriteLine($"Evaluation: {path}");
+            }
+
+            if (!ReferenceEquals(train, all)) train.Dispose();
+            return run;
+        }
+    }
+
+    private string RunFolder(ExperimentOptions options)
+    {
+        var folder = settings.Out
+                     ?? (settings.Resume is { } resume ? (Directory.Exists(resume) ? resume : Path.GetDirectoryName(Path.GetFullPath(resume))!) : null)
+                     ?? Path.Combine("runs", $"{definition.Name}-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
+        try
+        {
+            Directory.CreateDirectory(folder);
+            var probe = Path.Combine(folder, ".write-test");
+            File.WriteAllText(probe, string.Empty);
+            File.Delete(probe);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            throw new RunException($"The run folder {folder} cannot be written: {exception.Message}", exception);
+        }
+
+        return Path.GetFullPath(folder);
+    }
+
+    private string? ResumeCheckpoint()
+    {
+        if (settings.Resume is not { } resume) return null;
+        var path = Directory.Exists(resume) ? Path.Combine(resume, JepaExperiment.CheckpointFileName) : resume;
+        if (!File.Exists(path)) throw new RunException($"There is no checkpoint to resume from at {path}.");
+        return path;
+    }
+
+    /// <summary>Lets a <see cref="JepaDataset"/> feed the trainer.</summary>
+    private sealed class TrainingDataAdapter(JepaDataset data) : ITrainingData
+    {
+        public long Count => data.Count;
+
+        public IEnumerable<torch.Tensor> Batches(int batchSize, long seed, long epoch, bool dropLast = true, long startBatch = 0)
+            => data.Batches(batchSize, seed, epoch, dropLast, startBatch);
+    }
+}

@@ -1,0 +1,26 @@
+namespace Jepa.Runner;
+
+/// <summary>What the command line asked for.</summary>
+public sealed record RunSettings
+{
+    /// <summary>Overrides the run length in epochs.</summary>
+    public int? Epochs { get; init; }
+
+    /// <summary>Overrides the run length in optimizer steps.</summary>
+    public long? Steps { get; init; }
+
+    /// <summary><c>cpu</c>, <c>cuda</c> or <c>auto</c>; null keeps the experiment's device.</summary>
+    public string? Device { get; init; }
+
+    /// <summary>The run folder; null: <c>runs/&lt;experiment&gt;-&lt;time&gt;</c>, or the resumed folder.</summary>
+    public string? Out { get; init; }
+
+    /// <summary>A run folder (or checkpoint file) to resume from.</summary>
+    public string? Resume { get; init; }
+
+    /// <summary>Data files: one CSV (label last), or MNIST IDX images and labels; empty: the digits data.</summary>
+    public IReadOnlyList<string> Data { get; init; } = [];
+
+    /// <summary>Plain progress lines even on a terminal.</summary>
+    public bool Plain { get; init; }
+}
