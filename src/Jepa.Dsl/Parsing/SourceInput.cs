@@ -17,6 +17,9 @@ internal sealed class ParseContext
     public string Text { get; }
 
     public LineMap Lines { get; }
+
+    /// <summary>Starts of number literals too large for a double (a set: backtracking may parse one twice).</summary>
+    public HashSet<int> OutOfRangeNumbers { get; } = new();
 }
 
 /// <summary>
