@@ -53,9 +53,34 @@ internal static class Grammar
         return Result.Success(isRange ? new RangeSyntax(low.Value, tail.Value, span) : (ExpressionSyntax)new ScheduleSyntax(low.Value, tail.Value, span), tail.Remainder);
     };
 
-    private static readonly Parser<ExpressionSyntax> ListValue =
+    /// <summary>The deepest nesting of lists and calls inside one value.</summary>
+    public const int MaxDepth = 64;
+
+    private static readonly string[] ShallowerValue = { $"a value nested at most {MaxDepth} levels deep" };
+
+    /// <summary>Runs <paramref name="parser"/> one nesting level deeper, or fails beyond <see cref="MaxDepth"/>.</summary>
+    private static Parser<T> Nested<T>(Parser<T> parser) => input =>
+    {
+        var context = ((SourceInput)input).Context;
+        if (context.Depth >= MaxDepth)
+        {
+            return Fail<T>(input, ShallowerValue);
+        }
+
+        context.Depth++;
+        try
+        {
+            return parser(input);
+        }
+        finally
+        {
+            context.Depth--;
+        }
+    };
+
+    private static readonly Parser<ExpressionSyntax> ListValue = Nested(
         from list in Delimited("[", Parse.Ref(() => Value), "]")
-        select (ExpressionSyntax)new ListSyntax(list.Items, SourceSpan.Cover(list.Open, list.Close));
+        select (ExpressionSyntax)new ListSyntax(list.Items, SourceSpan.Cover(list.Open, list.Close)));
 
     /// <summary><c>name: value</c> or <c>value</c>.</summary>
     private static readonly Parser<ArgumentSyntax> Argument = input =>
@@ -80,7 +105,7 @@ internal static class Grammar
     };
 
     private static readonly Parser<(EquatableArray<ArgumentSyntax> Items, SourceSpan Open, SourceSpan Close)> Arguments =
-        Delimited("(", Argument, ")");
+        Nested(Delimited("(", Argument, ")"));
 
     /// <summary><c>name</c> or <c>name(arguments)</c>, by peeking for the parenthesis.</summary>
     private static readonly Parser<ExpressionSyntax> NameOrCall = input =>

@@ -107,4 +107,16 @@ public class ParserTests
             tree.Diagnostics.Select(d => (d.Span.StartLine, d.Id)).ToArray());
         Assert.Equal(new[] { "A", "C" }, tree.Experiments.Select(e => e.Name.Text).ToArray());
     }
+
+    [Theory]
+    [InlineData("[", "]")]
+    [InlineData("f(", ")")]
+    public void DeepNestingIsASyntaxErrorNotAStackOverflow(string open, string close)
+    {
+        var value = string.Concat(Enumerable.Repeat(open, 100_000)) + "1" + string.Concat(Enumerable.Repeat(close, 100_000));
+        var tree = JepaParser.Parse("experiment E { encoder a = mlp(hidden: " + value + ", out: 3); }");
+        var diagnostic = Assert.Single(tree.Diagnostics);
+        Assert.Contains("nested at most 64 levels deep", diagnostic.Message);
+        Assert.Empty(JepaParser.Parse("experiment E { encoder a = mlp(hidden: " + string.Concat(Enumerable.Repeat("[", 10)) + "1" + string.Concat(Enumerable.Repeat("]", 10)) + ", out: 3); }").Diagnostics);
+    }
 }
