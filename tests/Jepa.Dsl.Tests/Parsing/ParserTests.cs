@@ -119,4 +119,13 @@ public class ParserTests
         Assert.Contains("nested at most 64 levels deep", diagnostic.Message);
         Assert.Empty(JepaParser.Parse("experiment E { encoder a = mlp(hidden: " + string.Concat(Enumerable.Repeat("[", 10)) + "1" + string.Concat(Enumerable.Repeat("]", 10)) + ", out: 3); }").Diagnostics);
     }
+
+    [Fact]
+    public void ASyntaxErrorMarksItsExperimentAsErroneous()
+    {
+        var text = Examples.ContractVector.Replace("seed 1; }", "seed 1 }") + "\n" + Examples.ContractTokens;
+        var compilation = JepaCompiler.Compile("f.jepa", text);
+        Assert.Equal("JEPA001", Assert.Single(compilation.Diagnostics).Id);
+        Assert.Equal(new[] { true, false }, compilation.Bound.Experiments.Select(e => e.HasErrors).ToArray());
+    }
 }
