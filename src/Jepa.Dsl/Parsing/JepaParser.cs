@@ -387,7 +387,7 @@ public sealed class JepaParser
     {
         var keywords = Keywords(level);
         var suggestion = Suggestions.DidYouMean(word, keywords);
-        var expected = "expected " + Suggestions.OrList(keywords) + (level == Level.File ? string.Empty : " or '}'");
+        var expected = "expected " + Suggestions.OrList(level == Level.File ? keywords : keywords.Append("'}'"));
         Report(DiagnosticDescriptors.UnknownStatement, TokenSpan(position), word, LevelDescription(level), suggestion + expected);
     }
 
