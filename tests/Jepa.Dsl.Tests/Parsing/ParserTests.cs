@@ -129,3 +129,24 @@ public class ParserTests
         Assert.Equal(new[] { true, false }, compilation.Bound.Experiments.Select(e => e.HasErrors).ToArray());
     }
 }
+
+public class CompilerFacadeTests
+{
+    [Fact]
+    public void CancellationThrowsInsteadOfReportingAnInternalError()
+    {
+        using var source = new CancellationTokenSource();
+        source.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => JepaCompiler.Compile("a.jepa", Examples.DigitsJepaTokens, source.Token));
+    }
+
+    [Fact]
+    public void TheCompilationExposesTextPathTreeAndSortedDiagnostics()
+    {
+        var compilation = JepaCompiler.Compile("dir/a.jepa", "experiment A { }\nexperiment B { encodr x = 1; }");
+        Assert.Equal(("dir/a.jepa", 2), (compilation.Path, compilation.Syntax.Experiments.Count));
+        Assert.True(compilation.HasErrors);
+        Assert.Equal(compilation.Diagnostics.OrderBy(d => d.Span.Start).ThenBy(d => d.Id, StringComparer.Ordinal), compilation.Diagnostics);
+        Assert.IsType<Jepa.Dsl.Collections.EquatableArray<Jepa.Dsl.Diagnostics.Diagnostic>>(compilation.Diagnostics);
+    }
+}
