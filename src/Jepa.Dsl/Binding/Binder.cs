@@ -20,8 +20,10 @@ public static class Binder
         var @namespace = tree.Namespace?.Name.Text;
         var experiments = new List<BoundExperiment>();
         var seen = new Dictionary<string, ExperimentSyntax>();
-        foreach (var syntax in tree.Experiments)
+        var syntaxErrors = tree.Diagnostics.Where(d => d.Severity == Severity.Error).Select(d => d.Span.Start).ToList();
+        for (var index = 0; index < tree.Experiments.Count; index++)
         {
+            var syntax = tree.Experiments[index];
             cancellationToken.ThrowIfCancellationRequested();
             if (seen.TryGetValue(syntax.Name.Text, out var first))
             {
@@ -31,7 +33,18 @@ public static class Binder
             }
 
             seen.Add(syntax.Name.Text, syntax);
-            experiments.Add(new ExperimentBinder(tree, syntax, @namespace, bag).Bind());
+            var bound = new ExperimentBinder(tree, syntax, @namespace, bag).Bind();
+
+            // A syntax error counts against the experiment it follows (its statement was dropped); one before the
+            // first experiment (in the namespace line) against every experiment.
+            var start = index == 0 ? 0 : syntax.Span.Start;
+            var end = index + 1 < tree.Experiments.Count ? tree.Experiments[index + 1].Span.Start : int.MaxValue;
+            if (syntaxErrors.Any(position => position >= start && position < end) || syntaxErrors.Any(position => position < tree.Experiments[0].Span.Start))
+            {
+                bound = bound with { HasErrors = true };
+            }
+
+            experiments.Add(bound);
         }
 
         diagnostics = bag.ToSortedArray();

@@ -213,10 +213,13 @@ public sealed record BoundLoss(LossKind Kind, BoundCall Call, double Weight, Sou
 public sealed record BoundRegularizer(RegularizerKind Kind, BoundCall Call, double Weight, SourceSpan Span, string Source);
 
 /// <summary><c>objective { predict TARGET from CONTEXT; loss ...; regularize ...; }</c>. The first application of
-/// <c>predict</c> is the target side, the second the context side.</summary>
+/// <c>predict</c> is the target side, the second the context side. <see cref="PredictSpan"/> and
+/// <see cref="PredictSource"/> are those of the <c>predict</c> statement (the training step's comment points there).</summary>
 public sealed record BoundObjective(
     SourceSpan Span,
     string Source,
+    SourceSpan PredictSpan,
+    string PredictSource,
     BoundApplication Target,
     BoundApplication Context,
     TargetKind TargetKind,

@@ -79,10 +79,13 @@ internal sealed partial class ExperimentBinder
         /// <summary>True when both applications bound to encoders without error.</summary>
         public bool IsComplete => Target is { IsError: false } && Context is { IsError: false } && Broken.Count == 0;
 
+        public string PredictSource { get; set; } = string.Empty;
+
         public BoundObjective? ToBound() =>
-            Target is null || Context is null
+            Target is null || Context is null || Predict is null
                 ? null
-                : new BoundObjective(Syntax.Span, Source, Target.ToBound(), Context.ToBound(), TargetKind, Loss, Regularizers.ToEquatableArray());
+                : new BoundObjective(Syntax.Span, Source, Predict.Span, PredictSource, Target.ToBound(), Context.ToBound(), TargetKind, Loss,
+                    Regularizers.ToEquatableArray());
     }
 
     private ObjectiveState? BindObjective()
@@ -129,6 +132,7 @@ internal sealed partial class ExperimentBinder
         var unknownStatement = state.Broken.Any(k => k is not ("predict" or "loss" or "regularize"));
         if (state.Predict is not null)
         {
+            state.PredictSource = Source(state.Predict.Span);
             state.Target = BindApplication(state.Predict.Target);
             state.Context = BindApplication(state.Predict.Context);
         }

@@ -6,7 +6,7 @@ namespace Jepa.Dsl.Diagnostics;
 
 /// <summary>"Did you mean" for near misses: the closest candidate by Damerau-Levenshtein distance (an adjacent swap
 /// costs one edit), case-insensitive, within a budget that grows with the length of the name.</summary>
-public static class Suggestions
+internal static class Suggestions
 {
     /// <summary>The closest candidate, or null when none is near enough.</summary>
     public static string? Closest(string name, IEnumerable<string> candidates)

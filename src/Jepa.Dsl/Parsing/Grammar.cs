@@ -22,21 +22,65 @@ internal static class Grammar
 
     // ---- values ----------------------------------------------------------------------------------------------------
 
-    /// <summary><c>a..b</c>, <c>a -> b</c> or a plain number.</summary>
-    private static readonly Parser<ExpressionSyntax> NumberValue =
-        from low in Number
-        from tail in (from dots in Symbol("..") from high in Number select (Range: true, Value: high))
-            .Or(from arrow in Symbol("->") from end in Number select (Range: false, Value: end))
-            .XOptional()
-        select tail.IsDefined
-            ? tail.Get().Range
-                ? new RangeSyntax(low, tail.Get().Value, SourceSpan.Cover(low.Span, tail.Get().Value.Span))
-                : (ExpressionSyntax)new ScheduleSyntax(low, tail.Get().Value, SourceSpan.Cover(low.Span, tail.Get().Value.Span))
-            : low;
+    private static readonly Parser<NumberSyntax> RangeTail = from dots in Symbol("..") from high in Number select high;
 
-    private static readonly Parser<ExpressionSyntax> ListValue =
+    private static readonly Parser<NumberSyntax> ScheduleTail = from arrow in Symbol("->") from end in Number select end;
+
+    /// <summary><c>a..b</c>, <c>a -> b</c> or a plain number. The tail is chosen by peeking at the next token, so a
+    /// plain number costs no failed attempts.</summary>
+    private static readonly Parser<ExpressionSyntax> NumberValue = input =>
+    {
+        var low = Number(input);
+        if (!low.WasSuccessful)
+        {
+            return Result.Failure<ExpressionSyntax>(low.Remainder, low.Message, low.Expectations);
+        }
+
+        var rest = (SourceInput)low.Remainder;
+        var isRange = NextIs(rest, "..");
+        if (!isRange && !NextIs(rest, "->"))
+        {
+            return Result.Success<ExpressionSyntax>(low.Value, rest);
+        }
+
+        var tail = (isRange ? RangeTail : ScheduleTail)(rest);
+        if (!tail.WasSuccessful)
+        {
+            return Result.Failure<ExpressionSyntax>(tail.Remainder, tail.Message, tail.Expectations);
+        }
+
+        var span = SourceSpan.Cover(low.Value.Span, tail.Value.Span);
+        return Result.Success(isRange ? new RangeSyntax(low.Value, tail.Value, span) : (ExpressionSyntax)new ScheduleSyntax(low.Value, tail.Value, span), tail.Remainder);
+    };
+
+    /// <summary>The deepest nesting of lists and calls inside one value.</summary>
+    public const int MaxDepth = 64;
+
+    private static readonly string[] ShallowerValue = { $"a value nested at most {MaxDepth} levels deep" };
+
+    /// <summary>Runs <paramref name="parser"/> one nesting level deeper, or fails beyond <see cref="MaxDepth"/>.</summary>
+    private static Parser<T> Nested<T>(Parser<T> parser) => input =>
+    {
+        var context = ((SourceInput)input).Context;
+        if (context.Depth >= MaxDepth)
+        {
+            return Fail<T>(input, ShallowerValue);
+        }
+
+        context.Depth++;
+        try
+        {
+            return parser(input);
+        }
+        finally
+        {
+            context.Depth--;
+        }
+    };
+
+    private static readonly Parser<ExpressionSyntax> ListValue = Nested(
         from list in Delimited("[", Parse.Ref(() => Value), "]")
-        select (ExpressionSyntax)new ListSyntax(list.Items, SourceSpan.Cover(list.Open, list.Close));
+        select (ExpressionSyntax)new ListSyntax(list.Items, SourceSpan.Cover(list.Open, list.Close)));
 
     /// <summary><c>name: value</c> or <c>value</c>.</summary>
     private static readonly Parser<ArgumentSyntax> Argument = input =>
@@ -60,12 +104,33 @@ internal static class Grammar
             : Result.Failure<ArgumentSyntax>(positional.Remainder, positional.Message, positional.Expectations);
     };
 
-    private static readonly Parser<ExpressionSyntax> NameOrCall =
-        from name in QualifiedName
-        from arguments in Delimited("(", Argument, ")").XOptional()
-        select arguments.IsDefined
-            ? new CallSyntax(name, arguments.Get().Items, SourceSpan.Cover(name.Span, arguments.Get().Close))
-            : (ExpressionSyntax)new NameSyntax(name, name.Span);
+    private static readonly Parser<(EquatableArray<ArgumentSyntax> Items, SourceSpan Open, SourceSpan Close)> Arguments =
+        Nested(Delimited("(", Argument, ")"));
+
+    /// <summary><c>name</c> or <c>name(arguments)</c>, by peeking for the parenthesis.</summary>
+    private static readonly Parser<ExpressionSyntax> NameOrCall = input =>
+    {
+        var name = QualifiedName(input);
+        if (!name.WasSuccessful)
+        {
+            return Result.Failure<ExpressionSyntax>(name.Remainder, name.Message, name.Expectations);
+        }
+
+        var rest = (SourceInput)name.Remainder;
+        if (!NextIs(rest, "("))
+        {
+            return Result.Success<ExpressionSyntax>(new NameSyntax(name.Value, name.Value.Span), rest);
+        }
+
+        var arguments = Arguments(rest);
+        return arguments.WasSuccessful
+            ? Result.Success<ExpressionSyntax>(
+                new CallSyntax(name.Value, arguments.Value.Items, SourceSpan.Cover(name.Value.Span, arguments.Value.Close)), arguments.Remainder)
+            : Result.Failure<ExpressionSyntax>(arguments.Remainder, arguments.Message, arguments.Expectations);
+    };
+
+    private static bool NextIs(SourceInput input, string token) =>
+        input.Position + token.Length <= input.Text.Length && string.CompareOrdinal(input.Text, input.Position, token, 0, token.Length) == 0;
 
     /// <summary>Any value; dispatches on its first character so a failure names "a value".</summary>
     public static readonly Parser<ExpressionSyntax> Value = input =>

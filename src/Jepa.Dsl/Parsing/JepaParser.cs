@@ -136,15 +136,13 @@ public sealed class JepaParser
             Report(DiagnosticDescriptors.NoExperiment, _context.Lines.Span(_text.Length, _text.Length));
         }
 
-        var tree = new JepaSyntaxTree(_text, @namespace, experiments.ToEquatableArray(), comments, default);
-        foreach (var number in tree.Nodes().OfType<NumberSyntax>())
+        foreach (var start in _context.OutOfRangeNumbers)
         {
-            if (double.IsInfinity(number.Value) || double.IsNaN(number.Value))
-            {
-                Report(DiagnosticDescriptors.NumberOutOfRange, number.Span, number.Text);
-            }
+            var end = Lexer.ScanNumber(_text, start);
+            Report(DiagnosticDescriptors.NumberOutOfRange, _context.Lines.Span(start, end), _text.Substring(start, end - start));
         }
 
+        var tree = new JepaSyntaxTree(_text, @namespace, experiments.ToEquatableArray(), comments, default);
         return tree with { Diagnostics = _diagnostics.OrderBy(d => d.Span.Start).ThenBy(d => d.Id, System.StringComparer.Ordinal).ToEquatableArray() };
     }
 
@@ -389,7 +387,7 @@ public sealed class JepaParser
     {
         var keywords = Keywords(level);
         var suggestion = Suggestions.DidYouMean(word, keywords);
-        var expected = "expected " + Suggestions.OrList(keywords) + (level == Level.File ? string.Empty : " or '}'");
+        var expected = "expected " + Suggestions.OrList(level == Level.File ? keywords : keywords.Append("'}'"));
         Report(DiagnosticDescriptors.UnknownStatement, TokenSpan(position), word, LevelDescription(level), suggestion + expected);
     }
 

@@ -17,6 +17,13 @@ internal sealed class ParseContext
     public string Text { get; }
 
     public LineMap Lines { get; }
+
+    /// <summary>How many lists and argument lists the parser is inside (bounded, so deep nesting cannot overflow the
+    /// stack of the compiler's host).</summary>
+    public int Depth { get; set; }
+
+    /// <summary>Starts of number literals too large for a double (a set: backtracking may parse one twice).</summary>
+    public HashSet<int> OutOfRangeNumbers { get; } = new();
 }
 
 /// <summary>

@@ -13,6 +13,9 @@ namespace Jepa.Dsl.Parsing;
 /// </summary>
 internal static class Tokens
 {
+    private static readonly string[] AName = { "a name" };
+    private static readonly string[] ANumber = { "a number" };
+
     /// <summary>A name: <c>[A-Za-z_][A-Za-z0-9_]*</c>.</summary>
     public static readonly Parser<IdentifierSyntax> Identifier = input =>
     {
@@ -20,7 +23,7 @@ internal static class Tokens
         var start = source.Position;
         var end = Lexer.ScanIdentifier(source.Text, start);
         return end == start
-            ? Fail<IdentifierSyntax>(source, "a name")
+            ? Fail<IdentifierSyntax>(source, AName)
             : Result.Success(new IdentifierSyntax(source.Text.Substring(start, end - start), source.Span(start, end)), source.After(end));
     };
 
@@ -33,7 +36,7 @@ internal static class Tokens
         var end = Lexer.ScanIdentifier(text, start);
         if (end == start)
         {
-            return Fail<QualifiedNameSyntax>(source, "a name");
+            return Fail<QualifiedNameSyntax>(source, AName);
         }
 
         var parts = new System.Collections.Generic.List<IdentifierSyntax> { new(text.Substring(start, end - start), source.Span(start, end)) };
@@ -56,7 +59,7 @@ internal static class Tokens
         var end = Lexer.ScanNumber(source.Text, start);
         if (end == start)
         {
-            return Fail<NumberSyntax>(source, "a number");
+            return Fail<NumberSyntax>(source, ANumber);
         }
 
         var text = source.Text.Substring(start, end - start);
@@ -65,13 +68,18 @@ internal static class Tokens
             value = text.StartsWith("-", System.StringComparison.Ordinal) ? double.NegativeInfinity : double.PositiveInfinity;
         }
 
+        if (double.IsInfinity(value))
+        {
+            source.Context.OutOfRangeNumbers.Add(start);
+        }
+
         return Result.Success(new NumberSyntax(text, value, source.Span(start, end)), source.After(end));
     };
 
     /// <summary>The keyword <paramref name="word"/> (an identifier with exactly that text).</summary>
     public static Parser<IdentifierSyntax> Keyword(string word)
     {
-        var expectation = $"'{word}'";
+        var expectation = new[] { $"'{word}'" };
         return input =>
         {
             var source = (SourceInput)input;
@@ -86,7 +94,7 @@ internal static class Tokens
     /// <summary>The punctuation <paramref name="symbol"/>; yields its span.</summary>
     public static Parser<SourceSpan> Symbol(string symbol)
     {
-        var expectation = $"'{symbol}'";
+        var expectation = new[] { $"'{symbol}'" };
         return input =>
         {
             var source = (SourceInput)input;
@@ -97,9 +105,11 @@ internal static class Tokens
         };
     }
 
-    /// <summary>A failure at <paramref name="input"/> that expected <paramref name="expectations"/>.</summary>
+    /// <summary>A failure at <paramref name="input"/> that expected <paramref name="expectations"/>. The message is a
+    /// constant: the driver builds the user's message from the position and the expectations, and backtracking makes
+    /// many failures that nobody reads.</summary>
     public static IResult<T> Fail<T>(IInput input, params string[] expectations) =>
-        Result.Failure<T>(input, "expected " + string.Join(" or ", expectations), expectations);
+        Result.Failure<T>(input, "syntax error", expectations);
 
     /// <summary>
     /// <c>open (item (, item)*)? close</c>. Unlike Sprache's <c>DelimitedBy</c> it reports "expected ',' or ')'" at a

@@ -1,5 +1,4 @@
 using System.Collections.Generic;
-using System.Globalization;
 using System.Linq;
 using Jepa.Dsl.Collections;
 using Jepa.Dsl.Text;
@@ -232,9 +231,4 @@ public sealed record ExperimentSyntax(IdentifierSyntax Keyword, IdentifierSyntax
 public sealed record NamespaceSyntax(IdentifierSyntax Keyword, QualifiedNameSyntax Name, SourceSpan Span) : SyntaxNode(Span)
 {
     public override IEnumerable<SyntaxNode> Children() => new SyntaxNode[] { Keyword, Name };
-}
-
-internal static class NumberText
-{
-    public static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 }

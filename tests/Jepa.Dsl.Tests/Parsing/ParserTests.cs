@@ -107,4 +107,46 @@ public class ParserTests
             tree.Diagnostics.Select(d => (d.Span.StartLine, d.Id)).ToArray());
         Assert.Equal(new[] { "A", "C" }, tree.Experiments.Select(e => e.Name.Text).ToArray());
     }
+
+    [Theory]
+    [InlineData("[", "]")]
+    [InlineData("f(", ")")]
+    public void DeepNestingIsASyntaxErrorNotAStackOverflow(string open, string close)
+    {
+        var value = string.Concat(Enumerable.Repeat(open, 100_000)) + "1" + string.Concat(Enumerable.Repeat(close, 100_000));
+        var tree = JepaParser.Parse("experiment E { encoder a = mlp(hidden: " + value + ", out: 3); }");
+        var diagnostic = Assert.Single(tree.Diagnostics);
+        Assert.Contains("nested at most 64 levels deep", diagnostic.Message);
+        Assert.Empty(JepaParser.Parse("experiment E { encoder a = mlp(hidden: " + string.Concat(Enumerable.Repeat("[", 10)) + "1" + string.Concat(Enumerable.Repeat("]", 10)) + ", out: 3); }").Diagnostics);
+    }
+
+    [Fact]
+    public void ASyntaxErrorMarksItsExperimentAsErroneous()
+    {
+        var text = Examples.ContractVector.Replace("seed 1; }", "seed 1 }") + "\n" + Examples.ContractTokens;
+        var compilation = JepaCompiler.Compile("f.jepa", text);
+        Assert.Equal("JEPA001", Assert.Single(compilation.Diagnostics).Id);
+        Assert.Equal(new[] { true, false }, compilation.Bound.Experiments.Select(e => e.HasErrors).ToArray());
+    }
+}
+
+public class CompilerFacadeTests
+{
+    [Fact]
+    public void CancellationThrowsInsteadOfReportingAnInternalError()
+    {
+        using var source = new CancellationTokenSource();
+        source.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => JepaCompiler.Compile("a.jepa", Examples.DigitsJepaTokens, source.Token));
+    }
+
+    [Fact]
+    public void TheCompilationExposesTextPathTreeAndSortedDiagnostics()
+    {
+        var compilation = JepaCompiler.Compile("dir/a.jepa", "experiment A { }\nexperiment B { encodr x = 1; }");
+        Assert.Equal(("dir/a.jepa", 2), (compilation.Path, compilation.Syntax.Experiments.Count));
+        Assert.True(compilation.HasErrors);
+        Assert.Equal(compilation.Diagnostics.OrderBy(d => d.Span.Start).ThenBy(d => d.Id, StringComparer.Ordinal), compilation.Diagnostics);
+        Assert.IsType<Jepa.Dsl.Collections.EquatableArray<Jepa.Dsl.Diagnostics.Diagnostic>>(compilation.Diagnostics);
+    }
 }

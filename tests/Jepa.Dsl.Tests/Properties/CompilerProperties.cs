@@ -68,6 +68,13 @@ public class CompilerProperties
         Assert.Equal(compilation.Diagnostics, again.Diagnostics);
         Assert.Equal(compilation.Bound, again.Bound);
 
+        foreach (var experiment in compilation.Bound.Experiments.Where(e => !e.HasErrors))
+        {
+            // An experiment without errors has no error diagnostic inside it.
+            var inside = compilation.Diagnostics.Where(d => d.Severity == Jepa.Dsl.Diagnostics.Severity.Error && experiment.Span.Contains(d.Span));
+            Assert.Empty(inside);
+        }
+
         if (!compilation.HasErrors)
         {
             foreach (var experiment in compilation.Bound.Experiments)
