@@ -925,6 +925,10 @@ internal sealed class ExperimentEmitter
         return local;
     }
 
+    /// <summary>The local holding the target encoder's output before any normalisation or gathering (what the
+    /// regularizers see): <c>target</c> itself when nothing transforms it.</summary>
+    private string _targetOutput = "target";
+
     private void WriteTarget(string view)
     {
         var module = _kind is Binding.TargetKind.Ema or Binding.TargetKind.Independent ? "TargetEncoder" : "ContextEncoder";
@@ -954,7 +958,8 @@ internal sealed class ExperimentEmitter
         var what = _targetCorruption is null ? "the full input" : "the corrupted view";
         var shapes = $"{Batched(_e.Input!.Shape)} -> {full}" + (Masked ? $" -> {Batched(_pipeline.Target)}" : string.Empty);
         _w.Line($"// {Next()} Target: {what} {description}{(transform.Count > 0 ? "; " + string.Join("; ", transform) : string.Empty)}.   {shapes}");
-        var keepOutput = RegularizersNeedTargetOutput;
+        var keepOutput = RegularizersNeedTargetOutput && transform.Count > 0;
+        _targetOutput = keepOutput ? "targetOutput" : "target";
         if (_kind is Binding.TargetKind.Ema or Binding.TargetKind.StopGradient)
         {
             _w.Line($"{Tensor} target;");
@@ -1076,7 +1081,7 @@ internal sealed class ExperimentEmitter
                     break;
                 case RegularizerKind.BarlowTwins:
                     var z1 = Tokens ? $"{Runtime}.Models.Tokens.MeanPool(context)" : "context";
-                    var z2 = Tokens ? $"{Runtime}.Models.Tokens.MeanPool(targetOutput)" : "targetOutput";
+                    var z2 = Tokens ? $"{Runtime}.Models.Tokens.MeanPool({_targetOutput})" : _targetOutput;
                     _w.Line($"terms.Add(\"barlow_twins\", {Runtime}.Losses.Regularizers.BarlowTwins({z1}, {z2}, {Setting(prefix, "lambda")}), weight: {scale});");
                     break;
                 default:
@@ -1086,5 +1091,5 @@ internal sealed class ExperimentEmitter
     }
 
     private string Both(Func<string, string> term) =>
-        TargetTrainable ? $"0.5 * ({term("context")} + {term("targetOutput")})" : term("context");
+        TargetTrainable ? $"0.5 * ({term("context")} + {term(_targetOutput)})" : term("context");
 }

@@ -7,7 +7,7 @@ public class LanguageDocTests
     [Fact]
     public void EveryCompleteExampleInTheLanguageReferenceCompilesCleanly()
     {
-        var text = Repository.Read("docs/language.md");
+        var text = RepositoryRoot.Read("docs/language.md");
         var blocks = Regex.Matches(text, "```jepa\n(.*?)```", RegexOptions.Singleline).Select(m => m.Groups[1].Value).ToList();
         Assert.NotEmpty(blocks);
         foreach (var block in blocks)
@@ -21,7 +21,7 @@ public class LanguageDocTests
     [Fact]
     public void EveryBuiltInAndParameterIsDocumented()
     {
-        var text = Repository.Read("docs/language.md");
+        var text = RepositoryRoot.Read("docs/language.md");
         var specs = typeof(Jepa.Dsl.Binding.Builtins)
             .GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
             .Where(f => f.FieldType == typeof(Jepa.Dsl.Binding.FunctionSpec))

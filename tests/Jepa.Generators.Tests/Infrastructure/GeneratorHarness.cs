@@ -21,25 +21,35 @@ public static class GeneratorHarness
         References,
         new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
 
-    public static GeneratorDriver CreateDriver(IEnumerable<AdditionalText> jepaFiles, string rootNamespace = "Consumer", bool trackSteps = true)
+    public static GeneratorDriver CreateDriver(
+        IEnumerable<AdditionalText> jepaFiles, string rootNamespace = "Consumer", bool trackSteps = true, string projectDirectory = ProjectDirectory)
         => CSharpGeneratorDriver.Create(
             [new JepaGenerator().AsSourceGenerator()],
             jepaFiles,
             new CSharpParseOptions(LanguageVersion.Latest),
-            new TestOptionsProvider(rootNamespace),
+            new TestOptionsProvider(rootNamespace, projectDirectory),
             new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: trackSteps));
 
     /// <summary>Runs the generator once; returns the run result and the compilation with the generated sources added.</summary>
     public static (GeneratorDriverRunResult Result, Compilation Output, ImmutableArray<Diagnostic> Diagnostics) Run(
-        IEnumerable<(string Path, string Text)> jepaFiles, string csharp = "", string rootNamespace = "Consumer")
+        IEnumerable<(string Path, string Text)> jepaFiles, string csharp = "", string rootNamespace = "Consumer", string projectDirectory = ProjectDirectory)
     {
-        var driver = CreateDriver(jepaFiles.Select(f => (AdditionalText)new InMemoryAdditionalText(f.Path, f.Text)), rootNamespace);
+        var driver = CreateDriver(jepaFiles.Select(f => (AdditionalText)new InMemoryAdditionalText(f.Path, f.Text)), rootNamespace, projectDirectory: projectDirectory);
         driver = driver.RunGeneratorsAndUpdateCompilation(CreateCompilation(csharp), out var output, out var diagnostics);
         return (driver.GetRunResult(), output, diagnostics);
     }
 
     public static (GeneratorDriverRunResult Result, Compilation Output, ImmutableArray<Diagnostic> Diagnostics) Run(string path, string text, string csharp = "")
         => Run([(path, text)], csharp);
+
+    /// <summary>A diagnostic as the build prints it, with the file name only: <c>file.jepa(7,5): error JEPA301: ...</c>.</summary>
+    public static string Format(Diagnostic diagnostic)
+    {
+        var span = diagnostic.Location.GetMappedLineSpan();
+        var file = Path.GetFileName(span.Path);
+        var severity = diagnostic.Severity.ToString().ToLowerInvariant();
+        return $"{file}({span.StartLinePosition.Line + 1},{span.StartLinePosition.Character + 1}): {severity} {diagnostic.Id}: {diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}";
+    }
 
     /// <summary>Errors and warnings of compiling <paramref name="output"/> (the user's code plus the generated code).</summary>
     public static ImmutableArray<Diagnostic> CompileDiagnostics(Compilation output)
@@ -58,12 +68,12 @@ public static class GeneratorHarness
         return paths.Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)).ToList();
     }
 
-    private sealed class TestOptionsProvider(string rootNamespace) : AnalyzerConfigOptionsProvider
+    private sealed class TestOptionsProvider(string rootNamespace, string projectDirectory) : AnalyzerConfigOptionsProvider
     {
         private readonly Options global = new(new Dictionary<string, string>
         {
             ["build_property.RootNamespace"] = rootNamespace,
-            ["build_property.ProjectDir"] = ProjectDirectory,
+            ["build_property.ProjectDir"] = projectDirectory,
         });
 
         public override AnalyzerConfigOptions GlobalOptions => global;

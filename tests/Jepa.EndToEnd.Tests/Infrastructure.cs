@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Jepa.EndToEnd.Tests;
+
+/// <summary>Tests that start <c>dotnet</c> share the build outputs of the repository, so they never run in parallel.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class DotnetCollection
+{
+    public const string Name = "dotnet";
+}
+
+public static class Repository
+{
+    public static string Root => RepositoryRoot.Path;
+
+    /// <summary>The configuration the tests were built in; child builds use it too, so they reuse the outputs.</summary>
+#if DEBUG
+    public const string Configuration = "Debug";
+#else
+    public const string Configuration = "Release";
+#endif
+}
+
+public sealed record ProcessResult(int ExitCode, string Output, string Error)
+{
+    public string All => Output + Error;
+}
+
+public static class Dotnet
+{
+    /// <summary>Runs <c>dotnet ARGS</c> in <paramref name="directory"/> and returns its exit code and output.</summary>
+    public static ProcessResult Run(string directory, TimeSpan timeout, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        using var process = Process.Start(start)!;
+        var output = new StringBuilder();
+        var error = new StringBuilder();
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (error) error.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        if (!process.WaitForExit(timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"dotnet {string.Join(' ', args)} did not finish within {timeout}.\n{output}\n{error}");
+        }
+        process.WaitForExit();
+        return new ProcessResult(process.ExitCode, output.ToString(), error.ToString());
+    }
+}
+
+/// <summary>A temporary folder deleted with the test.</summary>
+public sealed class TempFolder : IDisposable
+{
+    public TempFolder(string prefix = "jepa-e2e")
+    {
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"{prefix}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(Path);
+    }
+
+    public string Path { get; }
+
+    public string Write(string relative, string text)
+    {
+        var full = System.IO.Path.Combine(Path, relative);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
+        File.WriteAllText(full, text);
+        return full;
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}

@@ -1,0 +1,23 @@
+namespace Jepa.Tests.Shared;
+
+/// <summary>The repository the tests run in: the first folder above the test binaries that holds Jepa.sln.
+/// Compiled into every test project (tests/Directory.Build.props).</summary>
+internal static class RepositoryRoot
+{
+    public static string Path { get; } = Find();
+
+    public static string Combine(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
+
+    /// <summary>A repository file's text with LF line ends.</summary>
+    public static string Read(string relativePath) => File.ReadAllText(Combine(relativePath)).Replace("\r\n", "\n");
+
+    private static string Find()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(System.IO.Path.Combine(directory.FullName, "Jepa.sln"))) return directory.FullName;
+        }
+
+        throw new InvalidOperationException($"Jepa.sln not found above {AppContext.BaseDirectory}.");
+    }
+}
