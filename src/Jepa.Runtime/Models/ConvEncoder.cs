@@ -54,10 +54,10 @@ public sealed class ConvEncoder : nn.Module<Tensor, Tensor>
     /// <summary>(B, c, h, w) or (B, c*h*w) -> (B, o).</summary>
     public override Tensor forward(Tensor x)
     {
-        var image = x.reshape(x.shape[0], inputShape[0], inputShape[1], inputShape[2]);   // (B, c, h, w)
-        var features = stages.forward(image);                                           // (B, c_n, s, s)
-        var flat = features.flatten(2);                                                 // (B, c_n, s*s)
-        var pooled = pool == Pool.Mean ? flat.mean([2]) : flat.amax([2]);               // (B, c_n)
-        return head.forward(pooled);                                                           // (B, o)
+        var image = x.reshape(x.shape[0], inputShape[0], inputShape[1], inputShape[2]);           // (B, c, h, w)
+        var features = stages.forward(image);                                                     // (B, c_n, s, s)
+        var flat = features.flatten(2);                                                           // (B, c_n, s*s)
+        var pooled = pool == Pool.Mean ? flat.mean([2]) : flat.amax([2]);                         // (B, c_n)
+        return head.forward(pooled);                                                              // (B, o)
     }
 }

@@ -58,8 +58,8 @@ public sealed class MlpEncoder : nn.Module<Tensor, Tensor>
         var lead = x.dim() > rank && x.shape.AsSpan((int)x.dim() - rank).SequenceEqual(inputShape)
             ? x.shape[..^rank]
             : [x.shape[0]];
-        var flat = x.reshape(Shapes.Product(lead), -1);            // (M, d)
-        var y = layers.forward(flat);                               // (M, o)
-        return y.reshape([.. lead, OutputWidth]);                         // (*lead, o)
+        var flat = x.reshape(Shapes.Product(lead), -1);                                           // (M, d)
+        var y = layers.forward(flat);                                                             // (M, o)
+        return y.reshape([.. lead, OutputWidth]);                                                 // (*lead, o)
     }
 }

@@ -1,0 +1,77 @@
+using Jepa.Runtime.Data;
+using Jepa.Runtime.Models;
+using static TorchSharp.torch;
+
+namespace Jepa.Runtime.Evaluation;
+
+/// <summary>The accuracies of the configured probes (null where a probe is not configured).</summary>
+public sealed record EvaluationReport(
+    double? LinearProbe,
+    FewShotResult? FewShot,
+    double? Knn,
+    int TrainCount,
+    int TestCount,
+    int EmbeddingWidth)
+{
+    /// <inheritdoc/>
+    public override string ToString() => string.Join(", ", new[]
+    {
+        LinearProbe is { } lp ? $"linear probe {lp:P1}" : null,
+        FewShot is { } fs ? $"few-shot ({fs.LabelsPerClass} per class, {fs.Accuracies.Count} draws) {fs.Mean:P1} +- {fs.Std:P1}" : null,
+        Knn is { } knn ? $"kNN {knn:P1}" : null,
+    }.OfType<string>()) + $" (train {TrainCount}, test {TestCount}, width {EmbeddingWidth})";
+}
+
+/// <summary>Runs the probes of an <see cref="EvaluationOptions"/> on frozen embeddings.</summary>
+public static class Evaluator
+{
+    /// <summary>
+    /// Splits <paramref name="labelled"/> (stratified, <see cref="EvaluationOptions.TestFraction"/>, seeded by
+    /// <paramref name="seed"/>), embeds both splits with <paramref name="encode"/> under no-grad in batches, and runs the
+    /// configured probes. The data must already have the experiment's input shape.
+    /// </summary>
+    public static EvaluationReport Run(Func<Tensor, Tensor> encode, JepaDataset labelled, EvaluationOptions options, long seed, int batchSize = 512)
+    {
+        ArgumentNullException.ThrowIfNull(encode);
+        if (!options.Any) return new EvaluationReport(null, null, null, 0, 0, 0);
+        labelled.Validate(labelled.SampleShape, labelsNeededBy: options.Names);
+        var (train, test) = labelled.Split(options.TestFraction, seed);
+        using (train)
+        using (test)
+        using (var scope = NewDisposeScope())
+        {
+            return Run(Embed(encode, train, batchSize), train.Labels!, Embed(encode, test, batchSize), test.Labels!, options);
+        }
+    }
+
+    /// <summary>Runs the configured probes on precomputed embeddings (N, D) and labels (N).</summary>
+    public static EvaluationReport Run(Tensor train, Tensor trainLabels, Tensor test, Tensor testLabels, EvaluationOptions options)
+    {
+        using var scope = NewDisposeScope();
+        var classes = (int)Math.Max(trainLabels.max().item<long>(), testLabels.max().item<long>()) + 1;
+        double? linear = options.LinearProbe is { } lp
+            ? LogisticRegression.Fit(train, trainLabels, classes, lp.Epochs).Accuracy(test, testLabels)
+            : null;
+        var fewShot = options.FewShot is { } fs ? FewShot.Evaluate(train, trainLabels, test, testLabels, fs, classes) : null;
+        double? knn = options.Knn is { } kn ? Knn.Accuracy(train, trainLabels, test, testLabels, Math.Min(kn.K, (int)train.shape[0]), classes) : null;
+        return new EvaluationReport(linear, fewShot, knn, (int)train.shape[0], (int)test.shape[0], (int)train.shape[1]);
+    }
+
+    /// <summary>
+    /// The embeddings of every sample in stored order, (N, D) float32 on the CPU, computed under no-grad one batch at a
+    /// time. Token outputs (B, N, D) are mean-pooled.
+    /// </summary>
+    public static Tensor Embed(Func<Tensor, Tensor> encode, JepaDataset data, int batchSize = 512)
+    {
+        using var noGrad = no_grad();
+        var parts = new List<Tensor>();
+        foreach (var batch in data.InOrder(batchSize))
+        {
+            using var scope = NewDisposeScope();
+            var z = encode(batch);
+            z = z.dim() == 3 ? Tokens.MeanPool(z) : z.reshape(z.shape[0], -1);                 // (B, D)
+            parts.Add(z.to(ScalarType.Float32).cpu().MoveToOuterDisposeScope());
+        }
+        return cat(parts, 0);
+    }
+}
