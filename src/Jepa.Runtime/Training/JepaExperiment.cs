@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Jepa.Runtime.Data;
+using Jepa.Runtime.Evaluation;
 using Jepa.Runtime.Native;
 using Jepa.Runtime.Schedules;
 using TorchSharp;
@@ -275,6 +277,41 @@ public abstract class JepaExperiment : IDisposable
             [.. state.Alarms], stop, runFolder, lastCheckpoint);
     }
 
+    /// <summary>
+    /// <see cref="Train(ITrainingData, TrainOptions?, IProgress{StepReport}?, CancellationToken)"/> on a data set
+    /// (already in the experiment's input shape: <c>data.ForExperiment(MyExperiment.InputShape)</c>).
+    /// </summary>
+    public TrainingRun Train(JepaDataset data, TrainOptions? run = null, IProgress<StepReport>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return Train(new DatasetTrainingData(data), run, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs the probes of <paramref name="options"/> (by default the experiment's <see cref="ExperimentOptions.Evaluation"/>)
+    /// on frozen <see cref="Encode"/> embeddings of a stratified split of <paramref name="labelled"/> (seeded by the run
+    /// seed; the data in the experiment's input shape). The modules are in eval mode meanwhile.
+    /// </summary>
+    public EvaluationReport Evaluate(JepaDataset labelled, EvaluationOptions? options = null, int batchSize = 512)
+    {
+        ArgumentNullException.ThrowIfNull(labelled);
+        ObjectDisposedException.ThrowIf(disposed, this);
+        RequireRegistered();
+        options ??= InitialOptions.Evaluation
+            ?? throw new InvalidOperationException($"{Name} has no evaluate block: pass the probes to run (EvaluationOptions).");
+        var modules = Modules().Select(r => r.Module).Distinct().ToArray();
+        var training = modules.Select(m => m.training).ToArray();
+        foreach (var m in modules) m.eval();
+        try
+        {
+            return Evaluator.Run(x => Encode(x.to(Device)), labelled, options, InitialOptions.Seed, batchSize);
+        }
+        finally
+        {
+            for (var i = 0; i < modules.Length; i++) modules[i].train(training[i]);
+        }
+    }
+
     /// <summary>The checkpoint file the trainer writes in a run folder.</summary>
     public const string CheckpointFileName = "checkpoint.ckpt";
 
@@ -462,6 +499,15 @@ public abstract class JepaExperiment : IDisposable
             Monitor.Exit(GlobalRandomLock);
         }
     }
+}
+
+/// <summary>A <see cref="JepaDataset"/> as training data (it has <see cref="ITrainingData"/>'s members already).</summary>
+internal sealed class DatasetTrainingData(JepaDataset data) : ITrainingData
+{
+    public long Count => data.Count;
+
+    public IEnumerable<Tensor> Batches(int batchSize, long seed, long epoch, bool dropLast = true, long startBatch = 0) =>
+        data.Batches(batchSize, seed, epoch, dropLast, startBatch);
 }
 
 /// <summary>Where a run stands: everything besides the modules and the optimizer that a checkpoint must restore.</summary>
