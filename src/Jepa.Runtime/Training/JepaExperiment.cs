@@ -146,6 +146,7 @@ public abstract class JepaExperiment : IDisposable
 
         EnsureOptimizer();
         var rng = EnsureGenerator();
+        state.TotalSteps = total;
         foreach (var m in Modules().Select(r => r.Module).Distinct()) m.train();
 
         var runFolder = run.RunFolder is null ? null : Path.GetFullPath(run.RunFolder);
@@ -259,7 +260,6 @@ public abstract class JepaExperiment : IDisposable
                     if (state.Position == 0) break; // the epoch is over: start the next enumeration
                 }
             }
-            state.TotalSteps = total;
             state.Seconds = secondsBefore + clock.Elapsed.TotalSeconds;
             if (checkpointPath is not null)
             {
