@@ -460,9 +460,18 @@ public abstract class JepaExperiment : IDisposable
             default:
                 if (device == "cuda" || device.StartsWith("cuda:", StringComparison.Ordinal))
                 {
-                    TorchNative.EnsureLoaded(cuda: true);
-                    if (!cuda.is_available())
-                        throw new InvalidOperationException($"Device '{device}' was asked for, but CUDA is not available here: build with JepaTorchBackend=cuda-linux (or cuda-windows) on a machine with an NVIDIA GPU and driver, or use Device = \"cpu\" or \"auto\".");
+                    var why = $"Device '{device}' was asked for, but CUDA is not available here: build with the MSBuild property " +
+                              "JepaTorchBackend=cuda-linux (or cuda-windows), which references TorchSharp's CUDA backend package, and run on " +
+                              "a machine with an NVIDIA GPU and driver; or use Device = \"cpu\" or \"auto\".";
+                    try
+                    {
+                        TorchNative.EnsureLoaded(cuda: true);
+                    }
+                    catch (Exception e) when (e is not OutOfMemoryException)
+                    {
+                        throw new InvalidOperationException($"{why} ({e.Message})", e);
+                    }
+                    if (!cuda.is_available()) throw new InvalidOperationException(why);
                     return torch.device(device);
                 }
                 throw new ArgumentException($"Device must be cpu, cuda, cuda:N or auto (is '{device}').");

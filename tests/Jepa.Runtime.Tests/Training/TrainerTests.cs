@@ -205,6 +205,7 @@ public class TrainerTests
         Assert.Equal(DeviceType.CPU, e.Device.type);
         var x = Assert.ThrowsAny<Exception>(() => new TinyJepa(TinyOptions.Default with { Device = "cuda" }));
         Assert.Contains("CUDA", x.Message);
+        Assert.Contains("JepaTorchBackend", x.Message);
         var y = Assert.Throws<ArgumentException>(() => new TinyJepa(TinyOptions.Default with { Device = "tpu" }));
         Assert.Contains("cpu, cuda, cuda:N or auto", y.Message);
     }
