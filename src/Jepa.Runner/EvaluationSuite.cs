@@ -25,6 +25,8 @@ internal static class EvaluationSuite
         ExperimentDefinition definition, ExperimentOptions options, JepaExperiment trained, JepaDataset train, JepaDataset test, EvaluationOptions evaluation)
     {
         using var random = definition.Create(options);
+        using var trainedMode = trained.EvaluationMode();
+        using var randomMode = random.EvaluationMode();
         return
         [
             new("jepa", "JEPA encoder (trained)", Evaluate(x => trained.Encode(x.to(trained.Device)), train, test, evaluation)),

@@ -48,7 +48,7 @@ internal sealed class RunPipeline(ExperimentDefinition definition, RunSettings s
             TrainingRun run;
             using (var display = ProgressDisplay.Create(output, settings.Plain))
             {
-                run = experiment.Train(new TrainingDataAdapter(train), trainOptions, display);
+                run = experiment.Train(train, trainOptions, display);
             }
 
             output.WriteLine($"Trained {run.Steps} steps in {run.Seconds:F1} s ({run.StopReason}); final loss {run.FinalLoss:G4}.");
@@ -93,14 +93,5 @@ internal sealed class RunPipeline(ExperimentDefinition definition, RunSettings s
         var path = Directory.Exists(resume) ? Path.Combine(resume, JepaExperiment.CheckpointFileName) : resume;
         if (!File.Exists(path)) throw new RunException($"There is no checkpoint to resume from at {path}.");
         return path;
-    }
-
-    /// <summary>Lets a <see cref="JepaDataset"/> feed the trainer.</summary>
-    private sealed class TrainingDataAdapter(JepaDataset data) : ITrainingData
-    {
-        public long Count => data.Count;
-
-        public IEnumerable<torch.Tensor> Batches(int batchSize, long seed, long epoch, bool dropLast = true, long startBatch = 0)
-            => data.Batches(batchSize, seed, epoch, dropLast, startBatch);
     }
 }

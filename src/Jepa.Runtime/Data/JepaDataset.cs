@@ -8,7 +8,7 @@ namespace Jepa.Runtime.Data;
 /// Shuffling is seeded per epoch and depends only on (seed, epoch), so a resumed run sees the same order; batches drop
 /// the last incomplete one by default. The data set owns its tensors (they are detached from any dispose scope).
 /// </summary>
-public sealed class JepaDataset : IDisposable
+public sealed class JepaDataset : Training.ITrainingData, IDisposable
 {
     private readonly long[]? lines;   // the file line of each sample, for messages (CSV)
 

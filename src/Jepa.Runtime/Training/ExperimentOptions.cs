@@ -149,6 +149,13 @@ public abstract record ExperimentOptions
             if (c.Every < 1) problems.Add($"Collapse.Every must be at least 1 (is {c.Every}).");
             if (double.IsNaN(c.MinStd) || double.IsNaN(c.MinRank)) problems.Add("Collapse thresholds cannot be NaN.");
         }
+        if (Evaluation is { } ev)
+        {
+            if (!(ev.TestFraction > 0 && ev.TestFraction < 1)) problems.Add($"Evaluation.TestFraction must lie in (0, 1) (is {ev.TestFraction}).");
+            if (ev.LinearProbe is { Epochs: < 1 }) problems.Add("Evaluation.LinearProbe.Epochs must be at least 1.");
+            if (ev.FewShot is { } fs && (fs.LabelsPerClass < 1 || fs.Draws < 1 || fs.Epochs < 1)) problems.Add("Evaluation.FewShot needs at least 1 label per class, 1 draw and 1 epoch.");
+            if (ev.Knn is { K: < 1 }) problems.Add("Evaluation.Knn.K must be at least 1.");
+        }
         if (!IsKnownDevice(Device)) problems.Add($"Device must be cpu, cuda, cuda:N or auto (is '{Device}').");
         return problems;
     }

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Jepa.Runtime.Data;
+using Jepa.Runtime.Evaluation;
 using Jepa.Runtime.Native;
 using Jepa.Runtime.Schedules;
 using TorchSharp;
@@ -53,13 +55,13 @@ public abstract class JepaExperiment : IDisposable
     public long StepsTaken => state.Step;
 
     /// <summary>The online (context) encoder given to <see cref="Register"/>.</summary>
-    public nn.Module? ContextModule { get; private set; }
+    internal nn.Module? ContextModule { get; private set; }
 
     /// <summary>The target encoder given to <see cref="Register"/> (the context encoder itself unless an EMA).</summary>
-    public nn.Module? TargetModule { get; private set; }
+    internal nn.Module? TargetModule { get; private set; }
 
     /// <summary>The predictor given to <see cref="Register"/>.</summary>
-    public nn.Module? PredictorModule { get; private set; }
+    internal nn.Module? PredictorModule { get; private set; }
 
     public TargetKind TargetKind { get; private set; }
 
@@ -119,19 +121,15 @@ public abstract class JepaExperiment : IDisposable
         ObjectDisposedException.ThrowIf(disposed, this);
         RequireRegistered();
         run ??= new TrainOptions();
-        if (run.Steps is not null && run.Epochs is not null) throw new ArgumentException("TrainOptions: set Steps or Epochs, not both.", nameof(run));
-        if (run.LogEvery < 1) throw new ArgumentException($"TrainOptions.LogEvery must be at least 1 (is {run.LogEvery}).", nameof(run));
-        if (run.CheckpointEvery < 0) throw new ArgumentException($"TrainOptions.CheckpointEvery cannot be negative (is {run.CheckpointEvery}).", nameof(run));
-        if (run.MonitorSamples < 2) throw new ArgumentException($"TrainOptions.MonitorSamples must be at least 2 (is {run.MonitorSamples}).", nameof(run));
-        if (run.CheckpointEvery > 0 && run.RunFolder is null) throw new ArgumentException("TrainOptions.CheckpointEvery needs a RunFolder.", nameof(run));
+        CheckRunOptions(run);
         if (run.ResumeFrom is not null) Load(run.ResumeFrom);
 
+        // 1. The run: effective options, length, schedules.
         var options = InitialOptions;
         if (run.Steps is not null) options = options with { Steps = run.Steps };
         if (run.Epochs is not null) options = options with { Epochs = run.Epochs };
         options.Validate();
         EffectiveOptions = options;
-
         var count = data.Count;
         if (count < options.Batch)
             throw new ArgumentException($"The training data has {count} samples, fewer than one batch of {options.Batch}.", nameof(data));
@@ -140,139 +138,210 @@ public abstract class JepaExperiment : IDisposable
         var warmup = options.WarmupSteps > 0 ? options.WarmupSteps : (long)Math.Round(options.WarmupEpochs * stepsPerEpoch);
         var schedule = new TrainingSchedule(options.Schedule, options.LearningRate, options.StartLr, options.FinalLr, warmup,
             options.WeightDecay, TargetKind == TargetKind.Ema ? options.EmaMomentum : null, total);
-        var log = run.Log ?? (message => Console.Error.WriteLine(message));
-
-        EnsureOptimizer();
-        var rng = EnsureGenerator();
-        foreach (var m in Modules().Select(r => r.Module).Distinct()) m.train();
-
         var runFolder = run.RunFolder is null ? null : Path.GetFullPath(run.RunFolder);
-        var checkpointPath = runFolder is null ? null : Path.Combine(runFolder, CheckpointFileName);
-        string? lastCheckpoint = checkpointPath is not null && run.ResumeFrom is not null && File.Exists(checkpointPath) ? checkpointPath : null;
-        MetricsWriter? metrics = null;
-        Tensor? monitorBatch = null;
-        var clock = Stopwatch.StartNew();
-        var secondsBefore = state.Seconds;
-        var startStep = state.Step;
-        var window = new Queue<(long Step, double Seconds)>();
-        StopReason stop = StopReason.Completed;
-        IReadOnlyDictionary<string, double> lastTerms = state.LastTerms;
-        var lastLoss = state.LastLoss;
+        var session = new RunSession(options, run, schedule, total, stepsPerEpoch, runFolder, progress,
+            run.Log ?? (message => Console.Error.WriteLine(message)), state.Seconds);
+
+        // 2. Optimizer, generator, train mode.
+        EnsureOptimizer();
+        EnsureGenerator();
+        state.TotalSteps = total;
+        foreach (var m in Modules().Select(r => r.Module).Distinct()) m.train();
+        if (session.CheckpointPath is not null && run.ResumeFrom is not null && File.Exists(session.CheckpointPath))
+            session.LastCheckpoint = session.CheckpointPath;
+
+        var stop = StopReason.Completed;
         try
         {
+            // 3. Run folder and collapse monitor (with its baseline at step 0).
             if (runFolder is not null)
             {
                 Directory.CreateDirectory(runFolder);
                 WriteAtomically(Path.Combine(runFolder, OptionsFileName), options.ToJson());
-                metrics = new MetricsWriter(runFolder, state.Step);
+                session.Metrics = new MetricsWriter(runFolder, state.Step);
             }
-            if (options.Collapse is { } collapseOptions && state.Step < total)
+            if (options.Collapse is not null && state.Step < total)
             {
-                monitorBatch = MonitorBatch(data, (int)Math.Min(count, run.MonitorSamples), options.Seed);
+                session.MonitorBatch = MonitorBatch(data, (int)Math.Min(count, run.MonitorSamples), options.Seed);
                 if (state.Step == 0 && state.Readings.Count == 0)
                 {
-                    var baseline = Measure(monitorBatch, 0);
+                    var baseline = Measure(session.MonitorBatch, 0);
                     state.Readings.Add(baseline);
-                    metrics?.Write(new MetricsRow(0, 0, state.Seconds, EmbeddingStd: baseline.Std, RankMe: baseline.RankMe));
+                    session.Metrics?.Write(new MetricsRow(0, 0, state.Seconds, EmbeddingStd: baseline.Std, RankMe: baseline.RankMe));
                 }
             }
 
+            // 4. Epochs of steps.
             while (state.Step < total && stop == StopReason.Completed)
-            {
-                // One enumeration per epoch; the order depends only on (seed, epoch), so a resumed run skips what it saw.
-                using var batches = data.Batches(options.Batch, options.Seed, state.Epoch, dropLast: true, startBatch: state.Position).GetEnumerator();
-                while (state.Step < total && stop == StopReason.Completed)
-                {
-                    if (cancellationToken.IsCancellationRequested)
-                    {
-                        stop = StopReason.Cancelled;
-                        break;
-                    }
-                    if (!batches.MoveNext())
-                        throw new InvalidOperationException($"Epoch {state.Epoch} of the training data ended after {state.Position} batches of {options.Batch}; {count} samples make {stepsPerEpoch}. Did the data change since the checkpoint?");
-                    var index = state.Step; // 0-based index of this step
-                    using (var scope = NewDisposeScope())
-                    {
-                        var batch = batches.Current.MoveToOtherDisposeScope(scope).to(Device);
-                        var context = new StepContext(index + 1, state.Epoch, rng, optimizer!, schedule.LearningRateAt(index),
-                            schedule.WeightDecayAt(index), schedule.EmaMomentumAt(index), options.GradClip);
-                        try
-                        {
-                            TrainingStep(batch, context);
-                        }
-                        catch (NonFiniteLossException e)
-                        {
-                            throw e.WithCheckpoint(lastCheckpoint);
-                        }
-                        if (context.Terms is null) throw new InvalidOperationException($"{GetType().Name}.TrainingStep returned without calling BackwardAndStep.");
-                        if (TargetKind == TargetKind.Ema && !context.EmaUpdated) throw new InvalidOperationException($"{GetType().Name}.TrainingStep did not call UpdateEma for its EMA target.");
-                        lastTerms = context.Terms.Values!;
-                        lastLoss = context.Terms.Total!.Value;
+                stop = TrainEpoch(data, session, cancellationToken);
 
-                        state.Step++;
-                        state.Position++;
-                        var epoch = state.Epoch;
-                        if (state.Position == stepsPerEpoch)
-                        {
-                            state.Epoch++;
-                            state.Position = 0;
-                        }
-                        state.LastTerms = lastTerms;
-                        state.LastLoss = lastLoss;
-                        state.Seconds = secondsBefore + clock.Elapsed.TotalSeconds;
-                        var stepsPerSecond = Rate(window, state.Step, clock.Elapsed.TotalSeconds);
-
-                        CollapseReading? reading = null;
-                        CollapseAlarm? alarm = null;
-                        if (monitorBatch is not null && options.Collapse is { } c && (state.Step % c.Every == 0 || state.Step == total))
-                        {
-                            reading = Measure(monitorBatch, state.Step);
-                            state.Readings.Add(reading);
-                            alarm = Judge(reading, c);
-                            if (alarm is not null)
-                            {
-                                state.Alarms.Add(alarm);
-                                log(alarm.Message);
-                                if (alarm.Action == CollapseAction.Stop) stop = StopReason.Collapse;
-                            }
-                        }
-
-                        if (state.Step % run.LogEvery == 0 || reading is not null || state.Step == total || stop != StopReason.Completed)
-                        {
-                            metrics?.Write(new MetricsRow(state.Step, epoch, state.Seconds, lastTerms, lastLoss, context.LearningRate,
-                                context.WeightDecay, context.EmaMomentum, context.GradientNorm, stepsPerSecond, reading?.Std, reading?.RankMe));
-                            progress?.Report(new StepReport(state.Step, total, epoch, lastTerms, lastLoss, context.LearningRate,
-                                context.WeightDecay, context.EmaMomentum, context.GradientNorm!.Value, stepsPerSecond,
-                                TimeSpan.FromSeconds(state.Seconds),
-                                stepsPerSecond > 0 ? TimeSpan.FromSeconds((total - state.Step) / stepsPerSecond) : null,
-                                state.Readings.Count > 0 ? state.Readings[^1] : null, alarm));
-                        }
-                    }
-                    if (checkpointPath is not null && run.CheckpointEvery > 0 && state.Step % run.CheckpointEvery == 0 && state.Step < total && stop == StopReason.Completed)
-                    {
-                        metrics?.Flush();
-                        Save(checkpointPath);
-                        lastCheckpoint = checkpointPath;
-                    }
-                    if (state.Position == 0) break; // the epoch is over: start the next enumeration
-                }
-            }
-            state.TotalSteps = total;
-            state.Seconds = secondsBefore + clock.Elapsed.TotalSeconds;
-            if (checkpointPath is not null)
-            {
-                metrics?.Flush();
-                Save(checkpointPath);
-                lastCheckpoint = checkpointPath;
-            }
+            // 5. The final checkpoint.
+            state.Seconds = session.Seconds;
+            if (session.CheckpointPath is not null) SaveCheckpoint(session);
         }
         finally
         {
-            metrics?.Dispose();
-            monitorBatch?.Dispose();
+            session.Metrics?.Dispose();
+            session.MonitorBatch?.Dispose();
         }
-        return new TrainingRun(state.Step, total, clock.Elapsed.TotalSeconds, lastTerms, lastLoss, [.. state.Readings],
-            [.. state.Alarms], stop, runFolder, lastCheckpoint);
+        return new TrainingRun(state.Step, total, session.Clock.Elapsed.TotalSeconds, state.LastTerms, state.LastLoss,
+            [.. state.Readings], [.. state.Alarms], stop, runFolder, session.LastCheckpoint);
+    }
+
+    private static void CheckRunOptions(TrainOptions run)
+    {
+        if (run.Steps is not null && run.Epochs is not null) throw new ArgumentException("TrainOptions: set Steps or Epochs, not both.", nameof(run));
+        if (run.LogEvery < 1) throw new ArgumentException($"TrainOptions.LogEvery must be at least 1 (is {run.LogEvery}).", nameof(run));
+        if (run.CheckpointEvery < 0) throw new ArgumentException($"TrainOptions.CheckpointEvery cannot be negative (is {run.CheckpointEvery}).", nameof(run));
+        if (run.MonitorSamples < 2) throw new ArgumentException($"TrainOptions.MonitorSamples must be at least 2 (is {run.MonitorSamples}).", nameof(run));
+        if (run.CheckpointEvery > 0 && run.RunFolder is null) throw new ArgumentException("TrainOptions.CheckpointEvery needs a RunFolder.", nameof(run));
+    }
+
+    /// <summary>The steps of the current epoch from the current position, until it ends, the run ends or something stops it.</summary>
+    private StopReason TrainEpoch(ITrainingData data, RunSession session, CancellationToken cancellationToken)
+    {
+        var options = session.Options;
+        // The order depends only on (seed, epoch), so a resumed run starts at the batch it stopped before.
+        using var batches = data.Batches(options.Batch, options.Seed, state.Epoch, dropLast: true, startBatch: state.Position).GetEnumerator();
+        while (state.Step < session.Total)
+        {
+            if (cancellationToken.IsCancellationRequested) return StopReason.Cancelled;
+            if (!batches.MoveNext())
+                throw new InvalidOperationException($"Epoch {state.Epoch} of the training data ended after {state.Position} batches of {options.Batch}; " +
+                                                    $"{data.Count} samples make {session.StepsPerEpoch}. Did the data change since the checkpoint?");
+            var stop = TakeStep(batches.Current, session);
+            if (session.CheckpointPath is not null && session.Run.CheckpointEvery > 0 && state.Step % session.Run.CheckpointEvery == 0
+                && state.Step < session.Total && stop == StopReason.Completed)
+                SaveCheckpoint(session);
+            if (stop != StopReason.Completed) return stop;
+            if (state.Position == 0) break; // the epoch is over
+        }
+        return StopReason.Completed;
+    }
+
+    /// <summary>One optimizer step on <paramref name="batch"/>, inside its own dispose scope, with what follows it.</summary>
+    private StopReason TakeStep(Tensor batch, RunSession session)
+    {
+        using var scope = NewDisposeScope();
+        var options = session.Options;
+        var index = state.Step; // 0-based index of this step
+
+        // 1. The batch (now owned by this scope) on the device; this step's schedule values.
+        var x = batch.MoveToOtherDisposeScope(scope).to(Device);
+        var step = new StepContext(index + 1, state.Epoch, generator!, optimizer!, session.Schedule.LearningRateAt(index),
+            session.Schedule.WeightDecayAt(index), session.Schedule.EmaMomentumAt(index), options.GradClip);
+
+        // 2. The experiment's step: loss terms, BackwardAndStep, UpdateEma.
+        try
+        {
+            TrainingStep(x, step);
+        }
+        catch (NonFiniteLossException e)
+        {
+            throw e.WithCheckpoint(session.LastCheckpoint);
+        }
+        if (step.Terms is null) throw new InvalidOperationException($"{GetType().Name}.TrainingStep returned without calling BackwardAndStep.");
+        if (TargetKind == TargetKind.Ema && !step.EmaUpdated) throw new InvalidOperationException($"{GetType().Name}.TrainingStep did not call UpdateEma for its EMA target.");
+
+        // 3. Where the run stands.
+        var epoch = state.Epoch;
+        state.Step++;
+        state.Position++;
+        if (state.Position == session.StepsPerEpoch)
+        {
+            state.Epoch++;
+            state.Position = 0;
+        }
+        state.LastTerms = step.Terms.Values!;
+        state.LastLoss = step.Terms.Total!.Value;
+        state.Seconds = session.Seconds;
+        var stepsPerSecond = session.Rate(state.Step);
+
+        // 4. The collapse monitor.
+        var stop = StopReason.Completed;
+        CollapseReading? reading = null;
+        CollapseAlarm? alarm = null;
+        if (session.MonitorBatch is not null && options.Collapse is { } c && (state.Step % c.Every == 0 || state.Step == session.Total))
+        {
+            reading = Measure(session.MonitorBatch, state.Step);
+            state.Readings.Add(reading);
+            alarm = Judge(reading, c);
+            if (alarm is not null)
+            {
+                state.Alarms.Add(alarm);
+                session.Log(alarm.Message);
+                if (alarm.Action == CollapseAction.Stop) stop = StopReason.Collapse;
+            }
+        }
+
+        // 5. Metrics and progress.
+        if (state.Step % session.Run.LogEvery == 0 || reading is not null || state.Step == session.Total || stop != StopReason.Completed)
+        {
+            session.Metrics?.Write(new MetricsRow(state.Step, epoch, state.Seconds, state.LastTerms, state.LastLoss, step.LearningRate,
+                step.WeightDecay, step.EmaMomentum, step.GradientNorm, stepsPerSecond, reading?.Std, reading?.RankMe));
+            session.Progress?.Report(new StepReport(state.Step, session.Total, epoch, state.LastTerms, state.LastLoss, step.LearningRate,
+                step.WeightDecay, step.EmaMomentum, step.GradientNorm!.Value, stepsPerSecond, TimeSpan.FromSeconds(state.Seconds),
+                stepsPerSecond > 0 ? TimeSpan.FromSeconds((session.Total - state.Step) / stepsPerSecond) : null,
+                state.Readings.Count > 0 ? state.Readings[^1] : null, alarm));
+        }
+        return stop;
+    }
+
+    private void SaveCheckpoint(RunSession session)
+    {
+        session.Metrics?.Flush();
+        Save(session.CheckpointPath!);
+        session.LastCheckpoint = session.CheckpointPath;
+    }
+
+    /// <summary>
+    /// <see cref="Train(ITrainingData, TrainOptions?, IProgress{StepReport}?, CancellationToken)"/> on a data set
+    /// (already in the experiment's input shape: <c>data.ForExperiment(MyExperiment.InputShape)</c>).
+    /// </summary>
+    public TrainingRun Train(JepaDataset data, TrainOptions? run = null, IProgress<StepReport>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return Train((ITrainingData)data, run, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs the probes of <paramref name="options"/> (by default the experiment's <see cref="ExperimentOptions.Evaluation"/>)
+    /// on frozen <see cref="Encode"/> embeddings of a stratified split of <paramref name="labelled"/> (seeded by the run
+    /// seed; the data in the experiment's input shape). The modules are in eval mode meanwhile.
+    /// </summary>
+    public EvaluationReport Evaluate(JepaDataset labelled, EvaluationOptions? options = null, int batchSize = 512)
+    {
+        ArgumentNullException.ThrowIfNull(labelled);
+        ObjectDisposedException.ThrowIf(disposed, this);
+        RequireRegistered();
+        options ??= InitialOptions.Evaluation;
+        using (EvaluationMode())
+        {
+            return Evaluator.Run(x => Encode(x.to(Device)), labelled, options, InitialOptions.Seed, batchSize);
+        }
+    }
+
+    /// <summary>
+    /// Puts every module in evaluation mode (batch norm uses its running statistics, nothing updates them) until
+    /// disposed, then restores each module's mode: wrap any use of <see cref="Encode"/> outside training in it.
+    /// </summary>
+    public IDisposable EvaluationMode()
+    {
+        RequireRegistered();
+        var modules = Modules().Select(r => r.Module).Distinct().ToArray();
+        var training = modules.Select(m => m.training).ToArray();
+        foreach (var m in modules) m.eval();
+        return new Restore(() =>
+        {
+            for (var i = 0; i < modules.Length; i++) modules[i].train(training[i]);
+        });
+    }
+
+    private sealed class Restore(Action restore) : IDisposable
+    {
+        private Action? pending = restore;
+
+        public void Dispose() => Interlocked.Exchange(ref pending, null)?.Invoke();
     }
 
     /// <summary>The checkpoint file the trainer writes in a run folder.</summary>
@@ -387,14 +456,6 @@ public abstract class JepaExperiment : IDisposable
     /// <summary>Mixed into the run seed to draw the collapse monitor's fixed batch (epoch 0 of that seed, first batch).</summary>
     internal const long MonitorSeed = 0x6D6F6E69746F72; // "monitor"
 
-    private static double Rate(Queue<(long Step, double Seconds)> window, long step, double seconds)
-    {
-        window.Enqueue((step, seconds));
-        while (window.Count > 50) window.Dequeue();
-        var (firstStep, firstSeconds) = window.Peek();
-        return window.Count < 2 || seconds <= firstSeconds ? 0 : (step - firstStep) / (seconds - firstSeconds);
-    }
-
     internal static void WriteAtomically(string path, string text)
     {
         var temp = path + ".tmp";
@@ -414,9 +475,18 @@ public abstract class JepaExperiment : IDisposable
             default:
                 if (device == "cuda" || device.StartsWith("cuda:", StringComparison.Ordinal))
                 {
-                    TorchNative.EnsureLoaded(cuda: true);
-                    if (!cuda.is_available())
-                        throw new InvalidOperationException($"Device '{device}' was asked for, but CUDA is not available here: build with JepaTorchBackend=cuda-linux (or cuda-windows) on a machine with an NVIDIA GPU and driver, or use Device = \"cpu\" or \"auto\".");
+                    var why = $"Device '{device}' was asked for, but CUDA is not available here: build with the MSBuild property " +
+                              "JepaTorchBackend=cuda-linux (or cuda-windows), which references TorchSharp's CUDA backend package, and run on " +
+                              "a machine with an NVIDIA GPU and driver; or use Device = \"cpu\" or \"auto\".";
+                    try
+                    {
+                        TorchNative.EnsureLoaded(cuda: true);
+                    }
+                    catch (Exception e) when (e is not OutOfMemoryException)
+                    {
+                        throw new InvalidOperationException($"{why} ({e.Message})", e);
+                    }
+                    if (!cuda.is_available()) throw new InvalidOperationException(why);
                     return torch.device(device);
                 }
                 throw new ArgumentException($"Device must be cpu, cuda, cuda:N or auto (is '{device}').");
@@ -461,6 +531,39 @@ public abstract class JepaExperiment : IDisposable
             saved.Dispose();
             Monitor.Exit(GlobalRandomLock);
         }
+    }
+}
+
+/// <summary>What one call of <see cref="JepaExperiment.Train(ITrainingData, TrainOptions?, IProgress{StepReport}?, CancellationToken)"/> works with.</summary>
+internal sealed class RunSession(ExperimentOptions options, TrainOptions run, TrainingSchedule schedule, long total, long stepsPerEpoch,
+    string? runFolder, IProgress<StepReport>? progress, Action<string> log, double secondsBefore)
+{
+    private readonly Queue<(long Step, double Seconds)> window = new();
+
+    public ExperimentOptions Options { get; } = options;
+    public TrainOptions Run { get; } = run;
+    public TrainingSchedule Schedule { get; } = schedule;
+    public long Total { get; } = total;
+    public long StepsPerEpoch { get; } = stepsPerEpoch;
+    public string? CheckpointPath { get; } = runFolder is null ? null : Path.Combine(runFolder, JepaExperiment.CheckpointFileName);
+    public IProgress<StepReport>? Progress { get; } = progress;
+    public Action<string> Log { get; } = log;
+    public Stopwatch Clock { get; } = Stopwatch.StartNew();
+    public MetricsWriter? Metrics { get; set; }
+    public Tensor? MonitorBatch { get; set; }
+    public string? LastCheckpoint { get; set; }
+
+    /// <summary>Seconds trained in all runs so far, this one included.</summary>
+    public double Seconds => secondsBefore + Clock.Elapsed.TotalSeconds;
+
+    /// <summary>Steps per second over the last 50 steps.</summary>
+    public double Rate(long step)
+    {
+        var seconds = Clock.Elapsed.TotalSeconds;
+        window.Enqueue((step, seconds));
+        while (window.Count > 50) window.Dequeue();
+        var (firstStep, firstSeconds) = window.Peek();
+        return window.Count < 2 || seconds <= firstSeconds ? 0 : (step - firstStep) / (seconds - firstSeconds);
     }
 }
 

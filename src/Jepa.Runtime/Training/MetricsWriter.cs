@@ -207,9 +207,14 @@ internal sealed class MetricsWriter : IDisposable
             }
             if (s <= step) kept.Add(lines[i]);
         }
+        if (header && kept.Count == 1 && names is { Length: 0 })
+        {
+            kept.Clear(); // only the header of a run without a step: the next run writes its own
+            names = null;
+        }
         var temp = path + ".tmp";
         File.WriteAllLines(temp, kept);
         File.Move(temp, path, overwrite: true);
-        return names is { Length: 0 } && kept.Count == 1 ? null : names;
+        return names;
     }
 }

@@ -32,6 +32,30 @@ public class ContractTests
     }
 
     [Fact]
+    public void Sample_1_trains_on_the_digits_data_and_evaluates_its_embeddings()
+    {
+        using var digits = Jepa.Runtime.Data.Datasets.Digits();
+        var data = digits.ForExperiment(Digits.DigitsJepa.InputShape, labelsNeededBy: "the evaluation");
+        using var e = new Digits.DigitsJepa();
+        var folder = TestFolders.Create("digits");
+        var losses = new List<double>();
+        var run = e.Train(data, new TrainOptions { Steps = 30, RunFolder = folder }, new SyncProgress<StepReport>(r => losses.Add(r.Loss)));
+        Assert.Equal(30, run.Steps);
+        Assert.True(losses[^1] < 0.9 * losses[0], $"loss {losses[0]} -> {losses[^1]}");
+        Assert.True(File.Exists(Path.Combine(folder, "checkpoint.ckpt")));
+
+        // The options' evaluate block is the default; here only the fast kNN probe runs.
+        var report = e.Evaluate(data, new Jepa.Runtime.Evaluation.EvaluationOptions { Knn = new(20) });
+        Assert.Equal(450, report.TestCount);
+        Assert.True(report.Knn > 0.8, $"kNN accuracy {report.Knn}");
+        Assert.Null(report.LinearProbe);
+        Assert.All(e.ContextEncoder.modules(), m => Assert.True(m.training)); // back in training mode
+
+        using var noBlock = new NoEvaluation();
+        Assert.Contains("no evaluate block", Assert.Throws<InvalidOperationException>(() => noBlock.Evaluate(data)).Message);
+    }
+
+    [Fact]
     public void Sample_2_token_jepa_trains_a_few_steps_on_random_data()
     {
         using var e = new TokenSample.TokenJepa(TokenSample.TokenJepa.Options.Default with { Batch = 16 });
@@ -62,5 +86,19 @@ public class ContractTests
         ModuleState.AssertIdentical(straight.ContextEncoder, resumed.ContextEncoder);
         ModuleState.AssertIdentical(straight.TargetEncoder, resumed.TargetEncoder);
         ModuleState.AssertIdentical(straight.Predictor, resumed.Predictor);
+    }
+
+    internal sealed class NoEvaluation : JepaExperiment
+    {
+        public NoEvaluation() : base("NoEvaluation", TinyOptions.Default)
+        {
+            using var init = InitializationScope();
+            var m = new TinyMlp(64, 8, 4);
+            Register(m, m, TargetKind.Shared, new TinyMlp(4, 8, 4));
+        }
+
+        public override Tensor Corrupt(Tensor image, Generator generator) => image;
+        public override Tensor Encode(Tensor image) => image;
+        protected override LossTerms TrainingStep(Tensor batch, StepContext step) => throw new NotSupportedException();
     }
 }

@@ -27,6 +27,13 @@ public sealed partial class DigitsJepa : global::Jepa.Runtime.Training.JepaExper
             Steps = 3000;
             Seed = 1;
             EmaMomentum = new global::Jepa.Runtime.Schedules.Ramp(0.996, 1.0);
+            // evaluate (digits.jepa(12,5))
+            Evaluation = new global::Jepa.Runtime.Evaluation.EvaluationOptions
+            {
+                LinearProbe = new global::Jepa.Runtime.Evaluation.LinearProbeOptions(Epochs: 100),
+                FewShot = new global::Jepa.Runtime.Evaluation.FewShotOptions(LabelsPerClass: 10, Draws: 10),
+                Knn = new global::Jepa.Runtime.Evaluation.KnnOptions(K: 20),
+            };
             // monitor (digits.jepa(13,5))
             Collapse = new global::Jepa.Runtime.Training.CollapseMonitorOptions(MinStd: 0.01, MinRank: 3, Action: global::Jepa.Runtime.Training.CollapseAction.Warn, Every: 100);
         }

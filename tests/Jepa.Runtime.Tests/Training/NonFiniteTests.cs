@@ -49,6 +49,24 @@ public class NonFiniteTests
     }
 
     [Fact]
+    public void A_non_finite_gradient_behind_a_finite_loss_stops_before_the_optimizer_step()
+    {
+        var data = TensorData.Random();
+        using var reference = new TinyJepa();
+        using var cancel = new CancellationTokenSource();
+        reference.Train(data, new TrainOptions { Steps = 20 }, new SyncProgress<StepReport>(r => { if (r.Step == 4) cancel.Cancel(); }), cancel.Token);
+
+        using var e = new TinyJepa { NonFiniteGradientFromStep = 5 };
+        var x = Assert.Throws<NonFiniteLossException>(() => e.Train(data, new TrainOptions { Steps = 20 }));
+        Assert.Equal("gradient norm", x.Term);
+        Assert.Equal(5, x.Step);
+        Assert.True(double.IsNaN(x.Value));
+        Assert.Equal(4, e.StepsTaken);
+        ModuleState.AssertIdentical(reference.Context, e.Context);
+        ModuleState.AssertIdentical(reference.Predictor, e.Predictor);
+    }
+
+    [Fact]
     public void A_non_finite_loss_before_any_checkpoint_says_there_is_none()
     {
         using var e = new TinyJepa { NonFiniteFromStep = 1 };

@@ -78,6 +78,8 @@ public sealed class TinyJepa : JepaExperiment
     /// <summary>Makes the loss NaN (or infinite) from this step number on.</summary>
     public long? NonFiniteFromStep { get; set; }
     public double NonFiniteValue { get; set; } = double.NaN;
+    /// <summary>From this step number on, the loss stays finite but its gradient is NaN (sqrt at 0).</summary>
+    public long? NonFiniteGradientFromStep { get; set; }
     public bool SkipBackward { get; set; }
     public bool SkipEma { get; set; }
     public bool ZeroLoss { get; set; }
@@ -108,6 +110,7 @@ public sealed class TinyJepa : JepaExperiment
         var loss = nn.functional.mse_loss(predicted, target);
         if (ZeroLoss) loss = loss * 0;
         if (NonFiniteFromStep is { } s && step.Step >= s) loss = loss * NonFiniteValue;
+        if (NonFiniteGradientFromStep is { } g && step.Step >= g) loss = loss + (predicted * 0).sqrt().sum();
         var terms = new LossTerms();
         terms.Add("mse", loss, weight: 1.0);
         terms.Add("l2", ZeroLoss ? predicted.pow(2).mean() * 0 : predicted.pow(2).mean(), weight: 0.01);
