@@ -8,15 +8,13 @@ namespace Jepa.Generators;
 /// <summary>Turns diagnostics carried as data into Roslyn diagnostics located in the <c>.jepa</c> file.</summary>
 internal static class DiagnosticFactory
 {
-    private const string HelpLink = "https://github.com/jepa-dotnet/jepa/blob/main/docs/diagnostics.md";
-
     private static readonly ConcurrentDictionary<(string Id, DiagnosticSeverity Severity), DiagnosticDescriptor> Descriptors = new();
 
     public static Microsoft.CodeAnalysis.Diagnostic Create(DiagnosticInfo info)
     {
+        // Every id is documented with a wrong and a right example in docs/diagnostics.md of the repository.
         var descriptor = Descriptors.GetOrAdd((info.Id, info.Severity), key => new DiagnosticDescriptor(
-            key.Id, info.Title, "{0}", info.Category, key.Severity, isEnabledByDefault: true,
-            helpLinkUri: $"{HelpLink}#{key.Id.ToLowerInvariant()}"));
+            key.Id, info.Title, "{0}", info.Category, key.Severity, isEnabledByDefault: true));
         var span = info.Span;
         var location = Location.Create(
             span.Path,

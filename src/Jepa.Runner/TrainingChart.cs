@@ -29,12 +29,14 @@ internal static class TrainingChart
         var multiplot = new Multiplot();
         multiplot.AddPlots(2);
         var loss = multiplot.GetPlot(0);
-        foreach (var name in header.Where(h => h == "loss" || h.StartsWith("loss/", StringComparison.Ordinal)))
+        var terms = header.Where(h => h.StartsWith("loss/", StringComparison.Ordinal)).ToList();
+        // One term is the total itself: draw it once.
+        foreach (var name in terms.Count > 1 ? ["loss", .. terms] : new[] { "loss" })
         {
             var values = Column(name, out var steps);
             if (values.Length == 0) continue;
             var line = loss.Add.ScatterLine(steps, values);
-            line.LegendText = name == "loss" ? "total loss" : name.Substring(5);
+            line.LegendText = name == "loss" ? (terms.Count == 1 ? terms[0].Substring(5) : "total loss") : name.Substring(5);
         }
 
         loss.Title($"{experiment}: training loss");
@@ -63,7 +65,7 @@ internal static class TrainingChart
 
         collapse.Title("collapse monitor");
         collapse.XLabel("step");
-        collapse.ShowLegend(Alignment.LowerLeft);
+        collapse.ShowLegend(Alignment.LowerRight);
         var path = Path.Combine(folder, FileName);
         multiplot.SavePng(path, 800, 700);
         return path;

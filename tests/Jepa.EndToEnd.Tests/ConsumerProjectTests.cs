@@ -76,7 +76,7 @@ public class ConsumerProjectTests
         var result = Dotnet.Run(folder.Path, TimeSpan.FromMinutes(5), "build", "-c", Repository.Configuration);
 
         Assert.NotEqual(0, result.ExitCode);
-        // The collapse rule: the objective on line 7 of the file, column 5.
-        Assert.Contains($"{jepa}(7,5): error JEPA301", result.Output);
+        // The collapse rule, at the invariance loss: line 7, column 72.
+        Assert.Contains($"{jepa}(7,72): error JEPA301: this objective collapses", result.Output);
     }
 }

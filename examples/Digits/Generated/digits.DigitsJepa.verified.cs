@@ -39,7 +39,7 @@ public sealed partial class DigitsJepa : global::Jepa.Runtime.Training.JepaExper
             Betas = (0.9, 0.999);
             Schedule = global::Jepa.Runtime.Schedules.LrScheduleKind.Constant;
             Batch = 256;
-            Steps = 3000;
+            Steps = 6000;
             Seed = 1;
             Device = "cpu";
             // encoder target = ema(context, momentum: 0.996 -> 1.0)   digits.jepa(10,5)

@@ -51,8 +51,9 @@ public class ContractTests
         Assert.Null(report.LinearProbe);
         Assert.All(e.ContextEncoder.modules(), m => Assert.True(m.training)); // back in training mode
 
+        // Without an evaluate block an experiment runs every probe with its defaults.
         using var noBlock = new NoEvaluation();
-        Assert.Contains("no evaluate block", Assert.Throws<InvalidOperationException>(() => noBlock.Evaluate(data)).Message);
+        Assert.Equal("linear_probe, few_shot, knn", noBlock.InitialOptions.Evaluation.Names);
     }
 
     [Fact]
