@@ -516,7 +516,7 @@ internal sealed class ExperimentEmitter
     private void WriteConstants()
     {
         var input = _e.Input!;
-        _w.Line($"/// <summary><c>input {Xml(input.Source.TrimStart().StartsWith("input", StringComparison.Ordinal) ? input.Source.Trim().Substring(5).Trim() : input.Source)}</c> ({At(input.Span)}): the shape of one sample, without the batch dimension.</summary>");
+        _w.Line($"/// <summary><c>{Xml(input.Source)}</c> ({At(input.Span)}): the shape of one sample, without the batch dimension.</summary>");
         _w.Line($"public static global::System.ReadOnlySpan<long> InputShape => {IntList(input.Shape.Dims.Select(d => d.Size))};");
         _w.Line();
         _w.Line("/// <summary>This experiment for tools (the runner, the <c>jepa</c> command): name, input shape, the file's options and a factory.</summary>");
