@@ -93,6 +93,10 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor UnknownOptionValue = new(
         "JEPA118", "Unknown option value", "{0} must be one of {1}; '{2}' is not{3}", Severity.Error, Parameters);
 
+    public static readonly DiagnosticDescriptor NameNotUsableInCSharp = new(
+        "JEPA119", "Name not usable in C#", "'{0}' cannot name {1}: {2}; choose another name",
+        Severity.Error, Names);
+
     /// <summary>Reported by the generator, which can see the C# compilation.</summary>
     public static readonly DiagnosticDescriptor CustomEncoderTypeNotFound = new(
         "JEPA150", "C# encoder type not found",
@@ -240,7 +244,7 @@ public static class DiagnosticDescriptors
         SyntaxError, UnknownStatement, UnterminatedComment, NoExperiment, NumberOutOfRange,
         UnknownFunction, UnknownParameter, MissingParameter, WrongValueType, ValueOutOfRange, DuplicateArgument, EmptyRange,
         PositionalArgument, DuplicateName, DuplicateStatement, MissingStatement, UnknownReference, NotTheInput,
-        MalformedApplication, ConflictingArguments, InvalidWrappedEncoder, EncoderCycle, UnknownOptionValue,
+        MalformedApplication, ConflictingArguments, InvalidWrappedEncoder, EncoderCycle, UnknownOptionValue, NameNotUsableInCSharp,
         CustomEncoderTypeNotFound, CustomEncoderWrongBase, CustomEncoderNoConstructor,
         UnsupportedInput, PatchDoesNotDivide, HeadsDoNotDivide, ConvTooDeep, PredictionShapeMismatch,
         TokenMaskWithoutTokenEncoder, TokenMaskNotLast, NeedsImageInput, InfoNceOnTokens, TransformerWithoutTokenMask,
