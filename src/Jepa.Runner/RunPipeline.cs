@@ -45,11 +45,7 @@ internal sealed class RunPipeline(ExperimentDefinition definition, RunSettings s
                 Log = message => error.WriteLine($"warning: {message}"),
             };
 
-            TrainingRun run;
-            using (var display = ProgressDisplay.Create(output, settings.Plain))
-            {
-                run = experiment.Train(train, trainOptions, display);
-            }
+            var run = ProgressDisplay.Create(output, settings.Plain).Run(progress => experiment.Train(train, trainOptions, progress));
 
             output.WriteLine($"Trained {run.Steps} steps in {run.Seconds:F1} s ({run.StopReason}); final loss {run.FinalLoss:G4}.");
             var chart = TrainingChart.Write(folder, definition.Name);
