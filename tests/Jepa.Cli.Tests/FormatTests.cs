@@ -97,6 +97,19 @@ public class FormatTests
     }
 
     [Fact]
+    public void Template_starter_file_is_in_canonical_form_and_checks_clean()
+    {
+        var file = RepositoryRoot.Combine("templates", "jepa", "experiment.jepa");
+
+        var format = Cli.Run("fmt", "--check", file);
+        var check = Cli.Run("check", file);
+
+        Assert.True(format.ExitCode == 0, format.All);
+        Assert.True(check.ExitCode == 0, check.All);
+        Assert.Contains("1 file, 1 experiment: 0 errors, 0 warnings", check.Output);
+    }
+
+    [Fact]
     public void Check_lists_an_unformatted_file_and_fmt_rewrites_it_in_place()
     {
         using var folder = new TempFolder();
