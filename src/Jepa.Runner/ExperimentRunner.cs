@@ -32,39 +32,10 @@ public static class ExperimentRunner
 
     internal static RootCommand CreateCommand(ExperimentDefinition definition, Func<RunSettings, int> action)
     {
-        var epochs = new Option<int?>("--epochs") { Description = "Train for N passes over the data (replaces the file's length)." };
-        var steps = new Option<long?>("--steps") { Description = "Train for N optimizer steps (replaces the file's length)." };
-        var device = new Option<string?>("--device") { Description = "cpu, cuda or auto (default: the file's device)." };
-        device.AcceptOnlyFromAmong("cpu", "cuda", "auto");
-        var output = new Option<string?>("--out") { Description = "The run folder (default: runs/<experiment>-<time>)." };
-        var resume = new Option<string?>("--resume") { Description = "Resume from a run folder (or its checkpoint file)." };
-        var data = new Option<string[]>("--data")
-        {
-            Description = "Data files: a CSV (optionally .gz, label in the last column) or MNIST IDX images and labels files (default: the digits data).",
-            AllowMultipleArgumentsPerToken = true,
-        };
-        var plain = new Option<bool>("--plain") { Description = "Print plain progress lines instead of the live display." };
-        var command = new RootCommand($"Trains the JEPA experiment {definition.Name} and evaluates its encoder.")
-        {
-            epochs, steps, device, output, resume, data, plain,
-        };
-        command.Validators.Add(result =>
-        {
-            if (result.GetValue(epochs) is not null && result.GetValue(steps) is not null)
-                result.AddError("--epochs and --steps cannot be combined: give one run length.");
-            if (result.GetValue(epochs) is < 1) result.AddError("--epochs must be at least 1.");
-            if (result.GetValue(steps) is < 1) result.AddError("--steps must be at least 1.");
-        });
-        command.SetAction(result => action(new RunSettings
-        {
-            Epochs = result.GetValue(epochs),
-            Steps = result.GetValue(steps),
-            Device = result.GetValue(device),
-            Out = result.GetValue(output),
-            Resume = result.GetValue(resume),
-            Data = result.GetValue(data) ?? [],
-            Plain = result.GetValue(plain),
-        }));
+        var options = new RunOptions();
+        var command = new RootCommand($"Trains the JEPA experiment {definition.Name} and evaluates its encoder.");
+        options.AddTo(command);
+        command.SetAction(result => action(options.Read(result)));
         return command;
     }
 
@@ -85,6 +56,57 @@ public static class ExperimentRunner
 
     private static bool UserError(Exception exception) => exception is DataException or CheckpointException or NonFiniteLossException
         or TorchNativeLoadException or RunException or UnauthorizedAccessException or IOException or ArgumentException;
+}
+
+/// <summary>
+/// The options of a run (<c>--epochs</c>, <c>--steps</c>, <c>--device</c>, <c>--out</c>, <c>--resume</c>, <c>--data</c>,
+/// <c>--plain</c>) and their checks: the command line of every example, and of <c>jepa train</c>, which adds them to its own
+/// command so both parse the same way.
+/// </summary>
+public sealed class RunOptions
+{
+    private readonly Option<int?> _epochs = new("--epochs") { Description = "Train for N passes over the data (replaces the file's length)." };
+    private readonly Option<long?> _steps = new("--steps") { Description = "Train for N optimizer steps (replaces the file's length)." };
+    private readonly Option<string?> _device = new("--device") { Description = "cpu, cuda or auto (default: the file's device)." };
+    private readonly Option<string?> _output = new("--out") { Description = "The run folder (default: runs/<experiment>-<time>)." };
+    private readonly Option<string?> _resume = new("--resume") { Description = "Resume from a run folder (or its checkpoint file)." };
+    private readonly Option<string[]> _data = new("--data")
+    {
+        Description = "Data files: a CSV (optionally .gz, label in the last column) or MNIST IDX images and labels files (default: the digits data).",
+        AllowMultipleArgumentsPerToken = true,
+    };
+
+    private readonly Option<bool> _plain = new("--plain") { Description = "Print plain progress lines instead of the live display." };
+
+    public RunOptions()
+    {
+        _device.AcceptOnlyFromAmong("cpu", "cuda", "auto");
+    }
+
+    /// <summary>Adds the options and their checks to <paramref name="command"/>.</summary>
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { _epochs, _steps, _device, _output, _resume, _data, _plain }) command.Options.Add(option);
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(_epochs) is not null && result.GetValue(_steps) is not null)
+                result.AddError("--epochs and --steps cannot be combined: give one run length.");
+            if (result.GetValue(_epochs) is < 1) result.AddError("--epochs must be at least 1.");
+            if (result.GetValue(_steps) is < 1) result.AddError("--steps must be at least 1.");
+        });
+    }
+
+    /// <summary>The settings a parsed command line asks for.</summary>
+    public RunSettings Read(ParseResult result) => new()
+    {
+        Epochs = result.GetValue(_epochs),
+        Steps = result.GetValue(_steps),
+        Device = result.GetValue(_device),
+        Out = result.GetValue(_output),
+        Resume = result.GetValue(_resume),
+        Data = result.GetValue(_data) ?? [],
+        Plain = result.GetValue(_plain),
+    };
 }
 
 /// <summary>A problem with how the run was asked for (message for the user, no stack trace).</summary>
