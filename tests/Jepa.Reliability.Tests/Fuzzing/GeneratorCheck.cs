@@ -128,10 +128,15 @@ public sealed class GeneratorCheck
         return names;
     }
 
+    /// <summary>The compiler's errors and warnings, each with the generated line it points at.</summary>
     private static string Compile(Compilation output)
     {
         var problems = GeneratorHarness.CompileDiagnostics(output);
-        return string.Join("\n", problems.Select(p => p.ToString()));
+        return string.Join("\n", problems.Select(p =>
+        {
+            var line = p.Location.SourceTree is { } tree ? tree.GetText().Lines[p.Location.GetLineSpan().StartLinePosition.Line].ToString().Trim() : "";
+            return $"{p}\n    > {line}";
+        }));
     }
 
     private static string Hash(ImmutableArray<GeneratedSourceResult> sources)

@@ -16,6 +16,26 @@ public static class ValidShapedFiles
 {
     public static Gen<string> File { get; } = Gen.Int.Select(seed => new Builder(new Random(seed)).File());
 
+    /// <summary>Names for the input, corruptions and encoders: plain ones, and ones that meet the generated code's own
+    /// names once made into C# (locals of the training step, members of the class and its base, keywords, namespaces).</summary>
+    private static readonly string[] Names =
+    [
+        "image", "x", "view", "noisy", "context", "target", "other", "online", "a1", "_", "__x",
+        "step", "terms", "predicted", "batch", "generator", "scope", "value", "loss", "predictor", "encoder", "input",
+        "settings", "options", "name", "device", "train", "encode", "corrupt", "evaluate", "evaluation_mode", "parameter_digest",
+        "context_encoder", "target_encoder", "input_shape", "embedding_width", "flops_per_step", "definition", "dispose",
+        "x_mask", "mask", "Mask", "masked_mask", "class", "int", "event", "this", "base", "var", "string", "object", "return",
+        "new", "global", "torch", "TorchSharp", "System", "Jepa", "nn", "Tensor", "Module", "ToString", "GetType",
+        "x_y", "xY", "XY", "x__y", "Target", "Context", "Predicted", "Image", "Noisy", "_1", "a_1", "A1", "Masks", "Step",
+    ];
+
+    /// <summary>Experiment names: plain ones, and ones that meet C# keywords, namespaces and the generated members.</summary>
+    private static readonly string[] ExperimentNames =
+    [
+        "Exp", "Digits", "E", "e", "_", "class", "Jepa", "TorchSharp", "System", "torch", "global", "Options", "Settings",
+        "Definition", "Runtime", "Tensor", "Module", "Consumer", "nn",
+    ];
+
     private sealed class Builder(Random random)
     {
         private readonly StringBuilder text = new();
@@ -64,9 +84,10 @@ public static class ValidShapedFiles
         {
             newline = Pick("\n", "\n", "\r\n", "\r", "\u2028");
             if (Chance(0.3)) Line("// a random experiment file");
-            if (Chance(0.3)) Line($"namespace {Pick("Fuzz", "Fuzz.Models", "A.B.C")};");
+            if (Chance(0.3)) Line($"namespace {Pick("Fuzz", "Fuzz.Models", "A.B.C", "Jepa.Models", "System.Fuzz", "TorchSharp.X", "Digits", "Exp", "e.class")};");
             var count = Chance(0.8) ? 1 : 2;
-            for (var i = 0; i < count; i++) Experiment(i == 0 ? Pick("Exp", "Digits", "E") : "Second");
+            var first = Chance(0.5) ? Pick(ExperimentNames) : "Exp";
+            for (var i = 0; i < count; i++) Experiment(i == 0 ? first : Pick(ExperimentNames.Where(n => n != first).ToArray()));
             return text.ToString();
         }
 
@@ -79,7 +100,10 @@ public static class ValidShapedFiles
             var (c, h, w) = (random.Next(1, 4), Pick(4, 8, 8, 12, 16), Pick(4, 8, 8, 12, 16));
             var d = Pick(1, 3, 16, 64, 100);
             var input = image ? $"float[{c}, {h}, {w}]" : $"float[{d}]";
-            var statements = new List<string> { $"input image: {input};" };
+            // Distinct names for the input, the corruption and the encoders (plain ones half of the time).
+            var names = Chance(0.5) ? ["image", "view", "context", "target", "other", "view_mask"] : Names.OrderBy(_ => random.Next()).Take(6).ToArray();
+            var (imageName, viewName, contextName, targetEncoderName, otherName, targetViewName) = (names[0], names[1], names[2], names[3], names[4], names[5]);
+            var statements = new List<string> { $"input {imageName}: {input};" };
 
             // The context encoder decides the representation mode.
             var kind = image ? Pick("mlp", "conv", "vit", "vit-pooled") : "mlp";
@@ -101,7 +125,7 @@ public static class ValidShapedFiles
                     ("depth", () => Int(1, 2)), ("heads", () => heads.ToString(CultureInfo.InvariantCulture))],
                     kind == "vit-pooled" ? [("pool", () => "mean")] : []),
             };
-            statements.Add($"encoder context = {context};");
+            statements.Add($"encoder {contextName} = {context};");
 
             // Corruptions: pixel links, then (with a token encoder, sometimes) a token mask last.
             var masked = tokens && Chance(0.6);
@@ -124,7 +148,13 @@ public static class ValidShapedFiles
             }
 
             var corrupted = links.Count > 0;
-            if (corrupted) statements.Add($"corruption view = {string.Join(" then ", links)};");
+            if (corrupted) statements.Add($"corruption {viewName} = {string.Join(" then ", links)};");
+
+            // Sometimes the target side sees a corrupted view too: its own corruption, or the context's (pixel links only).
+            var targetView = !masked && Chance(0.3)
+                ? corrupted && Chance(0.3) ? viewName : targetViewName
+                : null;
+            if (targetView == targetViewName) statements.Add($"corruption {targetViewName} = gaussian_noise(std: {Fraction(0, 0.2)});");
 
             // The target and the objective: a target kind, then what keeps it from collapsing.
             var target = Pick("ema", "ema", "stopgrad", "shared", "independent");
@@ -132,20 +162,21 @@ public static class ValidShapedFiles
             {
                 case "ema":
                     statements.Add(Chance(0.4)
-                        ? "encoder target = ema(context);"
-                        : $"encoder target = ema(context, momentum: {(Chance(0.5) ? Fraction(0.9, 1) : $"{Fraction(0.9, 0.99)} -> 1.0")});");
+                        ? $"encoder {targetEncoderName} = ema({contextName});"
+                        : $"encoder {targetEncoderName} = ema({contextName}, momentum: {(Chance(0.5) ? Fraction(0.9, 1) : $"{Fraction(0.9, 0.99)} -> 1.0")});");
                     break;
                 case "stopgrad":
-                    statements.Add("encoder target = stopgrad(context);");
+                    statements.Add($"encoder {targetEncoderName} = stopgrad({contextName});");
                     break;
                 case "independent":
-                    statements.Add($"encoder other = {(tokens ? context : kind == "mlp" ? Mlp(encoder: true) : context)};");
+                    statements.Add($"encoder {otherName} = {(tokens ? context : kind == "mlp" ? Mlp(encoder: true) : context)};");
                     break;
             }
 
-            var targetName = target switch { "shared" => "context", "independent" => "other", _ => "target" };
-            var view = corrupted ? "context(view(image))" : "context(image)";
-            var objective = new List<string> { $"predict {targetName}(image) from {view};" };
+            var targetName = target switch { "shared" => contextName, "independent" => otherName, _ => targetEncoderName };
+            var view = corrupted ? $"{contextName}({viewName}({imageName}))" : $"{contextName}({imageName})";
+            var targetSide = targetView is null ? $"{targetName}({imageName})" : $"{targetName}({targetView}({imageName}))";
+            var objective = new List<string> { $"predict {targetSide} from {view};" };
             var gradientTarget = target is "shared" or "independent";
             var lossNames = tokens ? new[] { "mse", "l1", "cosine", "smooth_l1" } : ["mse", "l1", "cosine", "smooth_l1", "info_nce"];
             var loss = Pick(lossNames);
