@@ -44,9 +44,13 @@ public static class ExperimentRunner
             AllowMultipleArgumentsPerToken = true,
         };
         var plain = new Option<bool>("--plain") { Description = "Print plain progress lines instead of the live display." };
+        var checkpointEvery = new Option<int?>("--checkpoint-every")
+        {
+            Description = $"Write the run folder's checkpoint every N steps (default {RunSettings.DefaultCheckpointEvery}; 0: only at the end).",
+        };
         var command = new RootCommand($"Trains the JEPA experiment {definition.Name} and evaluates its encoder.")
         {
-            epochs, steps, device, output, resume, data, plain,
+            epochs, steps, device, output, resume, data, plain, checkpointEvery,
         };
         command.Validators.Add(result =>
         {
@@ -54,6 +58,7 @@ public static class ExperimentRunner
                 result.AddError("--epochs and --steps cannot be combined: give one run length.");
             if (result.GetValue(epochs) is < 1) result.AddError("--epochs must be at least 1.");
             if (result.GetValue(steps) is < 1) result.AddError("--steps must be at least 1.");
+            if (result.GetValue(checkpointEvery) is < 0) result.AddError("--checkpoint-every cannot be negative.");
         });
         command.SetAction(result => action(new RunSettings
         {
@@ -64,6 +69,7 @@ public static class ExperimentRunner
             Resume = result.GetValue(resume),
             Data = result.GetValue(data) ?? [],
             Plain = result.GetValue(plain),
+            CheckpointEvery = result.GetValue(checkpointEvery) ?? RunSettings.DefaultCheckpointEvery,
         }));
         return command;
     }

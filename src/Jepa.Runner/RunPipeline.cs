@@ -39,7 +39,7 @@ internal sealed class RunPipeline(ExperimentDefinition definition, RunSettings s
                 Steps = settings.Steps,
                 Epochs = settings.Epochs,
                 RunFolder = folder,
-                CheckpointEvery = 500,
+                CheckpointEvery = settings.CheckpointEvery,
                 ResumeFrom = ResumeCheckpoint(),
                 LogEvery = 10,
                 Log = message => error.WriteLine($"warning: {message}"),
@@ -52,6 +52,7 @@ internal sealed class RunPipeline(ExperimentDefinition definition, RunSettings s
             }
 
             output.WriteLine($"Trained {run.Steps} steps in {run.Seconds:F1} s ({run.StopReason}); final loss {run.FinalLoss:G4}.");
+            output.WriteLine($"Parameters SHA-256: {experiment.ParameterDigest()}");
             var chart = TrainingChart.Write(folder, definition.Name);
             if (chart is not null) output.WriteLine($"Chart: {chart}");
             if (test is not null && evaluation.Any)
@@ -91,7 +92,10 @@ internal sealed class RunPipeline(ExperimentDefinition definition, RunSettings s
     {
         if (settings.Resume is not { } resume) return null;
         var path = Directory.Exists(resume) ? Path.Combine(resume, JepaExperiment.CheckpointFileName) : resume;
-        if (!File.Exists(path)) throw new RunException($"There is no checkpoint to resume from at {path}.");
+        // A missing checkpoint with its previous one beside it (a kill between the two renames of a write) resumes
+        // from the previous one, with a warning from the trainer.
+        if (!File.Exists(path) && !File.Exists(JepaExperiment.PreviousCheckpointPath(path)))
+            throw new RunException($"There is no checkpoint to resume from at {path}.");
         return path;
     }
 }
