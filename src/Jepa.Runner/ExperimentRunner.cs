@@ -22,7 +22,18 @@ public static class ExperimentRunner
         var parse = command.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            foreach (var problem in parse.Errors) error.WriteLine($"error: {problem.Message}");
+            // An unknown option and the value after it are two parse errors; the user needs one line about the option.
+            var unmatched = parse.UnmatchedTokens;
+            if (unmatched.Count > 0)
+            {
+                var first = unmatched[0];
+                error.WriteLine(first.StartsWith('-')
+                    ? $"error: unknown option '{first}'{Suggest(first, command)}"
+                    : $"error: unexpected argument '{first}' (every value follows its option, e.g. --steps 100).");
+            }
+
+            foreach (var problem in parse.Errors.Where(e => !unmatched.Any(t => e.Message.Contains($"'{t}'", StringComparison.Ordinal))))
+                error.WriteLine($"error: {problem.Message}");
             error.WriteLine("Run with --help to see the options.");
             return 2;
         }
@@ -32,8 +43,8 @@ public static class ExperimentRunner
 
     internal static RootCommand CreateCommand(ExperimentDefinition definition, Func<RunSettings, int> action)
     {
-        var epochs = new Option<int?>("--epochs") { Description = "Train for N passes over the data (replaces the file's length)." };
-        var steps = new Option<long?>("--steps") { Description = "Train for N optimizer steps (replaces the file's length)." };
+        var epochs = WholeNumber<int>("--epochs", "Train for N passes over the data (replaces the file's length).");
+        var steps = WholeNumber<long>("--steps", "Train for N optimizer steps (replaces the file's length).");
         var device = new Option<string?>("--device") { Description = "cpu, cuda or auto (default: the file's device)." };
         device.AcceptOnlyFromAmong("cpu", "cuda", "auto");
         var output = new Option<string?>("--out") { Description = "The run folder (default: runs/<experiment>-<time>)." };
@@ -44,21 +55,32 @@ public static class ExperimentRunner
             AllowMultipleArgumentsPerToken = true,
         };
         var plain = new Option<bool>("--plain") { Description = "Print plain progress lines instead of the live display." };
-        var checkpointEvery = new Option<int?>("--checkpoint-every")
-        {
-            Description = $"Write the run folder's checkpoint every N steps (default {RunSettings.DefaultCheckpointEvery}; 0: only at the end).",
-        };
+        var checkpointEvery = WholeNumber<int>("--checkpoint-every",
+            $"Write the run folder's checkpoint every N steps (default {RunSettings.DefaultCheckpointEvery}; 0: only at the end).");
         var command = new RootCommand($"Trains the JEPA experiment {definition.Name} and evaluates its encoder.")
         {
             epochs, steps, device, output, resume, data, plain, checkpointEvery,
         };
         command.Validators.Add(result =>
         {
-            if (result.GetValue(epochs) is not null && result.GetValue(steps) is not null)
+            // A value that is not a whole number is already an error of its option, and reading it throws.
+            T? Value<T>(Option<T?> option) where T : struct
+            {
+                try
+                {
+                    return result.GetValue(option);
+                }
+                catch (InvalidOperationException)
+                {
+                    return null;
+                }
+            }
+
+            if (Value(epochs) is not null && Value(steps) is not null)
                 result.AddError("--epochs and --steps cannot be combined: give one run length.");
-            if (result.GetValue(epochs) is < 1) result.AddError("--epochs must be at least 1.");
-            if (result.GetValue(steps) is < 1) result.AddError("--steps must be at least 1.");
-            if (result.GetValue(checkpointEvery) is < 0) result.AddError("--checkpoint-every cannot be negative.");
+            if (Value(epochs) is < 1) result.AddError("--epochs must be at least 1.");
+            if (Value(steps) is < 1) result.AddError("--steps must be at least 1.");
+            if (Value(checkpointEvery) is < 0) result.AddError("--checkpoint-every cannot be negative.");
         });
         command.SetAction(result => action(new RunSettings
         {
@@ -74,6 +96,46 @@ public static class ExperimentRunner
         return command;
     }
 
+    /// <summary>"; did you mean '--steps'?" for the long option closest to <paramref name="token"/> (at most 2 edits
+    /// away), else ".".</summary>
+    private static string Suggest(string token, RootCommand command)
+    {
+        var best = command.Options.SelectMany(o => o.Aliases.Prepend(o.Name))
+            .Select(name => (Name: name, Distance: Distance(token, name)))
+            .Where(c => c.Distance <= 2 && c.Name.StartsWith("--", StringComparison.Ordinal))
+            .OrderBy(c => c.Distance).ThenBy(c => c.Name, StringComparer.Ordinal)
+            .FirstOrDefault();
+        return best.Name is null ? "." : $"; did you mean '{best.Name}'?";
+    }
+
+    /// <summary>Levenshtein distance.</summary>
+    private static int Distance(string a, string b)
+    {
+        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var current = new int[b.Length + 1];
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            previous = current;
+        }
+        return previous[b.Length];
+    }
+
+    /// <summary>An option taking a whole number, with a message for anything else (instead of a .NET type name).</summary>
+    private static Option<T?> WholeNumber<T>(string name, string description) where T : struct, System.Numerics.IBinaryInteger<T> => new(name)
+    {
+        Description = description,
+        CustomParser = result =>
+        {
+            var text = string.Join(" ", result.Tokens.Select(t => t.Value));
+            if (T.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var value)) return value;
+            result.AddError($"{name} takes a whole number, not '{text}'.");
+            return null;
+        },
+    };
+
     /// <summary>Runs with already parsed settings; returns the exit code.</summary>
     public static int Execute(ExperimentDefinition definition, RunSettings settings, TextWriter output, TextWriter error)
     {
@@ -84,7 +146,11 @@ public static class ExperimentRunner
         }
         catch (Exception exception) when (UserError(exception))
         {
-            error.WriteLine($"error: {exception.Message}");
+            // An ArgumentException's message ends in " (Parameter 'name')", which says nothing to the user.
+            var message = exception is ArgumentException { ParamName: { } name } argument
+                ? argument.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal)
+                : exception.Message;
+            error.WriteLine($"error: {message}");
             return 1;
         }
     }

@@ -14,8 +14,21 @@ internal sealed class RunPipeline(ExperimentDefinition definition, RunSettings s
     {
         var options = definition.Defaults;
         if (settings.Device is { } device) options = options with { Device = device };
-        TorchNative.EnsureLoaded(cuda: options.Device.StartsWith("cuda", StringComparison.Ordinal));
-        if (options.Device.StartsWith("cuda", StringComparison.Ordinal) && !torch.cuda.is_available())
+        TorchNative.EnsureLoaded();
+        var cuda = options.Device.StartsWith("cuda", StringComparison.Ordinal);
+        if (cuda)
+        {
+            try
+            {
+                TorchNative.EnsureLoaded(cuda: true);
+            }
+            catch (TorchNativeLoadException)
+            {
+                // Explained below, in terms of this command line.
+            }
+        }
+
+        if (cuda && !torch.cuda.is_available())
         {
             throw new RunException("CUDA was asked for (--device cuda) but is not available: this build uses the CPU backend " +
                                    "(set the MSBuild property JepaTorchBackend=cuda-linux and run on a machine with an NVIDIA GPU), or use --device cpu.");
