@@ -180,11 +180,57 @@ internal sealed class ExperimentEmitter
 
     // ---- options --------------------------------------------------------------------------------------------------
 
-    private sealed record OptionProperty(string Name, string Type, string Value);
+    private sealed record OptionProperty(string Name, string Type, string Value, string Doc);
 
     private sealed record OptionGroup(string Comment, List<OptionProperty> Properties);
 
     private sealed record CorruptionMembers(string? Input, string? Mask, string InputType, string MaskType);
+
+    /// <summary>
+    /// The prefix of each owner of options (a corruption link, an encoder, the predictor, the loss, a regularizer),
+    /// unique among owners, and the property each (prefix, parameter) got: distinct <c>.jepa</c> names can give one C#
+    /// name (an encoder <c>loss</c> with a C# argument <c>scale</c> and the loss's own weight, <c>LossScale</c>; or an
+    /// encoder <c>warmup</c> with <c>steps</c> and the base option <c>WarmupSteps</c>), and <see cref="Setting"/> must
+    /// read the property that <see cref="OptionName"/> made. The fixed owners keep their prefixes.
+    /// </summary>
+    private readonly Dictionary<string, string> _ownerPrefixes = new(StringComparer.Ordinal)
+    {
+        ["predictor"] = "Predictor", ["loss"] = "Loss", ["vicreg"] = "Vicreg", ["sigreg"] = "Sigreg", ["barlow_twins"] = "BarlowTwins",
+    };
+
+    private readonly HashSet<string> _prefixes = new(StringComparer.Ordinal) { "Predictor", "Loss", "Vicreg", "Sigreg", "BarlowTwins" };
+
+    private readonly Dictionary<(string Prefix, string Parameter), string> _optionNames = new();
+
+    private string Prefix(string owner, string wanted, string suffix)
+    {
+        if (!_ownerPrefixes.TryGetValue(owner, out var prefix))
+        {
+            prefix = Unique(wanted, suffix, _prefixes);
+            _ownerPrefixes[owner] = prefix;
+        }
+
+        return prefix;
+    }
+
+    private string EncoderPrefix(BoundEncoder encoder) => Prefix("encoder " + encoder.Name, Pascal(encoder.Name), "Encoder");
+
+    /// <summary>The prefix of each link of a corruption: name, function and, for a repeated function, its count.</summary>
+    private List<string> LinkPrefixes(BoundCorruption corruption)
+    {
+        var prefix = Pascal(corruption.Name);
+        var seen = new Dictionary<CorruptionKind, int>();
+        var prefixes = new List<string>();
+        for (var i = 0; i < corruption.Links.Count; i++)
+        {
+            var link = corruption.Links[i];
+            seen[link.Kind] = seen.TryGetValue(link.Kind, out var count) ? count + 1 : 1;
+            var wanted = prefix + Pascal(link.Call.Function) + (seen[link.Kind] > 1 ? seen[link.Kind].ToString(System.Globalization.CultureInfo.InvariantCulture) : string.Empty);
+            prefixes.Add(Prefix($"corruption {corruption.Name} {i}", wanted, "Link"));
+        }
+
+        return prefixes;
+    }
 
     private string OptionName(string prefix, string parameter)
     {
@@ -194,6 +240,7 @@ internal sealed class ExperimentEmitter
             name += "Value";
         }
 
+        _optionNames[(prefix, parameter)] = name;
         return name;
     }
 
@@ -204,7 +251,10 @@ internal sealed class ExperimentEmitter
         return group;
     }
 
-    private static void Add(OptionGroup group, string name, string type, string value) => group.Properties.Add(new OptionProperty(name, type, value));
+    private static void Add(OptionGroup group, string name, string type, string value, string doc) => group.Properties.Add(new OptionProperty(name, type, value, doc));
+
+    /// <summary>The documentation of an option property: which parameter of which call, and where.</summary>
+    private string Doc(string parameter, string function, SourceSpan span) => $"<c>{Xml(parameter)}</c> of <c>{Xml(function)}</c> ({At(span)}).";
 
     private void CollectOptions()
     {
@@ -228,12 +278,11 @@ internal sealed class ExperimentEmitter
     private void CollectCorruption(BoundCorruption corruption)
     {
         var group = Group(corruption.Source, corruption.Span);
-        var prefix = Pascal(corruption.Name);
-        var seen = new Dictionary<CorruptionKind, int>();
-        foreach (var link in corruption.Links)
+        var linkPrefixes = LinkPrefixes(corruption);
+        for (var i = 0; i < corruption.Links.Count; i++)
         {
-            seen[link.Kind] = seen.TryGetValue(link.Kind, out var count) ? count + 1 : 1;
-            var linkPrefix = prefix + Pascal(link.Call.Function) + (seen[link.Kind] > 1 ? seen[link.Kind].ToString(System.Globalization.CultureInfo.InvariantCulture) : string.Empty);
+            var link = corruption.Links[i];
+            var linkPrefix = linkPrefixes[i];
             foreach (var argument in link.Call.Arguments)
             {
                 var (type, value) = argument.Value switch
@@ -243,7 +292,7 @@ internal sealed class ExperimentEmitter
                     RangeValue r => ("(double Min, double Max)", Pair((r.Low, r.High))),
                     _ => throw Unsupported($"the value of {argument.Name} in {link.Source}"),
                 };
-                Add(group, OptionName(linkPrefix, argument.Name), type, value);
+                Add(group, OptionName(linkPrefix, argument.Name), type, value, Doc(argument.Name, link.Call.Function, corruption.Span));
             }
         }
 
@@ -263,13 +312,13 @@ internal sealed class ExperimentEmitter
     private void CollectEncoder(BoundEncoder encoder)
     {
         var group = Group(encoder.Source, encoder.Span);
-        var prefix = Pascal(encoder.Name);
+        var prefix = EncoderPrefix(encoder);
         if (encoder.Kind == EncoderKind.Custom)
         {
             foreach (var argument in encoder.Custom!.Arguments)
             {
                 var (type, value) = CustomValue(argument.Value, argument.Name);
-                Add(group, OptionName(prefix, argument.Name), type, value);
+                Add(group, OptionName(prefix, argument.Name), type, value, Doc(argument.Name, encoder.Custom.TypeName, encoder.Span));
             }
 
             return;
@@ -278,7 +327,7 @@ internal sealed class ExperimentEmitter
         var call = encoder.Call!;
         foreach (var argument in call.Arguments)
         {
-            Add(group, OptionName(prefix, argument.Name), ArgumentType(argument), ArgumentValue(argument));
+            Add(group, OptionName(prefix, argument.Name), ArgumentType(argument), ArgumentValue(argument), Doc(argument.Name, $"encoder {encoder.Name} = {call.Function}", encoder.Span));
         }
     }
 
@@ -290,15 +339,17 @@ internal sealed class ExperimentEmitter
             return;
         }
 
-        var group = Group(predictor.Source ?? "predictor", predictor.Span ?? _e.NameSpan);
+        var span = predictor.Span ?? _e.NameSpan;
+        var group = Group(predictor.Source ?? "predictor", span);
         foreach (var argument in predictor.Call.Arguments)
         {
-            Add(group, OptionName("Predictor", argument.Name), ArgumentType(argument), ArgumentValue(argument));
+            Add(group, OptionName("Predictor", argument.Name), ArgumentType(argument), ArgumentValue(argument), Doc(argument.Name, $"predictor = {predictor.Call.Function}", span));
         }
 
         if (predictor.Kind == PredictorKind.Mlp && predictor.Call.Find("out") is null)
         {
-            Add(group, OptionName("Predictor", "out"), "int", Integer(predictor.Out ?? _pipeline.Target.Width ?? 0));
+            Add(group, OptionName("Predictor", "out"), "int", Integer(predictor.Out ?? _pipeline.Target.Width ?? 0),
+                $"<c>out</c> of <c>predictor = mlp</c>: not written, the target's width ({At(span)}).");
         }
     }
 
@@ -307,20 +358,20 @@ internal sealed class ExperimentEmitter
         var group = Group($"loss {_loss.Source}", _loss.Span);
         foreach (var argument in _loss.Call.Arguments.Where(a => a.Name != "target_norm"))
         {
-            Add(group, OptionName("Loss", argument.Name), ArgumentType(argument), ArgumentValue(argument));
+            Add(group, OptionName("Loss", argument.Name), ArgumentType(argument), ArgumentValue(argument), Doc(argument.Name, "loss " + _loss.Call.Function, _loss.Span));
         }
 
-        Add(group, OptionName("Loss", "scale"), "double", Number(_loss.Weight));
+        Add(group, OptionName("Loss", "scale"), "double", Number(_loss.Weight), $"The weight of the loss term (<c>* w</c>, 1 if not written; {At(_loss.Span)}).");
         foreach (var regularizer in _objective.Regularizers)
         {
             var regularizerGroup = Group($"regularize {regularizer.Source}", regularizer.Span);
-            var prefix = Pascal(regularizer.Call.Function);
+            var prefix = Prefix(regularizer.Call.Function, Pascal(regularizer.Call.Function), "Regularizer");
             foreach (var argument in regularizer.Call.Arguments)
             {
-                Add(regularizerGroup, OptionName(prefix, argument.Name), ArgumentType(argument), ArgumentValue(argument));
+                Add(regularizerGroup, OptionName(prefix, argument.Name), ArgumentType(argument), ArgumentValue(argument), Doc(argument.Name, "regularize " + regularizer.Call.Function, regularizer.Span));
             }
 
-            Add(regularizerGroup, OptionName(prefix, "scale"), "double", Number(regularizer.Weight));
+            Add(regularizerGroup, OptionName(prefix, "scale"), "double", Number(regularizer.Weight), $"The weight of the <c>{Xml(regularizer.Call.Function)}</c> term (<c>* w</c>, 1 if not written; {At(regularizer.Span)}).");
         }
     }
 
@@ -373,7 +424,8 @@ internal sealed class ExperimentEmitter
 
     private static NotSupportedException Unsupported(string what) => new($"the emitter does not support {what}");
 
-    private string Setting(string prefix, string parameter) => "Settings." + prefix + Pascal(parameter);
+    private string Setting(string prefix, string parameter) =>
+        "Settings." + (_optionNames.TryGetValue((prefix, parameter), out var name) ? name : prefix + Pascal(parameter));
 
     private void WriteOptions()
     {
@@ -398,6 +450,7 @@ internal sealed class ExperimentEmitter
                 _w.Line(group.Comment);
                 foreach (var property in group.Properties)
                 {
+                    _w.Line($"/// <summary>{property.Doc}</summary>");
                     _w.Line($"public {property.Type} {property.Name} {{ get; init; }} = {property.Value};");
                 }
             }
@@ -647,7 +700,7 @@ internal sealed class ExperimentEmitter
 
     private string Construct(BoundEncoder encoder)
     {
-        var prefix = Pascal(encoder.Name);
+        var prefix = EncoderPrefix(encoder);
         var call = encoder.Call;
         switch (encoder.Kind)
         {
@@ -747,14 +800,13 @@ internal sealed class ExperimentEmitter
 
     private void WriteCorruption(BoundCorruption corruption, CorruptionMembers members)
     {
-        var prefix = Pascal(corruption.Name);
-        var seen = new Dictionary<CorruptionKind, int>();
+        var prefixes = LinkPrefixes(corruption);
         var inputs = new List<string>();
         string? mask = null;
-        foreach (var link in corruption.Links)
+        for (var i = 0; i < corruption.Links.Count; i++)
         {
-            seen[link.Kind] = seen.TryGetValue(link.Kind, out var count) ? count + 1 : 1;
-            var p = prefix + Pascal(link.Call.Function) + (seen[link.Kind] > 1 ? seen[link.Kind].ToString(System.Globalization.CultureInfo.InvariantCulture) : string.Empty);
+            var link = corruption.Links[i];
+            var p = prefixes[i];
             string S(string parameter) => Setting(p, parameter);
             var grid = _pipeline.Grid is { } g ? $"({Integer(g.Height)}, {Integer(g.Width)})" : "(0, 0)";
             switch (link.Kind)
@@ -1067,8 +1119,8 @@ internal sealed class ExperimentEmitter
         _w.Line($"var terms = new {Runtime}.Training.LossTerms();");
         var sigreg = _objective.Regularizers.FirstOrDefault(r => r.Kind == RegularizerKind.SigReg);
         var lossWeight = sigreg is null
-            ? "Settings.LossScale"
-            : $"(1 - {Setting("Sigreg", "weight")}) * Settings.LossScale";
+            ? Setting("Loss", "scale")
+            : $"(1 - {Setting("Sigreg", "weight")}) * {Setting("Loss", "scale")}";
         var (name, call) = _loss.Kind switch
         {
             LossKind.Mse => ("mse", $"{Runtime}.Losses.Loss.Mse(predicted, target)"),
@@ -1086,7 +1138,7 @@ internal sealed class ExperimentEmitter
         _w.Line($"terms.Add({String(name)}, {call}, weight: {lossWeight});");
         foreach (var regularizer in _objective.Regularizers)
         {
-            var prefix = Pascal(regularizer.Call.Function);
+            var prefix = _ownerPrefixes[regularizer.Call.Function];
             var scale = Setting(prefix, "scale");
             _w.Line($"// regularize {Comment(regularizer.Source)}: on the context encoder's output{(TargetTrainable && regularizer.Kind != RegularizerKind.BarlowTwins ? " and the target encoder's, averaged" : string.Empty)}.");
             switch (regularizer.Kind)

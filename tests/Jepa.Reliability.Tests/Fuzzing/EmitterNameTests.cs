@@ -37,6 +37,46 @@ public class EmitterNameTests
         { "corruptions x_y and xY on the two sides", File(view: "x_y", targetView: "xY") },
     };
 
+    private const string CustomEncoder = """
+        namespace MyApp;
+        public sealed class Tiny : TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>
+        {
+            public Tiny(int @out, double scale = 1, int steps = 0) : base("tiny") { }
+            public override TorchSharp.torch.Tensor forward(TorchSharp.torch.Tensor x) => x;
+        }
+        """;
+
+    /// <summary>
+    /// An option property whose name another owner already had: the encoder <c>loss</c>'s argument <c>scale</c> and the
+    /// loss's weight both wanted <c>LossScale</c>, an encoder <c>warmup</c>'s <c>steps</c> wanted the base option
+    /// <c>WarmupSteps</c>. The code compiled, but read the other property: the loss was weighted by the encoder's
+    /// argument. Each value must be read from its own property.
+    /// </summary>
+    [Theory]
+    [InlineData("loss", "scale: 2.5", "LossEncoderScale", "2.5", "scale")]
+    [InlineData("warmup", "steps: 7", "WarmupStepsValue", "7", "steps")]
+    public void An_option_whose_name_was_taken_is_read_from_its_own_property(string encoder, string argument, string property, string value, string parameter)
+    {
+        var text = $$"""
+            experiment E {
+                input image: float[64];
+                encoder {{encoder}} = MyApp.Tiny(out: 16, {{argument}});
+                encoder target = ema({{encoder}});
+                objective { predict target(image) from {{encoder}}(image); loss mse * 3; }
+                train { optimizer adamw(lr: 1e-3); steps 100; }
+            }
+            """;
+        var (result, output, diagnostics) = GeneratorHarness.Run([("/project/taken.jepa", text)], CustomEncoder);
+
+        Assert.Empty(diagnostics);
+        Assert.Empty(GeneratorHarness.CompileDiagnostics(output));
+        var code = result.Results.Single().GeneratedSources.Single().SourceText.ToString();
+        Assert.Contains($" {property} {{ get; init; }} = {value};", code, StringComparison.Ordinal);
+        Assert.Contains($"{parameter}: Settings.{property}", code, StringComparison.Ordinal);
+        Assert.Contains("public double LossScale { get; init; } = 3.0;", code, StringComparison.Ordinal);
+        Assert.Contains("weight: Settings.LossScale)", code, StringComparison.Ordinal);
+    }
+
     [Theory]
     [MemberData(nameof(Files))]
     public void Generated_code_compiles(string what, string text)
