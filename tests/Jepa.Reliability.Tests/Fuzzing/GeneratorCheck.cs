@@ -60,7 +60,20 @@ public sealed class GeneratorCheck
     /// use, so the C# compiler's own error on that type name follows the located JEPA error.</summary>
     private static readonly HashSet<string> CustomTypeIds = ["JEPA150", "JEPA151", "JEPA152"];
 
-    private static readonly CSharpCompilation BaseCompilation = GeneratorHarness.CreateCompilation();
+    /// <summary>A C# encoder the fuzzed files may name (<c>Fuzz.Encoders.Tiny</c>), with parameters whose names meet
+    /// the generated option properties (<c>scale</c>, <c>steps</c>, <c>batch</c>, ...).</summary>
+    public const string CustomEncoder = """
+        namespace Fuzz.Encoders;
+        // global:: everywhere: a fuzzed experiment may be called System or TorchSharp in a namespace around this one.
+        public sealed class Tiny : global::TorchSharp.torch.nn.Module<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor>
+        {
+            public Tiny(int @out, double scale = 1, int steps = 0, int batch = 0, int seed = 0, double weight = 0, double std = 0,
+                int a_b = 0, int aB = 0, bool flag = false, global::System.Collections.Generic.IReadOnlyList<int>? hidden = null) : base("tiny") { }
+            public override global::TorchSharp.torch.Tensor forward(global::TorchSharp.torch.Tensor x) => x;
+        }
+        """;
+
+    private static readonly CSharpCompilation BaseCompilation = GeneratorHarness.CreateCompilation(CustomEncoder);
 
     /// <summary>Verdicts of compiling generated code already seen (many inputs generate the same code).</summary>
     private readonly ConcurrentDictionary<string, string> compiled = new(StringComparer.Ordinal);

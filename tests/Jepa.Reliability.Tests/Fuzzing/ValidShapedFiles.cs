@@ -106,7 +106,7 @@ public static class ValidShapedFiles
             var statements = new List<string> { $"input {imageName}: {input};" };
 
             // The context encoder decides the representation mode.
-            var kind = image ? Pick("mlp", "conv", "vit", "vit-pooled") : "mlp";
+            var kind = image ? Pick("mlp", "conv", "vit", "vit-pooled", "custom") : Pick("mlp", "mlp", "custom");
             var tokens = kind == "vit";
             var width = Pick(8, 16, 32);
             var heads = Pick(1, 2, 4);
@@ -119,6 +119,10 @@ public static class ValidShapedFiles
             var context = kind switch
             {
                 "mlp" => Mlp(encoder: true),
+                "custom" => CallWith("Fuzz.Encoders.Tiny", [("out", () => width.ToString(CultureInfo.InvariantCulture))],
+                    ("scale", () => Fraction(0.5, 2)), ("steps", () => Int(0, 9)), ("batch", () => Int(0, 9)), ("seed", () => Int(0, 9)),
+                    ("weight", () => Fraction(0, 1)), ("std", () => Fraction(0, 1)), ("a_b", () => Int(0, 9)), ("aB", () => Int(0, 9)),
+                    ("flag", () => Pick("true", "false")), ("hidden", () => $"[{Int(1, 9)}, {Int(1, 9)}]")),
                 "conv" => CallWith("conv", [("channels", () => $"[{string.Join(", ", Enumerable.Range(0, random.Next(1, 3)).Select(_ => Int(1, 16)))}]"), ("out", () => width.ToString(CultureInfo.InvariantCulture))],
                     ("kernel", () => Int(1, 3)), ("pool", () => Pick("mean", "max"))),
                 _ => CallWith("vit", [("patch", () => patch.ToString(CultureInfo.InvariantCulture)), ("dim", () => (heads * Pick(4, 8)).ToString(CultureInfo.InvariantCulture)),
