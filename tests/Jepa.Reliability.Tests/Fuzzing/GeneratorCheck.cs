@@ -75,6 +75,12 @@ public sealed class GeneratorCheck
 
     private static readonly CSharpCompilation BaseCompilation = GeneratorHarness.CreateCompilation(CustomEncoder);
 
+    /// <summary>The compilation the fuzzed files are generated into (the runtime, TorchSharp and the C# encoder).</summary>
+    public static Compilation Compilation => BaseCompilation;
+
+    /// <summary>A new driver without files, tracking steps.</summary>
+    public static GeneratorDriver Driver() => GeneratorHarness.CreateDriver([], trackSteps: true);
+
     /// <summary>Verdicts of compiling generated code already seen (many inputs generate the same code).</summary>
     private readonly ConcurrentDictionary<string, string> compiled = new(StringComparer.Ordinal);
 

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using CsCheck;
 using Jepa.Dsl.Tests.Properties;
+using Microsoft.CodeAnalysis;
 using Xunit.Abstractions;
 
 namespace Jepa.Reliability.Tests.Fuzzing;
@@ -59,6 +60,43 @@ public class GeneratorFuzzTests(ITestOutputHelper output)
         Run("text-mutated examples", JepaGenerators.MutatedExample(examples).Select(text => new[] { JepaFile.FromText("/project/m.jepa", text) }), check =>
             Assert.True(check.ErrorFree * 20 >= check.Cases, check.Summary("text-mutated examples")));
     }
+
+    /// <summary>
+    /// An IDE session: one driver kept across a sequence of edits of a file (byte-mutated examples), as the IDE runs the
+    /// generator on every keystroke. After each edit the incremental run must give exactly what a fresh driver gives for
+    /// that text (the same diagnostics and generated files), so no cached step survives a change it depends on.
+    /// </summary>
+    [Fact]
+    public void Edits_in_an_IDE_session_give_what_a_fresh_run_gives()
+    {
+        var sessions = 0L;
+        var edits = 0L;
+        var session = Mutations.MutatedExample.Array[2, 6];
+        session.Sample(files =>
+        {
+            sessions++;
+            var driver = Fuzzing.GeneratorCheck.Driver();
+            AdditionalText? current = null;
+            foreach (var file in files)
+            {
+                edits++;
+                var next = new ByteAdditionalText("/project/edited.jepa", file.Bytes);
+                driver = current is null ? driver.AddAdditionalTexts([next]) : driver.ReplaceAdditionalText(current, next);
+                current = next;
+                driver = driver.RunGenerators(Fuzzing.GeneratorCheck.Compilation);
+                var incremental = driver.GetRunResult().Results.Single();
+                var fresh = Fuzzing.GeneratorCheck.Driver().AddAdditionalTexts([next]).RunGenerators(Fuzzing.GeneratorCheck.Compilation).GetRunResult().Results.Single();
+                Assert.Null(incremental.Exception);
+                Assert.Equal(Describe(fresh), Describe(incremental));
+            }
+        }, iter: Iterations / 2, threads: 1, print: files => string.Join("\n", files.Select(f => f.ToString())));
+        output.WriteLine($"IDE sessions: {sessions} sessions of 2 to 6 edits, {edits} edits, each compared with a fresh run");
+        Assert.True(edits >= Iterations, $"{edits} edits");
+    }
+
+    private static string Describe(GeneratorRunResult result) =>
+        string.Join("\n", result.Diagnostics.Select(d => d.ToString()).Order(StringComparer.Ordinal)) + "\n---\n" +
+        string.Join("\n", result.GeneratedSources.Select(g => g.HintName + "\n" + g.SourceText).Order(StringComparer.Ordinal));
 
     /// <summary>Paths that differ only in ways a generated file name could lose: case, separators, dots, spaces.</summary>
     private static readonly string[] Paths =
