@@ -57,7 +57,7 @@ public class BadInputTests(BadInputTests.Files files, ITestOutputHelper log) : I
         { "unknown device", "--device gpu", 2, "error: Argument 'gpu' not recognized. Must be one of:" },
         { "CUDA on the CPU build", "--device cuda --steps 2 --out {run}", 1, "error: CUDA was asked for (--device cuda) but is not available" },
         { "missing data file", "--data {0}/missing.csv --out {run}", 1, "error: The data file {0}/missing.csv does not exist." },
-        { "a folder as data", "--data {0} --out {run}", 1, "error: The data file {0} does not exist." },
+        { "a folder as data", "--data {0} --out {run}", 1, "error: The data path {0} is a folder; give the data file: a CSV, or MNIST IDX images and labels files." },
         { "three data files", "--data {0}/nan.csv {0}/inf.csv {0}/text.csv --out {run}", 1, "error: --data takes one CSV file, or two MNIST IDX files (images and labels); got 3 files" },
         { "wrong-shaped data", "--data {0}/narrow.csv --out {run}", 1, "error: The experiment expects samples of shape [64] (64 values each), but {0}/narrow.csv has samples of shape [10] (10 values each)." },
         { "NaN in data", "--data {0}/nan.csv --out {run}", 1, "error: {0}/nan.csv contains NaN at sample 17, feature 5 (both counted from 0) (line 18 of the file); every value must be finite." },
