@@ -16,7 +16,7 @@ namespace Jepa.EndToEnd.Tests;
 [Collection(DotnetCollection.Name)]
 public partial class CrashSafetyTests(ITestOutputHelper log)
 {
-    private const int Steps = 300;
+    private const int Steps = 400;
     private const int CheckpointEvery = 2;
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(3);
 
@@ -84,7 +84,7 @@ public partial class CrashSafetyTests(ITestOutputHelper log)
             }
             else
             {
-                Thread.Sleep(random.Next(0, 400));
+                Thread.Sleep(random.Next(0, 300));
             }
 
             Assert.False(process.HasExited, $"the run ended before it could be killed (attempt {attempts})\n{process.Output}\n{process.Error}");
