@@ -18,14 +18,6 @@ public static class Binder
     {
         var bag = new DiagnosticBag();
         var @namespace = tree.Namespace?.Name.Text;
-        foreach (var part in tree.Namespace?.Name.Parts ?? default)
-        {
-            if (CSharpNames.IsKeyword(part.Text))
-            {
-                bag.Report(DiagnosticDescriptors.NameNotUsableInCSharp, part.Span, part.Text, "a namespace", "it is a C# keyword");
-            }
-        }
-
         var experiments = new List<BoundExperiment>();
         var seen = new Dictionary<string, ExperimentSyntax>();
         var syntaxErrors = tree.Diagnostics.Where(d => d.Severity == Severity.Error).Select(d => d.Span.Start).ToList();
@@ -42,11 +34,6 @@ public static class Binder
 
             seen.Add(syntax.Name.Text, syntax);
             var bound = new ExperimentBinder(tree, syntax, @namespace, bag).Bind();
-            if (CSharpNames.ExperimentProblem(syntax.Name.Text) is { } problem)
-            {
-                bag.Report(DiagnosticDescriptors.NameNotUsableInCSharp, syntax.Name.Span, syntax.Name.Text, "an experiment", problem);
-                bound = bound with { HasErrors = true };
-            }
 
             // A syntax error counts against the experiment it follows (its statement was dropped); one before the
             // first experiment (in the namespace line) against every experiment.

@@ -14,6 +14,17 @@ internal static class CSharp
     public const string Generator = "global::TorchSharp.torch.Generator";
     public const string Torch = "global::TorchSharp.torch";
 
+    private static readonly HashSet<string> Keywords = new(System.StringComparer.Ordinal)
+    {
+        "abstract", "as", "base", "bool", "break", "byte", "case", "catch", "char", "checked", "class", "const",
+        "continue", "decimal", "default", "delegate", "do", "double", "else", "enum", "event", "explicit", "extern",
+        "false", "finally", "fixed", "float", "for", "foreach", "goto", "if", "implicit", "in", "int", "interface",
+        "internal", "is", "lock", "long", "namespace", "new", "null", "object", "operator", "out", "override", "params",
+        "private", "protected", "public", "readonly", "ref", "return", "sbyte", "sealed", "short", "sizeof",
+        "stackalloc", "static", "string", "struct", "switch", "this", "throw", "true", "try", "typeof", "uint", "ulong",
+        "unchecked", "unsafe", "ushort", "using", "virtual", "void", "volatile", "while",
+    };
+
     /// <summary><c>feature_dropout</c> -> <c>FeatureDropout</c>, <c>context</c> -> <c>Context</c>.</summary>
     public static string Pascal(string name)
     {
@@ -31,11 +42,13 @@ internal static class CSharp
             upper = false;
         }
 
-        return builder.Length == 0 ? "_" : builder.ToString();
+        // A name of underscores only, or one whose first letter follows an underscore and is a digit (_1), still
+        // needs a valid identifier.
+        return builder.Length == 0 ? "_" : char.IsDigit(builder[0]) ? "_" + builder : builder.ToString();
     }
 
     /// <summary>A name usable as a C# identifier (keywords escaped with <c>@</c>).</summary>
-    public static string Identifier(string name) => CSharpNames.IsKeyword(name) ? "@" + name : name;
+    public static string Identifier(string name) => Keywords.Contains(name) ? "@" + name : name;
 
     public static string Number(double value)
     {
