@@ -11,6 +11,15 @@ internal static class RepositoryRoot
     /// <summary>A repository file's text with LF line ends.</summary>
     public static string Read(string relativePath) => File.ReadAllText(Combine(relativePath)).Replace("\r\n", "\n");
 
+    /// <summary>The folder of a test's own source file, from its <c>[CallerFilePath]</c>. A CI build
+    /// (<c>ContinuousIntegrationBuild</c>, set when <c>CI=true</c>) maps source paths to <c>/_/</c>, so such a path is
+    /// resolved against the repository root.</summary>
+    public static string SourceDirectory(string callerFilePath)
+    {
+        var file = callerFilePath.StartsWith("/_/", StringComparison.Ordinal) ? Combine(callerFilePath[3..]) : callerFilePath;
+        return System.IO.Path.GetDirectoryName(file)!;
+    }
+
     private static string Find()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)

@@ -16,7 +16,7 @@ public static class Snapshot
     /// <summary>Compares <paramref name="actual"/> with <c>Snapshots/NAME.verified.EXT</c> next to the calling test file.</summary>
     public static void Match(string actual, string name, string extension = "txt", [CallerFilePath] string callerFile = "")
     {
-        var directory = Path.Combine(Path.GetDirectoryName(callerFile)!, "Snapshots");
+        var directory = Path.Combine(RepositoryRoot.SourceDirectory(callerFile), "Snapshots");
         MatchFile(actual, Path.Combine(directory, $"{name}.verified.{extension}"));
     }
 

@@ -18,7 +18,7 @@ namespace Jepa.Runtime.Tests.Evaluation;
 public class SklearnCrossCheckTests(ITestOutputHelper output)
 {
     internal static string TestData(string name, [CallerFilePath] string here = "") =>
-        Path.Combine(Path.GetDirectoryName(here)!, "..", "TestData", name);
+        Path.Combine(RepositoryRoot.SourceDirectory(here), "..", "TestData", name);
 
     private static readonly JsonElement Reference = JsonDocument.Parse(File.ReadAllText(TestData("sklearn_reference.json"))).RootElement;
 

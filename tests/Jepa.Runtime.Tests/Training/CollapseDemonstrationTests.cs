@@ -30,7 +30,7 @@ public class CollapseDemonstrationTests(ITestOutputHelper output)
     private const int Steps = 300;
 
     private static string Reference([CallerFilePath] string here = "") =>
-        Path.Combine(Path.GetDirectoryName(here)!, "Reference", "pytorch_collapse_reference.json");
+        Path.Combine(RepositoryRoot.SourceDirectory(here), "Reference", "pytorch_collapse_reference.json");
 
     [Fact]
     public void Ema_target_stays_healthy_and_a_shared_target_collapses_on_digits()
