@@ -217,11 +217,11 @@ def serve(step):
         if not words or words[0] == "quit":
             break
         n = int(words[1])
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for _ in range(n):
             step()
         seconds = (time.perf_counter() - start) / n
-        answer = {"seconds_per_step": seconds}
+        answer = {"seconds_per_step": seconds, "cpu_seconds_per_step": (time.process_time() - cpu) / n}
         tokens = getattr(step, "tokens", None)
         if tokens and tokens[2]:
             answer["mean_context_tokens"] = tokens[0] / tokens[2]

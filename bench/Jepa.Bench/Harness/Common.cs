@@ -7,13 +7,12 @@ namespace Jepa.Bench.Harness;
 /// <summary>How long each part runs: the smoke mode (CI, about 30 s) or the full one.</summary>
 public sealed record Settings(bool Smoke)
 {
-    /// <summary>Warm-up steps, steps per repetition and repetitions of a training-step comparison.</summary>
-    public (int Warmup, int Steps, int Reps) Plan(string model) => (Smoke, model) switch
-    {
-        (true, _) => (10, 15, 5),
-        (false, "mlp") => (100, 200, 9),
-        _ => (50, 100, 9),
-    };
+    /// <summary>Training steps of the memory benchmark in the full mode.</summary>
+    public int MemorySteps { get; init; } = 10_000;
+
+    /// <summary>How a training-step comparison runs: smoke 5 warm-up steps and 5 repetitions of about 0.15 s; full 30
+    /// warm-up steps and 9 repetitions of about 2 s per loop.</summary>
+    public Plan Plan() => Smoke ? new Plan(5, 0.15, 5) : new Plan(30, 2.0, 9);
 }
 
 /// <summary>
