@@ -7,6 +7,7 @@ var smoke = false;
 string? jsonPath = null;
 string[]? only = null;
 int? threads = null;
+var memorySteps = 10_000;
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -14,9 +15,10 @@ for (var i = 0; i < args.Length; i++)
         case "--smoke": smoke = true; break;
         case "--json" when i + 1 < args.Length: jsonPath = args[++i]; break;
         case "--only" when i + 1 < args.Length: only = args[++i].Split(','); break;
+        case "--memory-steps" when i + 1 < args.Length: memorySteps = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
         case "--threads" when i + 1 < args.Length: threads = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
         default:
-            Console.Error.WriteLine("usage: Jepa.Bench [--smoke] [--json FILE] [--threads N] [--only training,pytorch,memory,flops,compiler,masks]");
+            Console.Error.WriteLine("usage: Jepa.Bench [--smoke] [--json FILE] [--threads N] [--memory-steps N] [--only training,pytorch,memory,flops,compiler,masks]");
             return 2;
     }
 }
@@ -26,7 +28,7 @@ Jepa.Runtime.Native.TorchNative.EnsureLoaded();
 // with two threads on a machine busy with other work, every parallel region waits for a descheduled thread and a step
 // can take 25 times as long (measured here at load 5-6), which would stretch CI's smoke run from 30 s to 9 minutes.
 TorchSharp.torch.set_num_threads(threads ?? (smoke ? 1 : 2));
-var settings = new Settings(smoke);
+var settings = new Settings(smoke) { MemorySteps = memorySteps };
 var table = new Table();
 var report = new JsonObject { ["mode"] = smoke ? "smoke" : "full", ["machine"] = Machine.Describe() };
 bool Runs(string part) => only is null || only.Contains(part);

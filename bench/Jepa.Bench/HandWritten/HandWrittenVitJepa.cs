@@ -74,6 +74,9 @@ public sealed class HandWrittenVitJepa : IStepBenchmark
         return loss.item<float>();
     }
 
+    /// <summary>Masks of this sampler for a batch of <paramref name="batch"/> from <paramref name="g"/>: context (B, Nc) and target (B, Nt) token indices.</summary>
+    public static (Tensor Context, Tensor Target) SampleMasks(long batch, Generator g) => new BlockMasks(4, 4).Sample(batch, g);
+
     private static Tensor Gather(Tensor tokens, Tensor idx) =>
         tokens.gather(1, idx.unsqueeze(-1).expand(idx.shape[0], idx.shape[1], tokens.shape[2]));
 
