@@ -29,6 +29,8 @@ Jepa.Runtime.Native.TorchNative.EnsureLoaded();
 // can take 25 times as long (measured here at load 5-6), which would stretch CI's smoke run from 30 s to 9 minutes.
 TorchSharp.torch.set_num_threads(threads ?? (smoke ? 1 : 2));
 var settings = new Settings(smoke) { MemorySteps = memorySteps };
+Console.WriteLine($"Jepa.Bench ({(smoke ? "smoke" : "full")}): {Machine.Cpu()}, {Environment.ProcessorCount} cores, {TorchSharp.torch.get_num_threads()} torch threads, " +
+                  $".NET {Environment.Version}, TorchSharp {typeof(TorchSharp.torch).Assembly.GetName().Version}; {Machine.Load()}");
 var table = new Table();
 var report = new JsonObject { ["mode"] = smoke ? "smoke" : "full", ["machine"] = Machine.Describe() };
 bool Runs(string part) => only is null || only.Contains(part);
@@ -43,6 +45,7 @@ if (Runs("compiler")) report["compiler_ms"] = Jepa.Bench.CompilerBench.CompilerS
 report["machine"]!["load_average_end"] = Machine.LoadAverage() is { } l ? Json.Array(l) : null;
 Console.WriteLine();
 table.Print(Console.Out);
+if (smoke) Console.WriteLine("smoke mode: repetitions too short to judge the targets; it checks that every benchmark runs (docs/benchmarks.md).");
 if (jsonPath is not null)
 {
     File.WriteAllText(jsonPath, report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));

@@ -73,7 +73,9 @@ public static class GeneratedVsHandWritten
             using var hand = new StepLoop(model == "mlp" ? new HandWrittenMlpJepa(batch, 1) : new HandWrittenVitJepa(batch, 7), "hand-written");
             using var generated = new TrainLoop(Experiments.Create(model), batch, "generated (Train)");
             var plan = s.Plan();
-            var (t, steps) = Interleaved.Measure([hand, generated], plan);
+            // For the mlp, a third loop in between (diagnostic): the generated modules in the hand-written loop.
+            using var modules = model == "mlp" ? new StepLoop(new GeneratedModulesLoop(batch, 1), "generated modules, hand loop") : null;
+            var (t, steps) = Interleaved.Measure(modules is null ? [hand, generated] : [hand, generated, modules], plan);
             var ratio = Interleaved.PairedRatio(t[1], t[0]);
             var load = Machine.Load();
             var entry = new JsonObject
@@ -94,6 +96,13 @@ public static class GeneratedVsHandWritten
                 ["generated_reps"] = Json.Array(t[1].SecondsPerStep),
                 ["load"] = load,
             };
+            if (modules is not null)
+            {
+                entry["modules_in_hand_loop_seconds_per_step"] = t[2].Median;
+                entry["modules_in_hand_loop_over_handwritten"] = Interleaved.PairedRatio(t[2], t[0]);
+                entry["modules_in_hand_loop_over_handwritten_cpu"] = Interleaved.PairedCpuRatio(t[2], t[0]);
+                entry["train_over_modules_in_hand_loop_cpu"] = Interleaved.PairedCpuRatio(t[1], t[2]);
+            }
             var norm = GradientNormSeconds(generated.Experiment);
             entry["gradient_norm_seconds"] = norm;
             entry["gradient_norm_share_of_step"] = norm / t[0].Median;
