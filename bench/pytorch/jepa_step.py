@@ -229,9 +229,31 @@ def serve(step):
         print(json.dumps(answer), flush=True)
 
 
+MATMUL_SHAPES = [(256, 64, 256), (256, 256, 256), (256, 256, 128), (2048, 2048, 2048)]
+
+
+def matmul_rates(reps):
+    """Best GFLOP/s of torch.mm for the mlp's matrix shapes (m, k, n) and a large square one, over `reps` timings."""
+    out = {}
+    for m, k, n in MATMUL_SHAPES:
+        a, b = torch.randn(m, k), torch.randn(k, n)
+        inner = max(1, int(2e8 // (2 * m * k * n)))
+        best = 0.0
+        for r in range(reps + 1):
+            start = time.perf_counter()
+            for _ in range(inner):
+                torch.mm(a, b)
+            seconds = (time.perf_counter() - start) / inner
+            if r:
+                best = max(best, 2 * m * k * n / seconds)
+        out[f"{m}x{k}x{n}"] = best / 1e9
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", choices=["mlp", "vit"], required=True)
+    ap.add_argument("--model", choices=["mlp", "vit"])
+    ap.add_argument("--matmul", type=int, default=0, help="print the GFLOP/s of torch.mm for the mlp's shapes (best of N) and exit")
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--steps", type=int, default=100)
     ap.add_argument("--warmup", type=int, default=20)
@@ -240,6 +262,11 @@ def main():
     ap.add_argument("--serve", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    if args.matmul:
+        print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "gflops": matmul_rates(args.matmul)}))
+        return
+    if args.model is None:
+        ap.error("--model is required")
     torch.manual_seed(0)
     step = (make_mlp_step if args.model == "mlp" else make_vit_step)(args.batch)
     for _ in range(args.warmup):

@@ -84,6 +84,7 @@ public static class GeneratedVsHandWritten
                 ["generated_train_seconds_per_step"] = t[1].Median,
                 ["ratio"] = ratio,
                 ["ratio_of_medians"] = t[1].Median / t[0].Median,
+                ["ratio_of_minimums"] = t[1].Min / t[0].Min,
                 ["cpu_ratio"] = Interleaved.PairedCpuRatio(t[1], t[0]),
                 ["handwritten_cpu_seconds_per_step"] = t[0].CpuMedian,
                 ["generated_cpu_seconds_per_step"] = t[1].CpuMedian,

@@ -50,6 +50,7 @@ public static class Memory
                 ["readings"] = new JsonArray(readings.Select(r => (JsonNode)new JsonArray(r.Step, Math.Round(r.MiB, 1))).ToArray()),
                 ["load"] = load,
             };
+            Console.WriteLine($"rss {model}: {atWarmup:F1} MiB at step {warmup}, {end:F1} MiB at step {steps}, at most {max:F1} MiB ({growth:+0.0;-0.0} %, at most {maxGrowth:+0.0;-0.0} %), {seconds:F0} s; {load}");
             table.Add("3 RSS growth", $"{model}, steps {warmup}..{steps}",
                 $"{growth:+0.0;-0.0} % at the end, {maxGrowth:+0.0;-0.0} % at most ({atWarmup:F0} -> {end:F0} MiB)", $"< {TargetPercent} %", maxGrowth < TargetPercent, load);
         }

@@ -131,6 +131,62 @@ public static class VersusPyTorch
 {
     public const double Target = 1.0;
 
+    private static readonly (int M, int K, int N)[] Shapes = [(256, 64, 256), (256, 256, 256), (256, 256, 128), (2048, 2048, 2048)];
+
+    /// <summary>
+    /// What the two BLAS libraries do with the mlp's matrix shapes (and a large square one): best GFLOP/s of
+    /// <c>torch.mm</c> in TorchSharp (libtorch 2.10) and in the PyTorch peer (Debian's build on OpenBLAS), three rounds
+    /// alternating between the two, same threads.
+    /// </summary>
+    private static JsonObject Matmul(Settings s, Table table)
+    {
+        var ours = new Dictionary<string, double>();
+        var theirs = new Dictionary<string, double>();
+        for (var round = 0; round < (s.Smoke ? 1 : 3); round++)
+        {
+            foreach (var (m, k, n) in Shapes)
+            {
+                var key = $"{m}x{k}x{n}";
+                ours[key] = Math.Max(ours.GetValueOrDefault(key), Rate(m, k, n, s.Smoke ? 2 : 5));
+            }
+            var info = new ProcessStartInfo(PyTorchLoop.Python,
+                [Path.Combine(AppContext.BaseDirectory, "pytorch", "jepa_step.py"), "--matmul", s.Smoke ? "2" : "5", "--threads", TorchSharp.torch.get_num_threads().ToString(CultureInfo.InvariantCulture)])
+            { RedirectStandardOutput = true, UseShellExecute = false };
+            info.Environment["OPENBLAS_NUM_THREADS"] = "1";
+            using var p = Process.Start(info)!;
+            var answer = JsonNode.Parse(p.StandardOutput.ReadToEnd())!["gflops"]!.AsObject();
+            p.WaitForExit();
+            foreach (var (key, value) in answer) theirs[key] = Math.Max(theirs.GetValueOrDefault(key), value!.GetValue<double>());
+        }
+        var result = new JsonObject();
+        foreach (var key in ours.Keys)
+        {
+            result[key] = new JsonObject { ["torchsharp"] = ours[key], ["pytorch"] = theirs.GetValueOrDefault(key, double.NaN) };
+            table.Add("2 PyTorch / ours", $"torch.mm {key}, GFLOP/s", $"PyTorch {theirs.GetValueOrDefault(key, double.NaN):F1}, TorchSharp {ours[key]:F1}", note: Machine.Load());
+        }
+        return result;
+    }
+
+    /// <summary>Best GFLOP/s of <c>torch.mm</c> of (m, k) by (k, n) over <paramref name="reps"/> timings of about 0.2 GFLOP each.</summary>
+    private static double Rate(int m, int k, int n, int reps)
+    {
+        using var g = new TorchSharp.torch.Generator(1);
+        using var a = TorchSharp.torch.randn([m, k], generator: g);
+        using var b = TorchSharp.torch.randn([k, n], generator: g);
+        var inner = Math.Max(1, (int)(2e8 / (2.0 * m * k * n)));
+        var best = 0.0;
+        var watch = new Stopwatch();
+        for (var r = 0; r <= reps; r++)
+        {
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            watch.Restart();
+            for (var i = 0; i < inner; i++) TorchSharp.torch.mm(a, b).Dispose();
+            var seconds = watch.Elapsed.TotalSeconds / inner;
+            if (r > 0) best = Math.Max(best, 2.0 * m * k * n / seconds);
+        }
+        return best / 1e9;
+    }
+
     public static JsonObject Run(Settings s, Table table)
     {
         var why = PyTorchLoop.Unavailable();
@@ -139,7 +195,7 @@ public static class VersusPyTorch
             table.Add("2 PyTorch / ours", "mlp, vit", why);
             return new JsonObject { ["skipped"] = why };
         }
-        var result = new JsonObject();
+        var result = new JsonObject { ["matmul_gflops"] = Matmul(s, table) };
         foreach (var model in new[] { "mlp", "vit" })
         {
             using var batch = Batches.For(model);
