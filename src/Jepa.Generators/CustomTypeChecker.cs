@@ -45,25 +45,34 @@ internal static class CustomTypeChecker
         foreach (var type in types)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var symbol = Resolve(compilation, type.TypeName);
-            if (symbol is null)
+            try
             {
-                diagnostics.Add(Create(DiagnosticDescriptors.CustomEncoderTypeNotFound, type, type.TypeName, type.Encoder));
+                FileCompiler.FaultInjection.Value?.Invoke("custom-types", type.Span.Path);
+                if (CheckOne(type, compilation) is { } diagnostic) diagnostics.Add(diagnostic);
             }
-            else if (!DerivesFromTensorModule(symbol))
+            catch (Exception exception) when (exception is not OperationCanceledException)
             {
-                diagnostics.Add(Create(DiagnosticDescriptors.CustomEncoderWrongBase, type, type.TypeName, type.Encoder));
-            }
-            else if (!symbol.InstanceConstructors.Any(c => c.DeclaredAccessibility == Accessibility.Public && Fits(c, type.Arguments)))
-            {
-                var arguments = type.Arguments.Count == 0
-                    ? "no arguments"
-                    : string.Join(", ", type.Arguments.Select(a => $"{a.Name}: {a.Kind}"));
-                diagnostics.Add(Create(DiagnosticDescriptors.CustomEncoderNoConstructor, type, type.TypeName, arguments, type.Encoder));
+                // A generator never throws: the failure becomes a located error at the type name.
+                diagnostics.Add(new DiagnosticInfo(
+                    DiagnosticDescriptors.GeneratorInternalError.Id, DiagnosticDescriptors.GeneratorInternalError.Title,
+                    DiagnosticDescriptors.GeneratorInternalError.FormatMessage($"{exception.GetType().Name}: {exception.Message}"),
+                    DiagnosticSeverity.Error, DiagnosticDescriptors.GeneratorInternalError.Category, type.Span));
             }
         }
 
         return diagnostics.ToEquatableArray();
+    }
+
+    private static DiagnosticInfo? CheckOne(CustomTypeInfo type, Compilation compilation)
+    {
+        var symbol = Resolve(compilation, type.TypeName);
+        if (symbol is null) return Create(DiagnosticDescriptors.CustomEncoderTypeNotFound, type, type.TypeName, type.Encoder);
+        if (!DerivesFromTensorModule(symbol)) return Create(DiagnosticDescriptors.CustomEncoderWrongBase, type, type.TypeName, type.Encoder);
+        if (symbol.InstanceConstructors.Any(c => c.DeclaredAccessibility == Accessibility.Public && Fits(c, type.Arguments))) return null;
+        var arguments = type.Arguments.Count == 0
+            ? "no arguments"
+            : string.Join(", ", type.Arguments.Select(a => $"{a.Name}: {a.Kind}"));
+        return Create(DiagnosticDescriptors.CustomEncoderNoConstructor, type, type.TypeName, arguments, type.Encoder);
     }
 
     /// <summary>Finds a type by its dotted name; a nested type may be written with dots too.</summary>

@@ -20,10 +20,19 @@ namespace Jepa.Generators;
 /// Never throws (but for cancellation): a failure becomes a located JEPA9xx diagnostic.</summary>
 internal static class FileCompiler
 {
+    /// <summary>
+    /// A test seam, null outside tests: called in the current async flow with a stage's name and the <c>.jepa</c> path
+    /// (<c>compile</c> at the start of <see cref="Compile"/>, <c>emit</c> for each experiment, <c>custom-types</c> for
+    /// each C# type checked). A test makes it throw to check that a failure inside the generator becomes a located
+    /// JEPA9xx instead of escaping.
+    /// </summary>
+    internal static readonly AsyncLocal<Action<string, string>?> FaultInjection = new();
+
     public static JepaFileResult Compile(JepaInput input, GeneratorOptions options, CancellationToken cancellationToken)
     {
         try
         {
+            FaultInjection.Value?.Invoke("compile", input.Path);
             var compilation = JepaCompiler.Compile(input.Path, input.Text, cancellationToken);
             var diagnostics = compilation.Diagnostics.Select(d => ToInfo(d, input.Path)).ToList();
             var sources = new List<SourceInfo>();
@@ -33,6 +42,7 @@ internal static class FileCompiler
                 cancellationToken.ThrowIfCancellationRequested();
                 try
                 {
+                    FaultInjection.Value?.Invoke("emit", input.Path);
                     var source = CSharpEmitter.EmitExperiment(compilation, experiment, emitOptions);
                     sources.Add(new SourceInfo(source.HintName, source.Text));
                 }

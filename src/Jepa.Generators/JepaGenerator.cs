@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Threading;
+using Jepa.Dsl.Collections;
 using Jepa.Generators.Model;
 using Microsoft.CodeAnalysis;
 
@@ -23,6 +24,7 @@ public sealed class JepaGenerator : IIncrementalGenerator
         public const string Files = "JepaFiles";
         public const string Compiled = "JepaCompiled";
         public const string CustomTypes = "JepaCustomTypes";
+        public const string HintNames = "JepaHintNames";
     }
 
     public void Initialize(IncrementalGeneratorInitializationContext context)
@@ -43,7 +45,15 @@ public sealed class JepaGenerator : IIncrementalGenerator
             .Select(static (pair, ct) => FileCompiler.Compile(pair.Left, pair.Right, ct))
             .WithTrackingName(TrackingNames.Compiled);
 
-        context.RegisterSourceOutput(compiled, static (spc, result) => Report(spc, result));
+        // Generated file names must be unique in the project (ignoring case); distinct files can map to one name. The
+        // renames are usually empty and stay cached, so editing one file still re-adds only that file's sources.
+        var renames = compiled
+            .Select(static (result, _) => new FileHints(result.Path, result.Sources.Select(s => s.HintName).ToEquatableArray()))
+            .Collect()
+            .Select(static (files, _) => HintNames.Renames(files))
+            .WithTrackingName(TrackingNames.HintNames);
+
+        context.RegisterSourceOutput(compiled.Combine(renames), static (spc, pair) => Report(spc, pair.Left, pair.Right));
 
         // Only files that name custom C# modules meet the compilation; the others never re-run on a C# edit.
         var customTypeDiagnostics = compiled
@@ -61,9 +71,9 @@ public sealed class JepaGenerator : IIncrementalGenerator
     private static string Read(Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions options, string key)
         => options.TryGetValue(key, out var value) ? value : string.Empty;
 
-    private static void Report(SourceProductionContext context, JepaFileResult result)
+    private static void Report(SourceProductionContext context, JepaFileResult result, EquatableArray<HintRename> renames)
     {
         foreach (var diagnostic in result.Diagnostics) context.ReportDiagnostic(DiagnosticFactory.Create(diagnostic));
-        foreach (var source in result.Sources) context.AddSource(source.HintName, source.Text);
+        foreach (var source in result.Sources) context.AddSource(HintNames.Resolve(result.Path, source.HintName, renames), source.Text);
     }
 }

@@ -9,6 +9,8 @@ internal static class DataFiles
     {
         foreach (var file in files)
         {
+            if (Directory.Exists(file))
+                throw new RunException($"The data path {file} is a folder; give the data file: a CSV, or MNIST IDX images and labels files.");
             if (!File.Exists(file)) throw new RunException($"The data file {file} does not exist.");
         }
 

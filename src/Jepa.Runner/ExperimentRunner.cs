@@ -22,7 +22,18 @@ public static class ExperimentRunner
         var parse = command.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            foreach (var problem in parse.Errors) error.WriteLine($"error: {problem.Message}");
+            // An unknown option and the value after it are two parse errors; the user needs one line about the option.
+            var unmatched = parse.UnmatchedTokens;
+            if (unmatched.Count > 0)
+            {
+                var first = unmatched[0];
+                error.WriteLine(first.StartsWith('-')
+                    ? $"error: unknown option '{first}'{Suggest(first, command)}"
+                    : $"error: unexpected argument '{first}' (every value follows its option, e.g. --steps 100).");
+            }
+
+            foreach (var problem in parse.Errors.Where(e => !unmatched.Any(t => e.Message.Contains($"'{t}'", StringComparison.Ordinal))))
+                error.WriteLine($"error: {problem.Message}");
             error.WriteLine("Run with --help to see the options.");
             return 2;
         }
@@ -32,42 +43,41 @@ public static class ExperimentRunner
 
     internal static RootCommand CreateCommand(ExperimentDefinition definition, Func<RunSettings, int> action)
     {
-        var epochs = new Option<int?>("--epochs") { Description = "Train for N passes over the data (replaces the file's length)." };
-        var steps = new Option<long?>("--steps") { Description = "Train for N optimizer steps (replaces the file's length)." };
-        var device = new Option<string?>("--device") { Description = "cpu, cuda or auto (default: the file's device)." };
-        device.AcceptOnlyFromAmong("cpu", "cuda", "auto");
-        var output = new Option<string?>("--out") { Description = "The run folder (default: runs/<experiment>-<time>)." };
-        var resume = new Option<string?>("--resume") { Description = "Resume from a run folder (or its checkpoint file)." };
-        var data = new Option<string[]>("--data")
-        {
-            Description = "Data files: a CSV (optionally .gz, label in the last column) or MNIST IDX images and labels files (default: the digits data).",
-            AllowMultipleArgumentsPerToken = true,
-        };
-        var plain = new Option<bool>("--plain") { Description = "Print plain progress lines instead of the live display." };
-        var command = new RootCommand($"Trains the JEPA experiment {definition.Name} and evaluates its encoder.")
-        {
-            epochs, steps, device, output, resume, data, plain,
-        };
-        command.Validators.Add(result =>
-        {
-            if (result.GetValue(epochs) is not null && result.GetValue(steps) is not null)
-                result.AddError("--epochs and --steps cannot be combined: give one run length.");
-            if (result.GetValue(epochs) is < 1) result.AddError("--epochs must be at least 1.");
-            if (result.GetValue(steps) is < 1) result.AddError("--steps must be at least 1.");
-        });
-        command.SetAction(result => action(new RunSettings
-        {
-            Epochs = result.GetValue(epochs),
-            Steps = result.GetValue(steps),
-            Device = result.GetValue(device),
-            Out = result.GetValue(output),
-            Resume = result.GetValue(resume),
-            Data = result.GetValue(data) ?? [],
-            Plain = result.GetValue(plain),
-        }));
+        var options = new RunOptions();
+        var command = new RootCommand($"Trains the JEPA experiment {definition.Name} and evaluates its encoder.");
+        options.AddTo(command);
+        command.SetAction(result => action(options.Read(result)));
         return command;
     }
 
+    /// <summary>"; did you mean '--steps'?" for the long option closest to <paramref name="token"/> (at most 2 edits
+    /// away), else ".".</summary>
+    private static string Suggest(string token, RootCommand command)
+    {
+        var best = command.Options.SelectMany(o => o.Aliases.Prepend(o.Name))
+            .Select(name => (Name: name, Distance: Distance(token, name)))
+            .Where(c => c.Distance <= 2 && c.Name.StartsWith("--", StringComparison.Ordinal))
+            .OrderBy(c => c.Distance).ThenBy(c => c.Name, StringComparer.Ordinal)
+            .FirstOrDefault();
+        return best.Name is null ? "." : $"; did you mean '{best.Name}'?";
+    }
+
+    /// <summary>Levenshtein distance.</summary>
+    private static int Distance(string a, string b)
+    {
+        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var current = new int[b.Length + 1];
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            previous = current;
+        }
+        return previous[b.Length];
+    }
+
+    /// <summary>An option taking a whole number, with a message for anything else (instead of a .NET type name).</summary>
     /// <summary>Runs with already parsed settings; returns the exit code.</summary>
     public static int Execute(ExperimentDefinition definition, RunSettings settings, TextWriter output, TextWriter error)
     {
@@ -78,13 +88,97 @@ public static class ExperimentRunner
         }
         catch (Exception exception) when (UserError(exception))
         {
-            error.WriteLine($"error: {exception.Message}");
+            // An ArgumentException's message ends in " (Parameter 'name')", which says nothing to the user.
+            var message = exception is ArgumentException { ParamName: { } name } argument
+                ? argument.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal)
+                : exception.Message;
+            error.WriteLine($"error: {message}");
             return 1;
         }
     }
 
     private static bool UserError(Exception exception) => exception is DataException or CheckpointException or NonFiniteLossException
         or TorchNativeLoadException or RunException or UnauthorizedAccessException or IOException or ArgumentException;
+}
+
+/// <summary>
+/// The options of a run (<c>--epochs</c>, <c>--steps</c>, <c>--device</c>, <c>--out</c>, <c>--resume</c>, <c>--data</c>,
+/// <c>--plain</c>, <c>--checkpoint-every</c>) and their checks: the command line of every example, and of <c>jepa train</c>,
+/// which adds them to its own command so both parse the same way.
+/// </summary>
+public sealed class RunOptions
+{
+    private readonly Option<int?> _epochs = WholeNumber<int>("--epochs", "Train for N passes over the data (replaces the file's length).");
+    private readonly Option<long?> _steps = WholeNumber<long>("--steps", "Train for N optimizer steps (replaces the file's length).");
+    private readonly Option<string?> _device = new("--device") { Description = "cpu, cuda or auto (default: the file's device)." };
+    private readonly Option<string?> _output = new("--out") { Description = "The run folder (default: runs/<experiment>-<time>)." };
+    private readonly Option<string?> _resume = new("--resume") { Description = "Resume from a run folder (or its checkpoint file)." };
+    private readonly Option<string[]> _data = new("--data")
+    {
+        Description = "Data files: a CSV (optionally .gz, label in the last column) or MNIST IDX images and labels files (default: the digits data).",
+        AllowMultipleArgumentsPerToken = true,
+    };
+
+    private readonly Option<bool> _plain = new("--plain") { Description = "Print plain progress lines instead of the live display." };
+    private readonly Option<int?> _checkpointEvery = WholeNumber<int>("--checkpoint-every",
+        $"Write the run folder's checkpoint every N steps (default {RunSettings.DefaultCheckpointEvery}; 0: only at the end).");
+
+    public RunOptions()
+    {
+        _device.AcceptOnlyFromAmong("cpu", "cuda", "auto");
+    }
+
+    /// <summary>Adds the options and their checks to <paramref name="command"/>.</summary>
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { _epochs, _steps, _device, _output, _resume, _data, _plain, _checkpointEvery }) command.Options.Add(option);
+        command.Validators.Add(result =>
+        {
+            // A value that is not a whole number is already an error of its option, and reading it throws.
+            T? Value<T>(Option<T?> option) where T : struct
+            {
+                try
+                {
+                    return result.GetValue(option);
+                }
+                catch (InvalidOperationException)
+                {
+                    return null;
+                }
+            }
+
+            if (Value(_epochs) is not null && Value(_steps) is not null)
+                result.AddError("--epochs and --steps cannot be combined: give one run length.");
+            if (Value(_epochs) is < 1) result.AddError("--epochs must be at least 1.");
+            if (Value(_steps) is < 1) result.AddError("--steps must be at least 1.");
+            if (Value(_checkpointEvery) is < 0) result.AddError("--checkpoint-every cannot be negative.");
+        });
+    }
+
+    /// <summary>The settings a parsed command line asks for.</summary>
+    public RunSettings Read(ParseResult result) => new()
+    {
+        Epochs = result.GetValue(_epochs),
+        Steps = result.GetValue(_steps),
+        Device = result.GetValue(_device),
+        Out = result.GetValue(_output),
+        Resume = result.GetValue(_resume),
+        Data = result.GetValue(_data) ?? [],
+        Plain = result.GetValue(_plain),
+        CheckpointEvery = result.GetValue(_checkpointEvery) ?? RunSettings.DefaultCheckpointEvery,
+    };
+
+    private static Option<T?> WholeNumber<T>(string name, string description) where T : struct, System.Numerics.IBinaryInteger<T> => new(name)
+    {
+        Description = description,
+        CustomParser = result =>
+        {
+            var text = string.Join(" ", result.Tokens.Select(t => t.Value));
+            if (T.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var value)) return value;
+            result.AddError($"{name} takes a whole number, not '{text}'.");
+            return null;
+        },
+    };
 }
 
 /// <summary>A problem with how the run was asked for (message for the user, no stack trace).</summary>

@@ -8,8 +8,12 @@ namespace Jepa.Runner;
 /// <summary>
 /// Shows training progress: a live Spectre.Console panel on an interactive terminal (step, epoch, loss terms, lr,
 /// momentum, collapse std and rank, steps/s, ETA), plain lines otherwise (redirected output, CI, <c>--plain</c>).
+/// Everything runs on the training thread: TorchSharp 0.107 passes implicitly converted scalars to native code without
+/// keeping them alive, so a garbage collection started by another thread during such a call can free one (it surfaces
+/// as "Expected false to be true ... toDouble" from libtorch). A display thread allocating while training did exactly
+/// that; rendering from the progress callback, at most 10 times a second, does not.
 /// </summary>
-internal abstract class ProgressDisplay : IProgress<StepReport>, IDisposable
+internal abstract class ProgressDisplay : IProgress<StepReport>
 {
     public static ProgressDisplay Create(TextWriter output, bool plain)
     {
@@ -18,11 +22,10 @@ internal abstract class ProgressDisplay : IProgress<StepReport>, IDisposable
         return interactive ? new Live() : new Plain(output);
     }
 
-    public abstract void Report(StepReport value);
+    /// <summary>Runs <paramref name="work"/> (the training) with this display receiving its progress.</summary>
+    public virtual T Run<T>(Func<IProgress<StepReport>, T> work) => work(this);
 
-    public virtual void Dispose()
-    {
-    }
+    public abstract void Report(StepReport value);
 
     internal static string Format(double value) => value.ToString(Math.Abs(value) is >= 1e-3 and < 1e4 or 0 ? "0.####" : "0.###e+0", CultureInfo.InvariantCulture);
 
@@ -46,53 +49,42 @@ internal abstract class ProgressDisplay : IProgress<StepReport>, IDisposable
         }
     }
 
-    /// <summary>A live panel, redrawn at most 10 times a second from the training thread's reports.</summary>
+    /// <summary>A live panel, redrawn from the training thread at most 10 times a second.</summary>
     private sealed class Live : ProgressDisplay
     {
-        private readonly object gate = new();
-        private readonly Thread thread;
-        private readonly ManualResetEventSlim done = new();
+        private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(100);
+        private readonly System.Diagnostics.Stopwatch clock = System.Diagnostics.Stopwatch.StartNew();
+        private LiveDisplayContext? context;
         private StepReport? latest;
         private CollapseReading? collapse;
         private int alarms;
+        private TimeSpan? lastDrawn;
 
-        public Live()
+        public override T Run<T>(Func<IProgress<StepReport>, T> work)
         {
-            thread = new Thread(Render) { IsBackground = true, Name = "jepa-progress" };
-            thread.Start();
+            T result = default!;
+            AnsiConsole.Live(Build()).AutoClear(false).Start(ctx =>
+            {
+                context = ctx;
+                result = work(this);
+                ctx.UpdateTarget(Build());
+            });
+            return result;
         }
 
         public override void Report(StepReport value)
         {
-            lock (gate)
-            {
-                latest = value;
-                if (value.Collapse is { } c) collapse = c;
-                if (value.Alarm is not null) alarms++;
-            }
-        }
-
-        private void Render()
-        {
-            AnsiConsole.Live(Build()).AutoClear(false).Start(context =>
-            {
-                while (!done.Wait(100)) context.UpdateTarget(Build());
-                context.UpdateTarget(Build());
-            });
+            latest = value;
+            if (value.Collapse is { } c) collapse = c;
+            if (value.Alarm is not null) alarms++;
+            if (context is null || (clock.Elapsed - lastDrawn < Interval && value.Step != value.TotalSteps && value.Alarm is null)) return;
+            lastDrawn = clock.Elapsed;
+            context.UpdateTarget(Build());
         }
 
         private IRenderable Build()
         {
-            StepReport? r;
-            CollapseReading? c;
-            int a;
-            lock (gate)
-            {
-                r = latest;
-                c = collapse;
-                a = alarms;
-            }
-
+            var r = latest;
             var table = new Table().Border(TableBorder.Rounded).HideHeaders().AddColumn("name").AddColumn("value");
             if (r is null) return table.AddRow("step", "starting...");
             var fraction = r.TotalSteps == 0 ? 0 : (double)r.Step / r.TotalSteps;
@@ -102,16 +94,9 @@ internal abstract class ProgressDisplay : IProgress<StepReport>, IDisposable
             table.AddRow("lr / wd", $"{Format(r.LearningRate)} / {Format(r.WeightDecay)}");
             if (r.EmaMomentum is { } m) table.AddRow("EMA momentum", m.ToString("0.#####", CultureInfo.InvariantCulture));
             table.AddRow("grad norm", Format(r.GradientNorm));
-            table.AddRow("collapse std / rank", c is null ? "-" : $"{c.Std:F4} / {c.RankMe:F1}{(a > 0 ? $"  [red]{a} alarm(s)[/]" : string.Empty)}");
+            table.AddRow("collapse std / rank", collapse is null ? "-" : $"{collapse.Std:F4} / {collapse.RankMe:F1}{(alarms > 0 ? $"  [red]{alarms} alarm(s)[/]" : string.Empty)}");
             table.AddRow("speed", $"{r.StepsPerSecond:F0} steps/s, ETA {Eta(r.Remaining)}");
             return table;
-        }
-
-        public override void Dispose()
-        {
-            done.Set();
-            thread.Join();
-            done.Dispose();
         }
     }
 }

@@ -14,8 +14,21 @@ internal sealed class RunPipeline(ExperimentDefinition definition, RunSettings s
     {
         var options = definition.Defaults;
         if (settings.Device is { } device) options = options with { Device = device };
-        TorchNative.EnsureLoaded(cuda: options.Device.StartsWith("cuda", StringComparison.Ordinal));
-        if (options.Device.StartsWith("cuda", StringComparison.Ordinal) && !torch.cuda.is_available())
+        TorchNative.EnsureLoaded();
+        var cuda = options.Device.StartsWith("cuda", StringComparison.Ordinal);
+        if (cuda)
+        {
+            try
+            {
+                TorchNative.EnsureLoaded(cuda: true);
+            }
+            catch (TorchNativeLoadException)
+            {
+                // Explained below, in terms of this command line.
+            }
+        }
+
+        if (cuda && !torch.cuda.is_available())
         {
             throw new RunException("CUDA was asked for (--device cuda) but is not available: this build uses the CPU backend " +
                                    "(set the MSBuild property JepaTorchBackend=cuda-linux and run on a machine with an NVIDIA GPU), or use --device cpu.");
@@ -39,19 +52,16 @@ internal sealed class RunPipeline(ExperimentDefinition definition, RunSettings s
                 Steps = settings.Steps,
                 Epochs = settings.Epochs,
                 RunFolder = folder,
-                CheckpointEvery = 500,
+                CheckpointEvery = settings.CheckpointEvery,
                 ResumeFrom = ResumeCheckpoint(),
                 LogEvery = 10,
                 Log = message => error.WriteLine($"warning: {message}"),
             };
 
-            TrainingRun run;
-            using (var display = ProgressDisplay.Create(output, settings.Plain))
-            {
-                run = experiment.Train(train, trainOptions, display);
-            }
+            var run = ProgressDisplay.Create(output, settings.Plain).Run(progress => experiment.Train(train, trainOptions, progress));
 
             output.WriteLine($"Trained {run.Steps} steps in {run.Seconds:F1} s ({run.StopReason}); final loss {run.FinalLoss:G4}.");
+            output.WriteLine($"Parameters SHA-256: {experiment.ParameterDigest()}");
             var chart = TrainingChart.Write(folder, definition.Name);
             if (chart is not null) output.WriteLine($"Chart: {chart}");
             if (test is not null && evaluation.Any)
@@ -91,7 +101,10 @@ internal sealed class RunPipeline(ExperimentDefinition definition, RunSettings s
     {
         if (settings.Resume is not { } resume) return null;
         var path = Directory.Exists(resume) ? Path.Combine(resume, JepaExperiment.CheckpointFileName) : resume;
-        if (!File.Exists(path)) throw new RunException($"There is no checkpoint to resume from at {path}.");
+        // A missing checkpoint with its previous one beside it (a kill between the two renames of a write) resumes
+        // from the previous one, with a warning from the trainer.
+        if (!File.Exists(path) && !File.Exists(JepaExperiment.PreviousCheckpointPath(path)))
+            throw new RunException($"There is no checkpoint to resume from at {path}.");
         return path;
     }
 }

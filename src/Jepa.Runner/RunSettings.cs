@@ -23,4 +23,9 @@ public sealed record RunSettings
 
     /// <summary>Plain progress lines even on a terminal.</summary>
     public bool Plain { get; init; }
+
+    /// <summary>Steps between checkpoints of the run folder; 0: only at the end.</summary>
+    public int CheckpointEvery { get; init; } = DefaultCheckpointEvery;
+
+    public const int DefaultCheckpointEvery = 500;
 }

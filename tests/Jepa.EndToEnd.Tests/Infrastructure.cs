@@ -30,7 +30,10 @@ public sealed record ProcessResult(int ExitCode, string Output, string Error)
 public static class Dotnet
 {
     /// <summary>Runs <c>dotnet ARGS</c> in <paramref name="directory"/> and returns its exit code and output.</summary>
-    public static ProcessResult Run(string directory, TimeSpan timeout, params string[] args)
+    public static ProcessResult Run(string directory, TimeSpan timeout, params string[] args) => Run(directory, timeout, null, args);
+
+    /// <summary>Runs <c>dotnet ARGS</c> with extra environment variables (such as a private <c>DOTNET_CLI_HOME</c>).</summary>
+    public static ProcessResult Run(string directory, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -43,6 +46,7 @@ public static class Dotnet
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
         start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         using var process = Process.Start(start)!;
         var output = new StringBuilder();
         var error = new StringBuilder();

@@ -30,4 +30,21 @@ public class GeneratorTests
         Assert.Equal(5, span.StartLinePosition.Line); // the objective's line (0-based)
         Assert.Empty(Assert.Single(result.Results).GeneratedSources);
     }
+
+    [Fact]
+    public void Generated_code_is_byte_identical_across_runs_and_folders()
+    {
+        string Generate(string folder)
+        {
+            var (result, _, _) = GeneratorHarness.Run([($"{folder}digits.jepa", Samples.Vector)], projectDirectory: folder);
+            var source = Assert.Single(Assert.Single(result.Results).GeneratedSources);
+            Assert.Equal("digits.DigitsJepa.g.cs", source.HintName);
+            return source.SourceText.ToString();
+        }
+
+        var first = Generate("/home/alice/project/");
+        Assert.Equal(first, Generate("/home/alice/project/"));
+        Assert.Equal(first, Generate("/build/agent/7/src/"));
+        Assert.DoesNotContain("\r", first);
+    }
 }

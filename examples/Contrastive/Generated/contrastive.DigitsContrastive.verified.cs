@@ -56,22 +56,33 @@ public sealed partial class DigitsContrastive : global::Jepa.Runtime.Training.Je
         }
 
         // corruption a = random_crop(scale: 0.6..1.0) then gaussian_noise(std: 0.05)   contrastive.jepa(5,5)
+        /// <summary><c>scale</c> of <c>random_crop</c> (contrastive.jepa(5,5)).</summary>
         public (double Min, double Max) ARandomCropScale { get; init; } = (0.6, 1.0);
+        /// <summary><c>aspect</c> of <c>random_crop</c> (contrastive.jepa(5,5)).</summary>
         public (double Min, double Max) ARandomCropAspect { get; init; } = (0.75, 1.3333);
+        /// <summary><c>std</c> of <c>gaussian_noise</c> (contrastive.jepa(5,5)).</summary>
         public double AGaussianNoiseStd { get; init; } = 0.05;
 
         // corruption b = random_crop(scale: 0.6..1.0)   contrastive.jepa(6,5)
+        /// <summary><c>scale</c> of <c>random_crop</c> (contrastive.jepa(6,5)).</summary>
         public (double Min, double Max) BRandomCropScale { get; init; } = (0.6, 1.0);
+        /// <summary><c>aspect</c> of <c>random_crop</c> (contrastive.jepa(6,5)).</summary>
         public (double Min, double Max) BRandomCropAspect { get; init; } = (0.75, 1.3333);
 
         // encoder net = conv(channels: [32, 64], kernel: 3, pool: mean, out: 128)   contrastive.jepa(7,5)
+        /// <summary><c>channels</c> of <c>encoder net = conv</c> (contrastive.jepa(7,5)).</summary>
         public global::System.Collections.Generic.IReadOnlyList<int> NetChannels { get; init; } = [32, 64];
+        /// <summary><c>kernel</c> of <c>encoder net = conv</c> (contrastive.jepa(7,5)).</summary>
         public int NetKernel { get; init; } = 3;
+        /// <summary><c>pool</c> of <c>encoder net = conv</c> (contrastive.jepa(7,5)).</summary>
         public global::Jepa.Runtime.Models.Pool NetPool { get; init; } = global::Jepa.Runtime.Models.Pool.Mean;
+        /// <summary><c>out</c> of <c>encoder net = conv</c> (contrastive.jepa(7,5)).</summary>
         public int NetOut { get; init; } = 128;
 
         // loss info_nce(temperature: 0.1)   contrastive.jepa(10,14)
+        /// <summary><c>temperature</c> of <c>loss info_nce</c> (contrastive.jepa(10,14)).</summary>
         public double LossTemperature { get; init; } = 0.1;
+        /// <summary>The weight of the loss term (<c>* w</c>, 1 if not written; contrastive.jepa(10,14)).</summary>
         public double LossScale { get; init; } = 1.0;
     }
 

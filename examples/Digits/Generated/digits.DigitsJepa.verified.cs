@@ -57,23 +57,35 @@ public sealed partial class DigitsJepa : global::Jepa.Runtime.Training.JepaExper
         }
 
         // corruption noisy = feature_dropout(p: 0.3) then gaussian_noise(std: 0.1)   digits.jepa(7,5)
+        /// <summary><c>p</c> of <c>feature_dropout</c> (digits.jepa(7,5)).</summary>
         public double NoisyFeatureDropoutP { get; init; } = 0.3;
+        /// <summary><c>std</c> of <c>gaussian_noise</c> (digits.jepa(7,5)).</summary>
         public double NoisyGaussianNoiseStd { get; init; } = 0.1;
 
         // encoder context = mlp(hidden: [256, 256], out: 128, act: relu)   digits.jepa(9,5)
+        /// <summary><c>hidden</c> of <c>encoder context = mlp</c> (digits.jepa(9,5)).</summary>
         public global::System.Collections.Generic.IReadOnlyList<int> ContextHidden { get; init; } = [256, 256];
+        /// <summary><c>out</c> of <c>encoder context = mlp</c> (digits.jepa(9,5)).</summary>
         public int ContextOut { get; init; } = 128;
+        /// <summary><c>norm</c> of <c>encoder context = mlp</c> (digits.jepa(9,5)).</summary>
         public global::Jepa.Runtime.Models.Norm ContextNorm { get; init; } = global::Jepa.Runtime.Models.Norm.None;
+        /// <summary><c>act</c> of <c>encoder context = mlp</c> (digits.jepa(9,5)).</summary>
         public global::Jepa.Runtime.Models.Activation ContextAct { get; init; } = global::Jepa.Runtime.Models.Activation.Relu;
 
         // predictor = mlp(hidden: [256], out: 128, act: relu)   digits.jepa(12,5)
+        /// <summary><c>hidden</c> of <c>predictor = mlp</c> (digits.jepa(12,5)).</summary>
         public global::System.Collections.Generic.IReadOnlyList<int> PredictorHidden { get; init; } = [256];
+        /// <summary><c>out</c> of <c>predictor = mlp</c> (digits.jepa(12,5)).</summary>
         public int PredictorOut { get; init; } = 128;
+        /// <summary><c>norm</c> of <c>predictor = mlp</c> (digits.jepa(12,5)).</summary>
         public global::Jepa.Runtime.Models.Norm PredictorNorm { get; init; } = global::Jepa.Runtime.Models.Norm.None;
+        /// <summary><c>act</c> of <c>predictor = mlp</c> (digits.jepa(12,5)).</summary>
         public global::Jepa.Runtime.Models.Activation PredictorAct { get; init; } = global::Jepa.Runtime.Models.Activation.Relu;
 
         // loss smooth_l1(target_norm: layer)   digits.jepa(16,14)
+        /// <summary><c>beta</c> of <c>loss smooth_l1</c> (digits.jepa(16,14)).</summary>
         public double LossBeta { get; init; } = 1.0;
+        /// <summary>The weight of the loss term (<c>* w</c>, 1 if not written; digits.jepa(16,14)).</summary>
         public double LossScale { get; init; } = 1.0;
     }
 

@@ -56,22 +56,33 @@ public sealed partial class DigitsSimSiam : global::Jepa.Runtime.Training.JepaEx
         }
 
         // corruption noisy = feature_dropout(p: 0.3) then gaussian_noise(std: 0.1)   simsiam.jepa(5,5)
+        /// <summary><c>p</c> of <c>feature_dropout</c> (simsiam.jepa(5,5)).</summary>
         public double NoisyFeatureDropoutP { get; init; } = 0.3;
+        /// <summary><c>std</c> of <c>gaussian_noise</c> (simsiam.jepa(5,5)).</summary>
         public double NoisyGaussianNoiseStd { get; init; } = 0.1;
 
         // encoder context = mlp(hidden: [256, 256], out: 128, norm: batch, act: relu)   simsiam.jepa(6,5)
+        /// <summary><c>hidden</c> of <c>encoder context = mlp</c> (simsiam.jepa(6,5)).</summary>
         public global::System.Collections.Generic.IReadOnlyList<int> ContextHidden { get; init; } = [256, 256];
+        /// <summary><c>out</c> of <c>encoder context = mlp</c> (simsiam.jepa(6,5)).</summary>
         public int ContextOut { get; init; } = 128;
+        /// <summary><c>norm</c> of <c>encoder context = mlp</c> (simsiam.jepa(6,5)).</summary>
         public global::Jepa.Runtime.Models.Norm ContextNorm { get; init; } = global::Jepa.Runtime.Models.Norm.Batch;
+        /// <summary><c>act</c> of <c>encoder context = mlp</c> (simsiam.jepa(6,5)).</summary>
         public global::Jepa.Runtime.Models.Activation ContextAct { get; init; } = global::Jepa.Runtime.Models.Activation.Relu;
 
         // predictor = mlp(hidden: [64], out: 128, norm: batch, act: relu)   simsiam.jepa(8,5)
+        /// <summary><c>hidden</c> of <c>predictor = mlp</c> (simsiam.jepa(8,5)).</summary>
         public global::System.Collections.Generic.IReadOnlyList<int> PredictorHidden { get; init; } = [64];
+        /// <summary><c>out</c> of <c>predictor = mlp</c> (simsiam.jepa(8,5)).</summary>
         public int PredictorOut { get; init; } = 128;
+        /// <summary><c>norm</c> of <c>predictor = mlp</c> (simsiam.jepa(8,5)).</summary>
         public global::Jepa.Runtime.Models.Norm PredictorNorm { get; init; } = global::Jepa.Runtime.Models.Norm.Batch;
+        /// <summary><c>act</c> of <c>predictor = mlp</c> (simsiam.jepa(8,5)).</summary>
         public global::Jepa.Runtime.Models.Activation PredictorAct { get; init; } = global::Jepa.Runtime.Models.Activation.Relu;
 
         // loss cosine   simsiam.jepa(11,14)
+        /// <summary>The weight of the loss term (<c>* w</c>, 1 if not written; simsiam.jepa(11,14)).</summary>
         public double LossScale { get; init; } = 1.0;
     }
 

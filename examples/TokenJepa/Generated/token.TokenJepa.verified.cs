@@ -61,25 +61,39 @@ public sealed partial class TokenJepa : global::Jepa.Runtime.Training.JepaExperi
         }
 
         // corruption masked = block_mask(targets: 4, target_scale: 0.15..0.2, context_scale: 0.85..1.0, aspect: 0.75..1.5)   token.jepa(7,5)
+        /// <summary><c>targets</c> of <c>block_mask</c> (token.jepa(7,5)).</summary>
         public int MaskedBlockMaskTargets { get; init; } = 4;
+        /// <summary><c>target_scale</c> of <c>block_mask</c> (token.jepa(7,5)).</summary>
         public (double Min, double Max) MaskedBlockMaskTargetScale { get; init; } = (0.15, 0.2);
+        /// <summary><c>context_scale</c> of <c>block_mask</c> (token.jepa(7,5)).</summary>
         public (double Min, double Max) MaskedBlockMaskContextScale { get; init; } = (0.85, 1.0);
+        /// <summary><c>aspect</c> of <c>block_mask</c> (token.jepa(7,5)).</summary>
         public (double Min, double Max) MaskedBlockMaskAspect { get; init; } = (0.75, 1.5);
+        /// <summary><c>min_keep</c> of <c>block_mask</c> (token.jepa(7,5)).</summary>
         public int MaskedBlockMaskMinKeep { get; init; } = 4;
 
         // encoder context = vit(patch: 2, dim: 64, depth: 4, heads: 4)   token.jepa(9,5)
+        /// <summary><c>patch</c> of <c>encoder context = vit</c> (token.jepa(9,5)).</summary>
         public int ContextPatch { get; init; } = 2;
+        /// <summary><c>dim</c> of <c>encoder context = vit</c> (token.jepa(9,5)).</summary>
         public int ContextDim { get; init; } = 64;
+        /// <summary><c>depth</c> of <c>encoder context = vit</c> (token.jepa(9,5)).</summary>
         public int ContextDepth { get; init; } = 4;
+        /// <summary><c>heads</c> of <c>encoder context = vit</c> (token.jepa(9,5)).</summary>
         public int ContextHeads { get; init; } = 4;
 
         // predictor = transformer(dim: 32, depth: 2, heads: 2)   token.jepa(12,5)
+        /// <summary><c>dim</c> of <c>predictor = transformer</c> (token.jepa(12,5)).</summary>
         public int PredictorDim { get; init; } = 32;
+        /// <summary><c>depth</c> of <c>predictor = transformer</c> (token.jepa(12,5)).</summary>
         public int PredictorDepth { get; init; } = 2;
+        /// <summary><c>heads</c> of <c>predictor = transformer</c> (token.jepa(12,5)).</summary>
         public int PredictorHeads { get; init; } = 2;
 
         // loss smooth_l1(target_norm: layer)   token.jepa(16,14)
+        /// <summary><c>beta</c> of <c>loss smooth_l1</c> (token.jepa(16,14)).</summary>
         public double LossBeta { get; init; } = 1.0;
+        /// <summary>The weight of the loss term (<c>* w</c>, 1 if not written; token.jepa(16,14)).</summary>
         public double LossScale { get; init; } = 1.0;
     }
 

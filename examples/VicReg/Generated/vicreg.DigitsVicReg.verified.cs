@@ -55,27 +55,41 @@ public sealed partial class DigitsVicReg : global::Jepa.Runtime.Training.JepaExp
         }
 
         // corruption noisy = gaussian_noise(std: 0.1) then feature_dropout(p: 0.3)   vicreg.jepa(5,5)
+        /// <summary><c>std</c> of <c>gaussian_noise</c> (vicreg.jepa(5,5)).</summary>
         public double NoisyGaussianNoiseStd { get; init; } = 0.1;
+        /// <summary><c>p</c> of <c>feature_dropout</c> (vicreg.jepa(5,5)).</summary>
         public double NoisyFeatureDropoutP { get; init; } = 0.3;
 
         // encoder context = mlp(hidden: [256, 256], out: 128, act: relu)   vicreg.jepa(6,5)
+        /// <summary><c>hidden</c> of <c>encoder context = mlp</c> (vicreg.jepa(6,5)).</summary>
         public global::System.Collections.Generic.IReadOnlyList<int> ContextHidden { get; init; } = [256, 256];
+        /// <summary><c>out</c> of <c>encoder context = mlp</c> (vicreg.jepa(6,5)).</summary>
         public int ContextOut { get; init; } = 128;
+        /// <summary><c>norm</c> of <c>encoder context = mlp</c> (vicreg.jepa(6,5)).</summary>
         public global::Jepa.Runtime.Models.Norm ContextNorm { get; init; } = global::Jepa.Runtime.Models.Norm.None;
+        /// <summary><c>act</c> of <c>encoder context = mlp</c> (vicreg.jepa(6,5)).</summary>
         public global::Jepa.Runtime.Models.Activation ContextAct { get; init; } = global::Jepa.Runtime.Models.Activation.Relu;
 
         // predictor = mlp(hidden: [256], out: 128, act: relu)   vicreg.jepa(8,5)
+        /// <summary><c>hidden</c> of <c>predictor = mlp</c> (vicreg.jepa(8,5)).</summary>
         public global::System.Collections.Generic.IReadOnlyList<int> PredictorHidden { get; init; } = [256];
+        /// <summary><c>out</c> of <c>predictor = mlp</c> (vicreg.jepa(8,5)).</summary>
         public int PredictorOut { get; init; } = 128;
+        /// <summary><c>norm</c> of <c>predictor = mlp</c> (vicreg.jepa(8,5)).</summary>
         public global::Jepa.Runtime.Models.Norm PredictorNorm { get; init; } = global::Jepa.Runtime.Models.Norm.None;
+        /// <summary><c>act</c> of <c>predictor = mlp</c> (vicreg.jepa(8,5)).</summary>
         public global::Jepa.Runtime.Models.Activation PredictorAct { get; init; } = global::Jepa.Runtime.Models.Activation.Relu;
 
         // loss mse * 25   vicreg.jepa(11,14)
+        /// <summary>The weight of the loss term (<c>* w</c>, 1 if not written; vicreg.jepa(11,14)).</summary>
         public double LossScale { get; init; } = 25.0;
 
         // regularize vicreg(variance: 25, covariance: 1)   vicreg.jepa(12,20)
+        /// <summary><c>variance</c> of <c>regularize vicreg</c> (vicreg.jepa(12,20)).</summary>
         public double VicregVariance { get; init; } = 25.0;
+        /// <summary><c>covariance</c> of <c>regularize vicreg</c> (vicreg.jepa(12,20)).</summary>
         public double VicregCovariance { get; init; } = 1.0;
+        /// <summary>The weight of the <c>vicreg</c> term (<c>* w</c>, 1 if not written; vicreg.jepa(12,20)).</summary>
         public double VicregScale { get; init; } = 1.0;
     }
 

@@ -49,11 +49,30 @@ internal sealed partial class ExperimentBinder
 
     private string Name => _syntax.Name.Text;
 
+    /// <summary>The members every generated class declares, and what each is (the experiment names the class).</summary>
+    internal static readonly IReadOnlyDictionary<string, string> GeneratedMembers = new Dictionary<string, string>(System.StringComparer.Ordinal)
+    {
+        ["Options"] = "the options record", ["Settings"] = "the options in use", ["Definition"] = "the definition for tools",
+        ["ContextEncoder"] = "the context encoder", ["TargetEncoder"] = "the target encoder", ["Predictor"] = "the predictor",
+        ["InputShape"] = "the input shape", ["EmbeddingWidth"] = "the embedding width", ["ParameterCount"] = "the parameter count",
+        ["FlopsPerStep"] = "the FLOPs per step", ["Corrupt"] = "the corruption method", ["Encode"] = "the encoding method",
+        ["TrainingStep"] = "the training step", ["MonitorEmbeddings"] = "the monitored embeddings",
+    };
+
+    private void CheckName()
+    {
+        if (GeneratedMembers.TryGetValue(Name, out var what))
+        {
+            _diagnostics.Report(DiagnosticDescriptors.ExperimentNameTaken, _syntax.Name.Span, Name, what);
+        }
+    }
+
     private Shape InputShape => _input?.Shape ?? Shape.Unknown;
 
     public BoundExperiment Bind()
     {
         var errorsBefore = _diagnostics.ErrorCount;
+        CheckName();
         CollectStatements();
         BindInput();
         BindEncoders();

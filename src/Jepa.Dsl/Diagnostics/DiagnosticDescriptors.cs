@@ -93,6 +93,11 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor UnknownOptionValue = new(
         "JEPA118", "Unknown option value", "{0} must be one of {1}; '{2}' is not{3}", Severity.Error, Parameters);
 
+    public static readonly DiagnosticDescriptor ExperimentNameTaken = new(
+        "JEPA119", "Experiment name taken by its generated class",
+        "'{0}' cannot name an experiment: its generated class declares a member {0} ({1}), and a C# member cannot have its class's name; rename the experiment, e.g. '{0}Jepa'",
+        Severity.Error, Names);
+
     /// <summary>Reported by the generator, which can see the C# compilation.</summary>
     public static readonly DiagnosticDescriptor CustomEncoderTypeNotFound = new(
         "JEPA150", "C# encoder type not found",
@@ -240,7 +245,7 @@ public static class DiagnosticDescriptors
         SyntaxError, UnknownStatement, UnterminatedComment, NoExperiment, NumberOutOfRange,
         UnknownFunction, UnknownParameter, MissingParameter, WrongValueType, ValueOutOfRange, DuplicateArgument, EmptyRange,
         PositionalArgument, DuplicateName, DuplicateStatement, MissingStatement, UnknownReference, NotTheInput,
-        MalformedApplication, ConflictingArguments, InvalidWrappedEncoder, EncoderCycle, UnknownOptionValue,
+        MalformedApplication, ConflictingArguments, InvalidWrappedEncoder, EncoderCycle, UnknownOptionValue, ExperimentNameTaken,
         CustomEncoderTypeNotFound, CustomEncoderWrongBase, CustomEncoderNoConstructor,
         UnsupportedInput, PatchDoesNotDivide, HeadsDoNotDivide, ConvTooDeep, PredictionShapeMismatch,
         TokenMaskWithoutTokenEncoder, TokenMaskNotLast, NeedsImageInput, InfoNceOnTokens, TransformerWithoutTokenMask,

@@ -42,7 +42,9 @@ internal static class CSharp
             upper = false;
         }
 
-        return builder.Length == 0 ? "_" : builder.ToString();
+        // A name of underscores only, or one whose first letter follows an underscore and is a digit (_1), still
+        // needs a valid identifier.
+        return builder.Length == 0 ? "_" : char.IsDigit(builder[0]) ? "_" + builder : builder.ToString();
     }
 
     /// <summary>A name usable as a C# identifier (keywords escaped with <c>@</c>).</summary>

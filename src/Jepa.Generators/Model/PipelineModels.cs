@@ -34,3 +34,9 @@ internal sealed record JepaFileResult(
     EquatableArray<DiagnosticInfo> Diagnostics,
     EquatableArray<SourceInfo> Sources,
     EquatableArray<CustomTypeInfo> CustomTypes);
+
+/// <summary>The generated file names of one <c>.jepa</c> file, to find names that collide across the project.</summary>
+internal sealed record FileHints(string Path, EquatableArray<string> HintNames);
+
+/// <summary>A generated file of <see cref="Path"/> that is added under another name, so that names stay unique.</summary>
+internal sealed record HintRename(string Path, string HintName, string NewHintName);

@@ -21,6 +21,8 @@ internal static class CsvReader
         {
             lineNumber++;
             if (string.IsNullOrWhiteSpace(line)) continue;
+            if (BinaryAt(line) is { } at)
+                throw new DataException($"{name}:{lineNumber}: this is not CSV text: character U+{(int)line[at]:X4} at column {at + 1} (a binary file, or compressed in a format other than gzip?).");
             if (headerPending) { headerPending = false; continue; }
             var fields = Split(line, options.Separator);
             if (width < 0)
@@ -85,6 +87,18 @@ internal static class CsvReader
         try { return reader.ReadLine(); }
         catch (InvalidDataException e) { throw new DataException($"{name} is not a valid gzip file: {e.Message}", e); }
         catch (IOException e) { throw new DataException($"{name} could not be read: {e.Message}", e); }
+    }
+
+    /// <summary>The index of the first character no CSV text holds (a control character other than tab, or the
+    /// replacement character of bytes that are not UTF-8), or null.</summary>
+    private static int? BinaryAt(string line)
+    {
+        for (var i = 0; i < line.Length; i++)
+        {
+            var c = line[i];
+            if (c == '\uFFFD' || (char.IsControl(c) && c != '\t')) return i;
+        }
+        return null;
     }
 
     private static List<string> Split(string line, char separator)

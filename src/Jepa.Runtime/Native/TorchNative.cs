@@ -26,7 +26,9 @@ public static class TorchNative
                 torch.InitializeDeviceType(cuda ? DeviceType.CUDA : DeviceType.CPU);
                 loaded = true;
             }
-            catch (Exception e) when (e is NotSupportedException or TypeInitializationException or DllNotFoundException)
+            // InvalidOperationException: "Torch device type CUDA did not initialise on the current machine" (a CPU
+            // backend, or no driver).
+            catch (Exception e) when (e is NotSupportedException or TypeInitializationException or DllNotFoundException or InvalidOperationException)
             {
                 throw new TorchNativeLoadException(Explain(cuda), e);
             }

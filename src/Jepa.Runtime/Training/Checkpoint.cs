@@ -31,12 +31,17 @@ internal static class Checkpoint
     /// <summary>Option names that may differ between a checkpoint and the experiment loading it (run length, device, monitoring, evaluation).</summary>
     internal static readonly HashSet<string> MayDiffer = ["Steps", "Epochs", "Device", "Collapse", "Evaluation"];
 
-    public static void Write(string path, JepaExperiment experiment)
+    /// <summary>
+    /// Writes the checkpoint of <paramref name="experiment"/> to <paramref name="path"/> atomically. With
+    /// <paramref name="previous"/>, an existing file at <paramref name="path"/> is first renamed to it (so there is always
+    /// a complete checkpoint: the new one, or, for the instant between the two renames, the previous one).
+    /// </summary>
+    public static void Write(string path, JepaExperiment experiment, string? previous = null)
     {
         var full = Path.GetFullPath(path);
         var folder = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(folder);
-        var temp = Path.Combine(folder, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        var temp = Path.Combine(folder, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}{TemporarySuffix}");
         try
         {
             using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None))
@@ -56,12 +61,54 @@ internal static class Checkpoint
                 file.Write(BitConverter.GetBytes(length));
                 file.Flush(flushToDisk: true);
             }
+            if (previous is not null && File.Exists(full)) File.Move(full, previous, overwrite: true);
             File.Move(temp, full, overwrite: true);
         }
         catch
         {
             try { File.Delete(temp); } catch (IOException) { }
             throw;
+        }
+    }
+
+    private const string TemporarySuffix = ".tmp";
+
+    /// <summary>
+    /// Deletes the temporary files that writes of <paramref name="fileName"/> in <paramref name="folder"/> left behind
+    /// when their process was killed mid-write (<c>.NAME.PID.GUID.tmp</c> of a process that no longer runs).
+    /// Returns how many it deleted.
+    /// </summary>
+    public static int DeleteAbandonedTemporaries(string folder, string fileName)
+    {
+        if (!Directory.Exists(folder)) return 0;
+        var deleted = 0;
+        foreach (var file in Directory.EnumerateFiles(folder, $".{fileName}.*{TemporarySuffix}"))
+        {
+            var parts = Path.GetFileName(file)[(fileName.Length + 2)..].Split('.');
+            if (parts.Length != 3 || !int.TryParse(parts[0], out var pid) || pid == Environment.ProcessId || IsRunning(pid)) continue;
+            try
+            {
+                File.Delete(file);
+                deleted++;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Left for a later run: a stale temporary file is harmless.
+            }
+        }
+        return deleted;
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
+        {
+            return false;
         }
     }
 

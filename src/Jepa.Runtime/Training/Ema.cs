@@ -47,11 +47,15 @@ public static class Ema
         if (t.Length != o.Length)
             throw new ArgumentException($"The EMA target has {t.Length} parameters and the online module {o.Length}; they must share an architecture.");
         using var _ = no_grad();
+        // Explicit scalars, alive until disposed: TorchSharp's implicit double -> Scalar conversions can be finalized
+        // while native code still reads them if another thread triggers a garbage collection.
+        using var keep = momentum.ToScalar();
+        using var mix = (1 - momentum).ToScalar();
         for (var i = 0; i < t.Length; i++)
         {
             if (!t[i].shape.SequenceEqual(o[i].shape))
                 throw new ArgumentException($"EMA parameter {i} has shape [{string.Join(", ", t[i].shape)}] in the target and [{string.Join(", ", o[i].shape)}] in the online module.");
-            t[i].mul_(momentum).add_(o[i], alpha: 1 - momentum);
+            t[i].mul_(keep).add_(o[i], alpha: mix);
         }
     }
 

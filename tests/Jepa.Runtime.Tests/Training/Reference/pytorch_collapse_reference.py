@@ -1,8 +1,8 @@
-# An independent PyTorch reference for the collapse demonstration (CollapseDemonstrationTests): contract sample 1
-# (vector JEPA: MLP 64-256-256-128 encoder, EMA target 0.996 -> 1, MLP predictor 128-256-128, feature dropout 0.3
-# without rescaling then Gaussian noise 0.1, smooth L1 to the layer-normed target, AdamW 1e-3 with weight decay 0.05
-# on weight matrices only, I-JEPA warm-up (100 steps) + cosine, batch 256) for 300 steps on the digits, and the same
-# model with the context encoder as a shared, trained target. It prints the std of the L2-normalised target embeddings
+# An independent PyTorch reference for the collapse demonstration (CollapseDemonstrationTests): the digits example's
+# vector JEPA (MLP 64-256-256-128 encoder with ReLU, EMA target 0.996 -> 1, MLP predictor 128-256-128 with ReLU,
+# feature dropout 0.3 without rescaling then Gaussian noise 0.1, smooth L1 to the layer-normed target, AdamW 1e-3 with
+# weight decay 0.05 on weight matrices only, constant learning rate, batch 256) for 300 steps on the digits, and the
+# same model with the context encoder as a shared, trained target. It prints the std of the L2-normalised target embeddings
 # (not centred) and RankMe on 1,024 fixed samples every 100 steps, as JSON.
 # Run once with Debian's PyTorch 1.13 (apt-get install python3-torch); not needed by the tests:
 #   OPENBLAS_NUM_THREADS=1 /usr/bin/python3 pytorch_collapse_reference.py ../../../../data/digits.csv.gz > pytorch_collapse_reference.json
@@ -17,7 +17,7 @@ def metrics(z):
     return n.std(0).mean().item(), torch.exp(-(p*p.log()).sum()).item()
 def mlp(i,h,o):
     layers=[]; prev=i
-    for w in h: layers+= [torch.nn.Linear(prev,w), torch.nn.GELU()]; prev=w
+    for w in h: layers+= [torch.nn.Linear(prev,w), torch.nn.ReLU()]; prev=w
     return torch.nn.Sequential(*layers, torch.nn.Linear(prev,o))
 def run(shared, steps=300):
     torch.manual_seed(1)
@@ -30,10 +30,7 @@ def run(shared, steps=300):
     decay=[p for n,p in named if p.dim()>1 and not n.endswith('bias')]
     nodecay=[p for n,p in named if not (p.dim()>1 and not n.endswith('bias'))]
     opt=torch.optim.AdamW([{'params':decay},{'params':nodecay,'weight_decay':0}], lr=1e-3, weight_decay=0.05)
-    W=100; T=steps
-    def lr_at(k):
-        if k<W: return k/W*1e-3
-        prog=(k-W)/max(1,T-W); return max(0.0, 0.5*(1+math.cos(math.pi*prog))*1e-3)
+    T=steps
     g=torch.Generator().manual_seed(1)
     mon=X[torch.randperm(len(X),generator=torch.Generator().manual_seed(99))[:1024]]
     out=[]
@@ -46,7 +43,6 @@ def run(shared, steps=300):
         for b in range(len(X)//256):
             if step>=T: break
             x=X[perm[b*256:(b+1)*256]]
-            for grp in opt.param_groups: grp['lr']=lr_at(step+1)
             if shared: t=torch.nn.functional.layer_norm(tgt(x),[128])
             else:
                 with torch.no_grad(): t=torch.nn.functional.layer_norm(tgt(x),[128])

@@ -1,0 +1,1 @@
+return Jepa.Cli.JepaCommand.Run(args, Console.Out, Console.Error);

@@ -1,0 +1,37 @@
+using Jepa.Runner;
+
+namespace Jepa.Cli;
+
+/// <summary>
+/// <c>jepa train FILE.jepa [run options]</c>: compiles the file in-process (<see cref="InProcessBuild"/>) and runs the
+/// experiment through <see cref="ExperimentRunner.Execute"/>, the code path of every example's program: same data,
+/// progress, run folder and evaluation.
+/// </summary>
+internal static class TrainCommand
+{
+    public static int Execute(string file, string? name, RunSettings settings, TextWriter output, TextWriter error)
+    {
+        if (!File.Exists(file))
+        {
+            error.WriteLine($"error: {file} does not exist");
+            return 1;
+        }
+
+        var path = Path.GetFullPath(file);
+        var compilation = JepaFiles.Compile(path, error);
+        if (compilation is null) return 1;
+        var experiment = JepaFiles.Select(compilation, name, error);
+        if (experiment is null) return 1;
+
+        var assembly = InProcessBuild.Compile(path, compilation.Text, error);
+        if (assembly is null) return 1;
+        var definition = InProcessBuild.Definition(assembly, experiment.Name);
+        if (definition is null)
+        {
+            error.WriteLine($"error: the generated code has no {experiment.Name}.Definition");
+            return 1;
+        }
+
+        return ExperimentRunner.Execute(definition, settings, output, error);
+    }
+}
