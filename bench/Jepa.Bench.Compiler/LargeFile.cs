@@ -98,6 +98,10 @@ public static class LargeFile
         """,
     };
 
+    /// <summary>The experiment with number <paramref name="index"/> of a generated file, alone (about 20 lines).</summary>
+    public static string Experiment(int index) =>
+        string.Format(System.Globalization.CultureInfo.InvariantCulture, Templates[index % Templates.Length].Replace("\r\n", "\n"), index, 32 + index);
+
     public static string Generate(int lines = 1000, int experiments = 50)
     {
         var builder = new StringBuilder();

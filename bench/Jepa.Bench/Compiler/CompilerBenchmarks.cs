@@ -1,0 +1,127 @@
+using System.Collections.Immutable;
+using System.Diagnostics.CodeAnalysis;
+using BenchmarkDotNet.Attributes;
+using Jepa.Bench.Compiler;
+using Jepa.Dsl;
+using Jepa.Dsl.Emit;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Text;
+using JepaGenerator = Jepa.Generators.JepaGenerator;
+
+namespace Jepa.Bench.CompilerBench;
+
+/// <summary>The inputs: <c>n</c> distinct files of one experiment each, the four kinds of LargeFile in turn (about 20 lines each).</summary>
+public static class CompilerInputs
+{
+    public static (string Path, string Text)[] Files(int n) =>
+        Enumerable.Range(0, n).Select(i => ($"/project/models/bench{i}.jepa", LargeFile.Experiment(i))).ToArray();
+}
+
+/// <summary>The front end and the C# emitter, as the generator runs them per file: parse, bind, check, emit.</summary>
+[MemoryDiagnoser]
+public class FrontEndBenchmarks
+{
+    private static readonly EmitOptions Options = new(RootNamespace: "Bench");
+    private (string Path, string Text)[] files = [];
+
+    [Params(1, 10, 100)]
+    public int Files { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        files = CompilerInputs.Files(Files);
+        foreach (var (path, text) in files)
+        {
+            var c = JepaCompiler.Compile(path, text);
+            if (c.HasErrors || CSharpEmitter.Emit(c, Options).Count != 1)
+                throw new InvalidOperationException($"{path} does not compile to one class: {string.Join("; ", c.Diagnostics.Select(d => d.Format(path)))}");
+        }
+    }
+
+    [Benchmark(Description = "parse + bind + emit")]
+    public int ParseBindEmit()
+    {
+        var chars = 0;
+        foreach (var (path, text) in files)
+        {
+            var compilation = JepaCompiler.Compile(path, text);
+            foreach (var source in CSharpEmitter.Emit(compilation, Options)) chars += source.Text.Length;
+        }
+        return chars;
+    }
+}
+
+/// <summary>
+/// The Roslyn incremental generator over 100 <c>.jepa</c> files (CSharpGeneratorDriver, as the build runs it): a cold
+/// run (a new driver: every file parsed, bound and emitted, every source added), and the run after an unrelated C#
+/// edit, which must find every step cached (checked in the setup).
+/// </summary>
+[MemoryDiagnoser]
+public class GeneratorBenchmarks
+{
+    public const int FileCount = 100;
+    private ImmutableArray<AdditionalText> texts;
+    private CSharpCompilation compilation = null!;
+    private CSharpCompilation edited = null!;
+    private GeneratorDriver warm = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        texts = [.. CompilerInputs.Files(FileCount).Select(f => (AdditionalText)new InMemoryText(f.Path, f.Text))];
+        compilation = CSharpCompilation.Create("Bench", [CSharpSyntaxTree.ParseText("namespace Bench; public class First { }")],
+            [MetadataReference.CreateFromFile(typeof(object).Assembly.Location)], new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
+        edited = compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText("namespace Bench; public class Second { }"));
+        warm = Driver().RunGenerators(compilation);
+        var first = warm.GetRunResult();
+        if (first.GeneratedTrees.Length != FileCount || first.Diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error))
+            throw new InvalidOperationException($"the generator made {first.GeneratedTrees.Length} sources from {FileCount} files: {string.Join("; ", first.Diagnostics)}");
+        var again = warm.RunGenerators(edited).GetRunResult().Results.Single();
+        var notCached = again.TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs).Count(o => o.Reason != IncrementalStepRunReason.Cached);
+        if (notCached != 0) throw new InvalidOperationException($"after an unrelated C# edit {notCached} generator outputs were not cached");
+    }
+
+    [Benchmark(Description = "generator, cold, 100 files")]
+    public GeneratorDriver Cold() => Driver().RunGenerators(compilation);
+
+    [Benchmark(Description = "generator, no-op after a C# edit, 100 files")]
+    public GeneratorDriver IncrementalNoOp() => warm.RunGenerators(edited);
+
+    private GeneratorDriver Driver() => CSharpGeneratorDriver.Create(
+        [new JepaGenerator().AsSourceGenerator()], texts, new CSharpParseOptions(LanguageVersion.Latest), new OptionsProvider(),
+        new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+
+    private sealed class InMemoryText(string path, string text) : AdditionalText
+    {
+        private readonly SourceText source = SourceText.From(text);
+
+        public override string Path { get; } = path;
+
+        public override SourceText GetText(CancellationToken cancellationToken = default) => source;
+    }
+
+    private sealed class OptionsProvider : AnalyzerConfigOptionsProvider
+    {
+        private static readonly Options Global = new(new Dictionary<string, string>
+        {
+            ["build_property.RootNamespace"] = "Bench",
+            ["build_property.ProjectDir"] = "/project/",
+        });
+
+        public override AnalyzerConfigOptions GlobalOptions => Global;
+
+        public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => Options.Empty;
+
+        public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) => Options.Empty;
+
+        private sealed class Options(Dictionary<string, string> values) : AnalyzerConfigOptions
+        {
+            public static readonly Options Empty = new([]);
+
+            public override bool TryGetValue(string key, [NotNullWhen(true)] out string? value) => values.TryGetValue(key, out value);
+        }
+    }
+}
