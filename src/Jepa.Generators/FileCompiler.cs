@@ -44,7 +44,7 @@ internal static class FileCompiler
                 {
                     FaultInjection.Value?.Invoke("emit", input.Path);
                     var source = CSharpEmitter.EmitExperiment(compilation, experiment, emitOptions);
-                    sources.Add(new SourceInfo(source.HintName, source.Text));
+                    sources.Add(new SourceInfo(source.HintName, source.Text, source.ClassName, ToSpan(experiment.NameSpan, input.Path)));
                 }
                 catch (Exception exception) when (exception is not OperationCanceledException)
                 {

@@ -25,6 +25,7 @@ public sealed class JepaGenerator : IIncrementalGenerator
         public const string Compiled = "JepaCompiled";
         public const string CustomTypes = "JepaCustomTypes";
         public const string HintNames = "JepaHintNames";
+        public const string DuplicateClasses = "JepaDuplicateClasses";
     }
 
     public void Initialize(IncrementalGeneratorInitializationContext context)
@@ -53,7 +54,18 @@ public sealed class JepaGenerator : IIncrementalGenerator
             .Select(static (files, _) => HintNames.Renames(files))
             .WithTrackingName(TrackingNames.HintNames);
 
-        context.RegisterSourceOutput(compiled.Combine(renames), static (spc, pair) => Report(spc, pair.Left, pair.Right));
+        // An experiment declared in two files would be CS0101 in generated code; the later one is JEPA153 instead.
+        var duplicates = compiled
+            .Select(static (result, _) => new FileClasses(
+                result.Path,
+                result.Sources.Select(s => new SourceClass(s.ClassName, s.HintName, s.NameSpan)).ToEquatableArray()))
+            .Collect()
+            .Select(static (files, _) => DuplicateClasses.Find(files))
+            .WithTrackingName(TrackingNames.DuplicateClasses);
+
+        context.RegisterSourceOutput(
+            compiled.Combine(renames).Combine(duplicates),
+            static (spc, pair) => Report(spc, pair.Left.Left, pair.Left.Right, pair.Right));
 
         // Only files that name custom C# modules meet the compilation; the others never re-run on a C# edit.
         var customTypeDiagnostics = compiled
@@ -71,9 +83,20 @@ public sealed class JepaGenerator : IIncrementalGenerator
     private static string Read(Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions options, string key)
         => options.TryGetValue(key, out var value) ? value : string.Empty;
 
-    private static void Report(SourceProductionContext context, JepaFileResult result, EquatableArray<HintRename> renames)
+    private static void Report(
+        SourceProductionContext context, JepaFileResult result, EquatableArray<HintRename> renames, EquatableArray<DuplicateClass> duplicates)
     {
         foreach (var diagnostic in result.Diagnostics) context.ReportDiagnostic(DiagnosticFactory.Create(diagnostic));
-        foreach (var source in result.Sources) context.AddSource(HintNames.Resolve(result.Path, source.HintName, renames), source.Text);
+        foreach (var source in result.Sources)
+        {
+            var duplicate = duplicates.FirstOrDefault(d => d.Path == result.Path && d.HintName == source.HintName);
+            if (duplicate is not null)
+            {
+                context.ReportDiagnostic(DiagnosticFactory.Create(duplicate.Diagnostic));
+                continue;
+            }
+
+            context.AddSource(HintNames.Resolve(result.Path, source.HintName, renames), source.Text);
+        }
     }
 }

@@ -116,6 +116,12 @@ public static class DiagnosticDescriptors
         "the C# type '{0}' has no public constructor that accepts {1}; add one, or change the arguments of encoder '{2}'",
         Severity.Error, Names);
 
+    /// <summary>Reported by the generator, which sees every <c>.jepa</c> file of the project.</summary>
+    public static readonly DiagnosticDescriptor ExperimentDeclaredTwice = new(
+        "JEPA153", "Experiment declared in another file",
+        "experiment '{0}' is already declared in {1}; both would generate the class {2}; rename one of them, or put one file in another namespace",
+        Severity.Error, Names);
+
     // ---- 2xx: shapes -------------------------------------------------------------------------------------------
 
     public static readonly DiagnosticDescriptor UnsupportedInput = new(
@@ -246,7 +252,7 @@ public static class DiagnosticDescriptors
         UnknownFunction, UnknownParameter, MissingParameter, WrongValueType, ValueOutOfRange, DuplicateArgument, EmptyRange,
         PositionalArgument, DuplicateName, DuplicateStatement, MissingStatement, UnknownReference, NotTheInput,
         MalformedApplication, ConflictingArguments, InvalidWrappedEncoder, EncoderCycle, UnknownOptionValue, ExperimentNameTaken,
-        CustomEncoderTypeNotFound, CustomEncoderWrongBase, CustomEncoderNoConstructor,
+        CustomEncoderTypeNotFound, CustomEncoderWrongBase, CustomEncoderNoConstructor, ExperimentDeclaredTwice,
         UnsupportedInput, PatchDoesNotDivide, HeadsDoNotDivide, ConvTooDeep, PredictionShapeMismatch,
         TokenMaskWithoutTokenEncoder, TokenMaskNotLast, NeedsImageInput, InfoNceOnTokens, TransformerWithoutTokenMask,
         PredictorCannotLocateTargets, BarlowTwinsWidthMismatch, TokenMaskOnTarget, TargetNotOnTokenGrid,

@@ -14,7 +14,7 @@ namespace Jepa.Dsl.Emit;
 public sealed record EmitOptions(string RootNamespace = "", string HintPrefix = "", string GeneratorVersion = CSharpEmitter.Version);
 
 /// <summary>One generated C# file.</summary>
-public sealed record EmittedSource(string HintName, string Text);
+public sealed record EmittedSource(string HintName, string Text, string ClassName);
 
 /// <summary>
 /// Writes the C# of every error-free experiment of a compiled <c>.jepa</c> file: one file per experiment, a
@@ -43,7 +43,8 @@ public static class CSharpEmitter
         var prefix = options.HintPrefix.Length > 0 ? options.HintPrefix : Stem(FileName(compilation.Path));
         var ns = compilation.Bound.Namespace ?? experiment.Namespace ?? options.RootNamespace;
         var text = new ExperimentEmitter(experiment, compilation.Path, ns, options.GeneratorVersion).Emit();
-        return new EmittedSource($"{prefix}.{experiment.Name}.g.cs", text);
+        var className = ns.Length > 0 ? ns + "." + experiment.Name : experiment.Name;
+        return new EmittedSource($"{prefix}.{experiment.Name}.g.cs", text, className);
     }
 
     /// <summary>True for an experiment without errors and with every part the emitter needs.</summary>

@@ -19,8 +19,8 @@ internal sealed record SpanInfo(string Path, int Start, int Length, int StartLin
 /// <summary>A diagnostic as data; it becomes a Roslyn diagnostic located in the <c>.jepa</c> file when reported.</summary>
 internal sealed record DiagnosticInfo(string Id, string Title, string Message, DiagnosticSeverity Severity, string Category, SpanInfo Span);
 
-/// <summary>One generated C# file.</summary>
-internal sealed record SourceInfo(string HintName, string Text);
+/// <summary>One generated C# file: the class of one experiment, with the experiment's name in the <c>.jepa</c> file.</summary>
+internal sealed record SourceInfo(string HintName, string Text, string ClassName, SpanInfo NameSpan);
 
 /// <summary>A named argument of a custom C# encoder in a <c>.jepa</c> file, with the kind of its value.</summary>
 internal sealed record ArgumentInfo(string Name, string Kind);
@@ -37,6 +37,16 @@ internal sealed record JepaFileResult(
 
 /// <summary>The generated file names of one <c>.jepa</c> file, to find names that collide across the project.</summary>
 internal sealed record FileHints(string Path, EquatableArray<string> HintNames);
+
+/// <summary>The generated classes of one <c>.jepa</c> file, to find experiments declared in more than one file.</summary>
+internal sealed record FileClasses(string Path, EquatableArray<SourceClass> Classes);
+
+/// <summary>The full name of a generated class and where its experiment is named.</summary>
+internal sealed record SourceClass(string ClassName, string HintName, SpanInfo NameSpan);
+
+/// <summary>A generated file not added because an earlier file (ordinal order of path) generates a class of the same
+/// full name; <see cref="Diagnostic"/> is reported at the experiment's name instead.</summary>
+internal sealed record DuplicateClass(string Path, string HintName, DiagnosticInfo Diagnostic);
 
 /// <summary>A generated file of <see cref="Path"/> that is added under another name, so that names stay unique.</summary>
 internal sealed record HintRename(string Path, string HintName, string NewHintName);
