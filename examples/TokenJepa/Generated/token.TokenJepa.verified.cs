@@ -4,7 +4,7 @@
 
 namespace TokenJepa;
 
-/// <summary>Experiment <c>TokenJepa</c> (token.jepa(4,12)).</summary>
+/// <summary>Experiment <c>TokenJepa</c> (token.jepa(7,12)).</summary>
 /// <remarks>
 /// Shapes (batch dimension B first):
 /// <code>
@@ -33,7 +33,7 @@ public sealed partial class TokenJepa : global::Jepa.Runtime.Training.JepaExperi
         /// <summary>Sets the train, evaluate and monitor values of the file.</summary>
         public Options()
         {
-            // train   token.jepa(19,5)
+            // train   token.jepa(23,5)
             Optimizer = global::Jepa.Runtime.Training.OptimizerKind.AdamW;
             LearningRate = new global::Jepa.Runtime.Schedules.Ramp(0.001);
             WeightDecay = new global::Jepa.Runtime.Schedules.Ramp(0.04, 0.4);
@@ -43,12 +43,12 @@ public sealed partial class TokenJepa : global::Jepa.Runtime.Training.JepaExperi
             StartLr = 0.0;
             FinalLr = 1E-06;
             Batch = 128;
-            Epochs = 30;
+            Epochs = 150;
             Seed = 7;
             Device = "cpu";
-            // encoder target = ema(context, momentum: 0.996 -> 1.0)   token.jepa(10,5)
+            // encoder target = ema(context, momentum: 0.996 -> 1.0)   token.jepa(13,5)
             EmaMomentum = new global::Jepa.Runtime.Schedules.Ramp(0.996, 1.0);
-            // evaluate   token.jepa(25,5)
+            // evaluate   token.jepa(29,5)
             Evaluation = new global::Jepa.Runtime.Evaluation.EvaluationOptions
             {
                 LinearProbe = new global::Jepa.Runtime.Evaluation.LinearProbeOptions(Epochs: 100),
@@ -56,48 +56,56 @@ public sealed partial class TokenJepa : global::Jepa.Runtime.Training.JepaExperi
                 Knn = new global::Jepa.Runtime.Evaluation.KnnOptions(K: 20),
                 TestFraction = 0.25,
             };
-            // monitor   token.jepa(26,16)
+            // monitor   token.jepa(30,16)
             Collapse = new global::Jepa.Runtime.Training.CollapseMonitorOptions(MinStd: 0.01, MinRank: 3.0, Action: global::Jepa.Runtime.Training.CollapseAction.Warn, Every: 50);
         }
 
-        // corruption masked = block_mask(targets: 4, target_scale: 0.15..0.2, context_scale: 0.85..1.0, aspect: 0.75..1.5)   token.jepa(7,5)
-        /// <summary><c>targets</c> of <c>block_mask</c> (token.jepa(7,5)).</summary>
+        // corruption masked = block_mask(targets: 4, target_scale: 0.15..0.2, context_scale: 0.85..1.0, aspect: 0.75..1.5)   token.jepa(10,5)
+        /// <summary><c>targets</c> of <c>block_mask</c> (token.jepa(10,5)).</summary>
         public int MaskedBlockMaskTargets { get; init; } = 4;
-        /// <summary><c>target_scale</c> of <c>block_mask</c> (token.jepa(7,5)).</summary>
+        /// <summary><c>target_scale</c> of <c>block_mask</c> (token.jepa(10,5)).</summary>
         public (double Min, double Max) MaskedBlockMaskTargetScale { get; init; } = (0.15, 0.2);
-        /// <summary><c>context_scale</c> of <c>block_mask</c> (token.jepa(7,5)).</summary>
+        /// <summary><c>context_scale</c> of <c>block_mask</c> (token.jepa(10,5)).</summary>
         public (double Min, double Max) MaskedBlockMaskContextScale { get; init; } = (0.85, 1.0);
-        /// <summary><c>aspect</c> of <c>block_mask</c> (token.jepa(7,5)).</summary>
+        /// <summary><c>aspect</c> of <c>block_mask</c> (token.jepa(10,5)).</summary>
         public (double Min, double Max) MaskedBlockMaskAspect { get; init; } = (0.75, 1.5);
-        /// <summary><c>min_keep</c> of <c>block_mask</c> (token.jepa(7,5)).</summary>
+        /// <summary><c>min_keep</c> of <c>block_mask</c> (token.jepa(10,5)).</summary>
         public int MaskedBlockMaskMinKeep { get; init; } = 4;
 
-        // encoder context = vit(patch: 2, dim: 64, depth: 4, heads: 4)   token.jepa(9,5)
-        /// <summary><c>patch</c> of <c>encoder context = vit</c> (token.jepa(9,5)).</summary>
+        // encoder context = vit(patch: 2, dim: 64, depth: 4, heads: 4)   token.jepa(12,5)
+        /// <summary><c>patch</c> of <c>encoder context = vit</c> (token.jepa(12,5)).</summary>
         public int ContextPatch { get; init; } = 2;
-        /// <summary><c>dim</c> of <c>encoder context = vit</c> (token.jepa(9,5)).</summary>
+        /// <summary><c>dim</c> of <c>encoder context = vit</c> (token.jepa(12,5)).</summary>
         public int ContextDim { get; init; } = 64;
-        /// <summary><c>depth</c> of <c>encoder context = vit</c> (token.jepa(9,5)).</summary>
+        /// <summary><c>depth</c> of <c>encoder context = vit</c> (token.jepa(12,5)).</summary>
         public int ContextDepth { get; init; } = 4;
-        /// <summary><c>heads</c> of <c>encoder context = vit</c> (token.jepa(9,5)).</summary>
+        /// <summary><c>heads</c> of <c>encoder context = vit</c> (token.jepa(12,5)).</summary>
         public int ContextHeads { get; init; } = 4;
 
-        // predictor = transformer(dim: 32, depth: 2, heads: 2)   token.jepa(12,5)
-        /// <summary><c>dim</c> of <c>predictor = transformer</c> (token.jepa(12,5)).</summary>
+        // predictor = transformer(dim: 32, depth: 2, heads: 2)   token.jepa(15,5)
+        /// <summary><c>dim</c> of <c>predictor = transformer</c> (token.jepa(15,5)).</summary>
         public int PredictorDim { get; init; } = 32;
-        /// <summary><c>depth</c> of <c>predictor = transformer</c> (token.jepa(12,5)).</summary>
+        /// <summary><c>depth</c> of <c>predictor = transformer</c> (token.jepa(15,5)).</summary>
         public int PredictorDepth { get; init; } = 2;
-        /// <summary><c>heads</c> of <c>predictor = transformer</c> (token.jepa(12,5)).</summary>
+        /// <summary><c>heads</c> of <c>predictor = transformer</c> (token.jepa(15,5)).</summary>
         public int PredictorHeads { get; init; } = 2;
 
-        // loss smooth_l1(target_norm: layer)   token.jepa(16,14)
-        /// <summary><c>beta</c> of <c>loss smooth_l1</c> (token.jepa(16,14)).</summary>
+        // loss smooth_l1(target_norm: layer)   token.jepa(19,14)
+        /// <summary><c>beta</c> of <c>loss smooth_l1</c> (token.jepa(19,14)).</summary>
         public double LossBeta { get; init; } = 1.0;
-        /// <summary>The weight of the loss term (<c>* w</c>, 1 if not written; token.jepa(16,14)).</summary>
+        /// <summary>The weight of the loss term (<c>* w</c>, 1 if not written; token.jepa(19,14)).</summary>
         public double LossScale { get; init; } = 1.0;
+
+        // regularize sigreg(weight: 0.05)   token.jepa(20,20)
+        /// <summary><c>directions</c> of <c>regularize sigreg</c> (token.jepa(20,20)).</summary>
+        public int SigregDirections { get; init; } = 256;
+        /// <summary><c>weight</c> of <c>regularize sigreg</c> (token.jepa(20,20)).</summary>
+        public double SigregWeight { get; init; } = 0.05;
+        /// <summary>The weight of the <c>sigreg</c> term (<c>* w</c>, 1 if not written; token.jepa(20,20)).</summary>
+        public double SigregScale { get; init; } = 1.0;
     }
 
-    /// <summary><c>input image: float[1, 8, 8]</c> (token.jepa(5,5)): the shape of one sample, without the batch dimension.</summary>
+    /// <summary><c>input image: float[1, 8, 8]</c> (token.jepa(8,5)): the shape of one sample, without the batch dimension.</summary>
     public static global::System.ReadOnlySpan<long> InputShape => [1, 8, 8];
 
     /// <summary>This experiment for tools (the runner, the <c>jepa</c> command): name, input shape, the file's options and a factory.</summary>
@@ -116,16 +124,16 @@ public sealed partial class TokenJepa : global::Jepa.Runtime.Training.JepaExperi
     /// <summary>The options this instance was built with.</summary>
     public Options Settings { get; }
 
-    /// <summary><c>encoder context = vit(patch: 2, dim: 64, depth: 4, heads: 4)</c> (token.jepa(9,5)): the context encoder.</summary>
+    /// <summary><c>encoder context = vit(patch: 2, dim: 64, depth: 4, heads: 4)</c> (token.jepa(12,5)): the context encoder.</summary>
     public global::Jepa.Runtime.Models.VitEncoder ContextEncoder { get; }
 
-    /// <summary><c>encoder target = ema(context, momentum: 0.996 -&gt; 1.0)</c> (token.jepa(10,5)): the EMA copy of the context encoder.</summary>
+    /// <summary><c>encoder target = ema(context, momentum: 0.996 -&gt; 1.0)</c> (token.jepa(13,5)): the EMA copy of the context encoder.</summary>
     public global::Jepa.Runtime.Models.VitEncoder TargetEncoder { get; }
 
-    /// <summary><c>predictor = transformer(dim: 32, depth: 2, heads: 2)</c> (token.jepa(12,5)).</summary>
+    /// <summary><c>predictor = transformer(dim: 32, depth: 2, heads: 2)</c> (token.jepa(15,5)).</summary>
     public global::Jepa.Runtime.Models.TransformerPredictor Predictor { get; }
 
-    /// <summary><c>block_mask(targets: 4, target_scale: 0.15..0.2, context_scale: 0.85..1.0, aspect: 0.75..1.5)</c> (token.jepa(7,25)): the token mask, sampled once per batch.</summary>
+    /// <summary><c>block_mask(targets: 4, target_scale: 0.15..0.2, context_scale: 0.85..1.0, aspect: 0.75..1.5)</c> (token.jepa(10,25)): the token mask, sampled once per batch.</summary>
     public global::Jepa.Runtime.Masks.MultiBlockMask Masked { get; }
 
     /// <summary>Builds the modules with <paramref name="options"/> (the file's values by default); the same options give the same initial weights.</summary>
@@ -141,7 +149,7 @@ public sealed partial class TokenJepa : global::Jepa.Runtime.Training.JepaExperi
         Register(context: ContextEncoder, target: TargetEncoder, targetKind: global::Jepa.Runtime.Training.TargetKind.Ema, predictor: Predictor);
     }
 
-    /// <summary>The context view (token.jepa(15,36)): the context side only masks tokens, which happens inside the training step.</summary>
+    /// <summary>The context view (token.jepa(18,36)): the context side only masks tokens, which happens inside the training step.</summary>
     public override global::TorchSharp.torch.Tensor Corrupt(global::TorchSharp.torch.Tensor image, global::TorchSharp.torch.Generator generator)
         => image.alias();
 
@@ -159,7 +167,7 @@ public sealed partial class TokenJepa : global::Jepa.Runtime.Training.JepaExperi
         return TargetEncoder.forward(image).flatten(0, 1);
     }
 
-    /// <summary>One training step: <c>predict target(image) from context(masked(image))</c> (token.jepa(14,5)).</summary>
+    /// <summary>One training step: <c>predict target(image) from context(masked(image))</c> (token.jepa(17,5)).</summary>
     protected override global::Jepa.Runtime.Training.LossTerms TrainingStep(global::TorchSharp.torch.Tensor image, global::Jepa.Runtime.Training.StepContext step)
     {
         // 1. Masks for this batch: target blocks and one context block without them (I-JEPA multi-block); block_mask(targets: 4, target_scale: 0.15..0.2, context_scale: 0.85..1.0, aspect: 0.75..1.5).
@@ -176,7 +184,10 @@ public sealed partial class TokenJepa : global::Jepa.Runtime.Training.JepaExperi
         var predicted = Predictor.forward(context, masks.Context, masks.Target);
         // 5. Loss terms.
         var terms = new global::Jepa.Runtime.Training.LossTerms();
-        terms.Add("smooth_l1", global::Jepa.Runtime.Losses.Loss.SmoothL1(predicted, target, beta: Settings.LossBeta), weight: Settings.LossScale);
+        // SIGReg's weight w follows LeJEPA: L = (1 - w) * L_pred + w * SIGReg.
+        terms.Add("smooth_l1", global::Jepa.Runtime.Losses.Loss.SmoothL1(predicted, target, beta: Settings.LossBeta), weight: (1 - Settings.SigregWeight) * Settings.LossScale);
+        // regularize sigreg(weight: 0.05): on the context encoder's output.
+        terms.Add("sigreg", global::Jepa.Runtime.Losses.Regularizers.SigReg(context, Settings.SigregDirections, step.Generator), weight: Settings.SigregWeight * Settings.SigregScale);
         // 6. Backward and optimizer step (every term is checked to be finite first; lr and weight decay follow the schedules).
         step.BackwardAndStep(terms);
         // 7. EMA update: theta_target <- m * theta_target + (1 - m) * theta_context, m from the momentum schedule.
