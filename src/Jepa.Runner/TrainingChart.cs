@@ -31,12 +31,28 @@ internal static class TrainingChart
         var loss = multiplot.GetPlot(0);
         var terms = header.Where(h => h.StartsWith("loss/", StringComparison.Ordinal)).ToList();
         // One term is the total itself: draw it once.
-        foreach (var name in terms.Count > 1 ? ["loss", .. terms] : new[] { "loss" })
+        var series = (terms.Count > 1 ? ["loss", .. terms] : new[] { "loss" })
+            .Select(name => (Name: name, Values: Column(name, out var steps), Steps: steps))
+            .Where(s => s.Values.Length > 0)
+            .ToList();
+        // Terms of very different sizes (SIGReg's statistic is hundreds where a prediction loss is 0.05) share a
+        // logarithmic axis, or the small ones lie flat on zero.
+        var logarithmic = UseLogScale(series.SelectMany(s => s.Values));
+        foreach (var (name, values, steps) in series)
         {
-            var values = Column(name, out var steps);
-            if (values.Length == 0) continue;
-            var line = loss.Add.ScatterLine(steps, values);
+            var line = loss.Add.ScatterLine(steps, logarithmic ? values.Select(Math.Log10).ToArray() : values);
             line.LegendText = name == "loss" ? (terms.Count == 1 ? terms[0].Substring(5) : "total loss") : name.Substring(5);
+        }
+
+        if (logarithmic)
+        {
+            loss.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+            {
+                MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
+                IntegerTicksOnly = true,
+                LabelFormatter = y => Decade(Math.Pow(10, y)),
+            };
+            loss.Axes.Left.Label.Text = "log scale";
         }
 
         loss.Title($"{experiment}: training loss");
@@ -70,6 +86,23 @@ internal static class TrainingChart
         multiplot.SavePng(path, 800, 700);
         return path;
     }
+
+    /// <summary>True when every value is positive and the largest is more than 100 times the smallest.</summary>
+    internal static bool UseLogScale(IEnumerable<double> values)
+    {
+        double min = double.PositiveInfinity, max = 0;
+        foreach (var v in values)
+        {
+            if (v <= 0) return false;
+            min = Math.Min(min, v);
+            max = Math.Max(max, v);
+        }
+
+        return max > 100 * min;
+    }
+
+    private static string Decade(double value) =>
+        value.ToString(value is >= 1e4 or < 1e-3 ? "0E+0" : "0.###", CultureInfo.InvariantCulture);
 
     private static double Parse(string cell) =>
         double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value : double.NaN;
