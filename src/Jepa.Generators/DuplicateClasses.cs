@@ -18,7 +18,7 @@ namespace Jepa.Generators;
 internal static class DuplicateClasses
 {
     /// <summary>The duplicates of a project; empty when every class name is unique (the usual case).</summary>
-    public static EquatableArray<DuplicateClass> Find(ImmutableArray<FileClasses> files)
+    public static EquatableArray<DuplicateClass> Find(IEnumerable<FileClasses> files)
     {
         var duplicates = new List<DuplicateClass>();
         var all = files
@@ -45,5 +45,17 @@ internal static class DuplicateClasses
         }
 
         return duplicates.ToEquatableArray();
+    }
+
+    /// <summary>The duplicates, and the renames the other generated files need (duplicates are not added).</summary>
+    public static ProjectNames Resolve(ImmutableArray<FileClasses> files)
+    {
+        var duplicates = Find(files);
+        if (duplicates.Count == 0) return new ProjectNames(HintNames.Renames(files), duplicates);
+        var added = files.Select(f => f with
+        {
+            Classes = f.Classes.Where(c => !duplicates.Any(d => d.Path == f.Path && d.HintName == c.HintName)).ToEquatableArray(),
+        });
+        return new ProjectNames(HintNames.Renames(added), duplicates);
     }
 }

@@ -20,11 +20,11 @@ internal static class HintNames
     private const string Suffix = ".g.cs";
 
     /// <summary>The renames a set of files needs; empty when every name is already unique (the usual case).</summary>
-    public static EquatableArray<HintRename> Renames(ImmutableArray<FileHints> files)
+    public static EquatableArray<HintRename> Renames(IEnumerable<FileClasses> files)
     {
         var renames = new List<HintRename>();
         var all = files
-            .SelectMany(f => f.HintNames.Select(h => (f.Path, Hint: h)))
+            .SelectMany(f => f.Classes.Select(c => (f.Path, Hint: c.HintName)))
             .OrderBy(p => p.Path, StringComparer.Ordinal)
             .ThenBy(p => p.Hint, StringComparer.Ordinal);
         foreach (var group in all.GroupBy(p => p.Hint, StringComparer.OrdinalIgnoreCase))

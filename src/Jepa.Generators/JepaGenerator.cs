@@ -24,8 +24,7 @@ public sealed class JepaGenerator : IIncrementalGenerator
         public const string Files = "JepaFiles";
         public const string Compiled = "JepaCompiled";
         public const string CustomTypes = "JepaCustomTypes";
-        public const string HintNames = "JepaHintNames";
-        public const string DuplicateClasses = "JepaDuplicateClasses";
+        public const string ProjectNames = "JepaProjectNames";
     }
 
     public void Initialize(IncrementalGeneratorInitializationContext context)
@@ -46,26 +45,19 @@ public sealed class JepaGenerator : IIncrementalGenerator
             .Select(static (pair, ct) => FileCompiler.Compile(pair.Left, pair.Right, ct))
             .WithTrackingName(TrackingNames.Compiled);
 
-        // Generated file names must be unique in the project (ignoring case); distinct files can map to one name. The
-        // renames are usually empty and stay cached, so editing one file still re-adds only that file's sources.
-        var renames = compiled
-            .Select(static (result, _) => new FileHints(result.Path, result.Sources.Select(s => s.HintName).ToEquatableArray()))
-            .Collect()
-            .Select(static (files, _) => HintNames.Renames(files))
-            .WithTrackingName(TrackingNames.HintNames);
-
-        // An experiment declared in two files would be CS0101 in generated code; the later one is JEPA153 instead.
-        var duplicates = compiled
+        // What files need from each other, in one step over the whole project: generated file names must be unique
+        // (ignoring case) and distinct files can map to one name; an experiment declared in two files would be CS0101
+        // in generated code, so the later one is JEPA153 instead. Both are usually empty and stay cached, so editing
+        // one file still re-adds only that file's sources.
+        var names = compiled
             .Select(static (result, _) => new FileClasses(
                 result.Path,
                 result.Sources.Select(s => new SourceClass(s.ClassName, s.HintName, s.NameSpan)).ToEquatableArray()))
             .Collect()
-            .Select(static (files, _) => DuplicateClasses.Find(files))
-            .WithTrackingName(TrackingNames.DuplicateClasses);
+            .Select(static (files, _) => DuplicateClasses.Resolve(files))
+            .WithTrackingName(TrackingNames.ProjectNames);
 
-        context.RegisterSourceOutput(
-            compiled.Combine(renames).Combine(duplicates),
-            static (spc, pair) => Report(spc, pair.Left.Left, pair.Left.Right, pair.Right));
+        context.RegisterSourceOutput(compiled.Combine(names), static (spc, pair) => Report(spc, pair.Left, pair.Right));
 
         // Only files that name custom C# modules meet the compilation; the others never re-run on a C# edit.
         var customTypeDiagnostics = compiled
@@ -83,20 +75,19 @@ public sealed class JepaGenerator : IIncrementalGenerator
     private static string Read(Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions options, string key)
         => options.TryGetValue(key, out var value) ? value : string.Empty;
 
-    private static void Report(
-        SourceProductionContext context, JepaFileResult result, EquatableArray<HintRename> renames, EquatableArray<DuplicateClass> duplicates)
+    private static void Report(SourceProductionContext context, JepaFileResult result, ProjectNames names)
     {
         foreach (var diagnostic in result.Diagnostics) context.ReportDiagnostic(DiagnosticFactory.Create(diagnostic));
         foreach (var source in result.Sources)
         {
-            var duplicate = duplicates.FirstOrDefault(d => d.Path == result.Path && d.HintName == source.HintName);
+            var duplicate = names.Duplicates.FirstOrDefault(d => d.Path == result.Path && d.HintName == source.HintName);
             if (duplicate is not null)
             {
                 context.ReportDiagnostic(DiagnosticFactory.Create(duplicate.Diagnostic));
                 continue;
             }
 
-            context.AddSource(HintNames.Resolve(result.Path, source.HintName, renames), source.Text);
+            context.AddSource(HintNames.Resolve(result.Path, source.HintName, names.Renames), source.Text);
         }
     }
 }

@@ -35,10 +35,8 @@ internal sealed record JepaFileResult(
     EquatableArray<SourceInfo> Sources,
     EquatableArray<CustomTypeInfo> CustomTypes);
 
-/// <summary>The generated file names of one <c>.jepa</c> file, to find names that collide across the project.</summary>
-internal sealed record FileHints(string Path, EquatableArray<string> HintNames);
-
-/// <summary>The generated classes of one <c>.jepa</c> file, to find experiments declared in more than one file.</summary>
+/// <summary>The generated files and classes of one <c>.jepa</c> file, to find file names that collide and experiments
+/// declared in more than one file across the project.</summary>
 internal sealed record FileClasses(string Path, EquatableArray<SourceClass> Classes);
 
 /// <summary>The full name of a generated class and where its experiment is named.</summary>
@@ -50,3 +48,7 @@ internal sealed record DuplicateClass(string Path, string HintName, DiagnosticIn
 
 /// <summary>A generated file of <see cref="Path"/> that is added under another name, so that names stay unique.</summary>
 internal sealed record HintRename(string Path, string HintName, string NewHintName);
+
+/// <summary>What the project's files need from each other: renamed generated files and duplicate classes (both usually
+/// empty, so this stays cached while one file is edited).</summary>
+internal sealed record ProjectNames(EquatableArray<HintRename> Renames, EquatableArray<DuplicateClass> Duplicates);

@@ -65,7 +65,7 @@ public class HintNameTests
             .RunGenerators(compilation);
         var run = driver.GetRunResult().Results.Single();
 
-        var renames = run.TrackedSteps[JepaGenerator.TrackingNames.HintNames].SelectMany(s => s.Outputs).ToList();
+        var renames = run.TrackedSteps[JepaGenerator.TrackingNames.ProjectNames].SelectMany(s => s.Outputs).ToList();
         Assert.All(renames, o => Assert.Contains(o.Reason, new[] { IncrementalStepRunReason.Unchanged, IncrementalStepRunReason.Cached }));
         var outputs = run.TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs).Select(o => o.Reason).ToList();
         Assert.Contains(IncrementalStepRunReason.Cached, outputs);
