@@ -23,11 +23,7 @@ public sealed class GeneratedModulesLoop : IStepBenchmark
     {
         experiment = new BenchMlp(BenchMlp.Options.Default with { Collapse = null });
         var trained = experiment.ContextEncoder.named_parameters().Concat(experiment.Predictor.named_parameters()).ToList();
-        optimizer = optim.AdamW(
-        [
-            new AdamW.ParamGroup(trained.Where(p => p.parameter.dim() > 1).Select(p => p.parameter), new AdamW.Options { weight_decay = 0.05, LearningRate = 1e-3 }),
-            new AdamW.ParamGroup(trained.Where(p => p.parameter.dim() <= 1).Select(p => p.parameter), new AdamW.Options { weight_decay = 0.0, LearningRate = 1e-3 }),
-        ]);
+        optimizer = Plain.AdamW(trained);
         targetParameters = experiment.TargetEncoder.parameters().ToArray();
         contextParameters = experiment.ContextEncoder.parameters().ToArray();
         this.x = x;
@@ -49,11 +45,7 @@ public sealed class GeneratedModulesLoop : IStepBenchmark
         optimizer.zero_grad();
         loss.backward();
         optimizer.step();
-        using (no_grad())
-        {
-            for (var i = 0; i < targetParameters.Length; i++)
-                targetParameters[i].mul_(0.996).add_(contextParameters[i], alpha: 1 - 0.996);
-        }
+        Plain.EmaUpdate(targetParameters, contextParameters);
         return loss.item<float>();
     }
 

@@ -32,11 +32,7 @@ public sealed class HandWrittenMlpJepa : IStepBenchmark
         target.load_state_dict(context.state_dict());
         foreach (var p in target.parameters()) p.requires_grad = false;
         var trained = context.named_parameters().Concat(predictor.named_parameters()).ToList();
-        optimizer = optim.AdamW(
-        [
-            new AdamW.ParamGroup(trained.Where(p => p.parameter.dim() > 1).Select(p => p.parameter), new AdamW.Options { weight_decay = 0.05, LearningRate = 1e-3 }),
-            new AdamW.ParamGroup(trained.Where(p => p.parameter.dim() <= 1).Select(p => p.parameter), new AdamW.Options { weight_decay = 0.0, LearningRate = 1e-3 }),
-        ]);
+        optimizer = Plain.AdamW(trained);
         targetParameters = target.parameters().ToArray();
         contextParameters = context.parameters().ToArray();
         this.x = x;
@@ -59,11 +55,7 @@ public sealed class HandWrittenMlpJepa : IStepBenchmark
         optimizer.zero_grad();
         loss.backward();
         optimizer.step();
-        using (no_grad())
-        {
-            for (var i = 0; i < targetParameters.Length; i++)
-                targetParameters[i].mul_(0.996).add_(contextParameters[i], alpha: 1 - 0.996);
-        }
+        Plain.EmaUpdate(targetParameters, contextParameters);
         return loss.item<float>();
     }
 
