@@ -169,14 +169,19 @@ def make_mlp_step(batch):
         keep = (torch.rand_like(x) >= 0.3).float()
         noisy = x * keep + 0.1 * torch.randn_like(x)
         loss = F.smooth_l1_loss(predictor(context(noisy)), t)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        with torch.no_grad():
-            for pt, pc in zip(target.parameters(), context.parameters()):
-                pt.mul_(m).add_(pc, alpha=1 - m)
-        return loss.item()
+        return update(loss, opt, target, context, m)
     return step
+
+
+def update(loss, opt, target, context, m):
+    # Backward, the AdamW step and the EMA update of the target, shared by both models' steps.
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    with torch.no_grad():
+        for pt, pc in zip(target.parameters(), context.parameters()):
+            pt.mul_(m).add_(pc, alpha=1 - m)
+    return loss.item()
 
 
 def make_vit_step(batch):
@@ -199,13 +204,7 @@ def make_vit_step(batch):
             t = torch.gather(h, 1, tgt_idx.unsqueeze(-1).expand(-1, -1, 64))
         z = context(x, ctx_idx)
         loss = F.smooth_l1_loss(predictor(z, ctx_idx, tgt_idx), t)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        with torch.no_grad():
-            for pt, pc in zip(target.parameters(), context.parameters()):
-                pt.mul_(m).add_(pc, alpha=1 - m)
-        return loss.item()
+        return update(loss, opt, target, context, m)
     step.tokens = (0, 0, 0)
     return step
 

@@ -28,36 +28,13 @@ public class ConsumerProjectTests
         </Project>
         """;
 
-    private const string Experiment = """
-        experiment Tiny {
-            input image: float[1, 8, 8];
-            corruption noisy = gaussian_noise(std: 0.1) then feature_dropout(p: 0.2);
-            encoder context = mlp(hidden: [32], out: 16);
-            encoder target = ema(context, momentum: 0.99 -> 1.0);
-            predictor = mlp(hidden: [32]);
-            objective { predict target(image) from context(noisy(image)); loss smooth_l1(target_norm: layer); }
-            train { optimizer adamw(lr: 1e-3); batch 8; steps 3; seed 5; }
-        }
-        """;
-
-    private const string Program = """
-        using Jepa.Runtime.Data;
-        using TorchSharp;
-
-        // Trains the generated experiment for its 3 steps on random data and prints what it did.
-        using var data = Datasets.FromTensors(torch.rand(64, 1, 8, 8));
-        using var experiment = new Consumer.Tiny();
-        var run = experiment.Train(data);
-        Console.WriteLine($"steps {run.Steps} loss {run.FinalLoss:R} parameters {Consumer.Tiny.ParameterCount} width {Consumer.Tiny.EmbeddingWidth}");
-        """;
-
     [Fact]
     public void Generated_class_of_a_fresh_project_trains_three_steps()
     {
         using var folder = new TempFolder();
         folder.Write("Consumer.csproj", Project("Consumer"));
-        folder.Write("experiments/tiny.jepa", Experiment);
-        folder.Write("Program.cs", Program);
+        folder.Write("experiments/tiny.jepa", ConsumerFiles.TinyExperiment);
+        folder.Write("Program.cs", ConsumerFiles.TinyProgram);
 
         var result = Dotnet.Run(folder.Path, TimeSpan.FromMinutes(5), "run", "-c", Repository.Configuration);
 
@@ -70,7 +47,7 @@ public class ConsumerProjectTests
     {
         using var folder = new TempFolder();
         folder.Write("Consumer.csproj", Project("Consumer"));
-        var jepa = folder.Write("tiny.jepa", Experiment.Replace("encoder target = ema(context, momentum: 0.99 -> 1.0);", "encoder target = context;"));
+        var jepa = folder.Write("tiny.jepa", ConsumerFiles.TinyExperiment.Replace("encoder target = ema(context, momentum: 0.99 -> 1.0);", "encoder target = context;"));
         folder.Write("Program.cs", "Console.WriteLine(\"never runs\");");
 
         var result = Dotnet.Run(folder.Path, TimeSpan.FromMinutes(5), "build", "-c", Repository.Configuration);

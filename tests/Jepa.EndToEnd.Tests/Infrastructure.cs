@@ -22,6 +22,34 @@ public static class Repository
 #endif
 }
 
+/// <summary>A consumer project's files: a tiny <c>.jepa</c> (namespace <c>Consumer</c> from the project's name) and a
+/// program that trains it for its 3 steps on random data and prints what it did.</summary>
+public static class ConsumerFiles
+{
+    public const string TinyExperiment = """
+        experiment Tiny {
+            input image: float[1, 8, 8];
+            corruption noisy = gaussian_noise(std: 0.1) then feature_dropout(p: 0.2);
+            encoder context = mlp(hidden: [32], out: 16);
+            encoder target = ema(context, momentum: 0.99 -> 1.0);
+            predictor = mlp(hidden: [32]);
+            objective { predict target(image) from context(noisy(image)); loss smooth_l1(target_norm: layer); }
+            train { optimizer adamw(lr: 1e-3); batch 8; steps 3; seed 5; }
+        }
+        """;
+
+    public const string TinyProgram = """
+        using Jepa.Runtime.Data;
+        using TorchSharp;
+
+        // Trains the generated experiment for its 3 steps on random data and prints what it did.
+        using var data = Datasets.FromTensors(torch.rand(64, 1, 8, 8));
+        using var experiment = new Consumer.Tiny();
+        var run = experiment.Train(data);
+        Console.WriteLine($"steps {run.Steps} loss {run.FinalLoss:R} parameters {Consumer.Tiny.ParameterCount} width {Consumer.Tiny.EmbeddingWidth}");
+        """;
+}
+
 public sealed record ProcessResult(int ExitCode, string Output, string Error)
 {
     public string All => Output + Error;

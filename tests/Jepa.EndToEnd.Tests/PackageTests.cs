@@ -89,18 +89,6 @@ public class PackageTests(LocalPackageFeed feed) : IClassFixture<LocalPackageFee
         Assert.DoesNotContain(dependencies.Keys, id => id.StartsWith("Jepa", StringComparison.Ordinal) || id is "Sprache" or "Microsoft.CodeAnalysis.CSharp");
     }
 
-    private const string TinyExperiment = """
-        experiment Tiny {
-            input image: float[1, 8, 8];
-            corruption noisy = gaussian_noise(std: 0.1) then feature_dropout(p: 0.2);
-            encoder context = mlp(hidden: [32], out: 16);
-            encoder target = ema(context, momentum: 0.99 -> 1.0);
-            predictor = mlp(hidden: [32]);
-            objective { predict target(image) from context(noisy(image)); loss smooth_l1(target_norm: layer); }
-            train { optimizer adamw(lr: 1e-3); batch 8; steps 3; seed 5; }
-        }
-        """;
-
     [Fact]
     public void Fresh_project_with_the_package_builds_its_jepa_file_and_trains_three_steps()
     {
@@ -123,16 +111,8 @@ public class PackageTests(LocalPackageFeed feed) : IClassFixture<LocalPackageFee
             </Project>
             """);
         // No item line for the .jepa file: the package's buildTransitive targets pick up every *.jepa, in sub-folders too.
-        folder.Write("experiments/tiny.jepa", TinyExperiment);
-        folder.Write("Program.cs", """
-            using Jepa.Runtime.Data;
-            using TorchSharp;
-
-            using var data = Datasets.FromTensors(torch.rand(64, 1, 8, 8));
-            using var experiment = new Consumer.Tiny();
-            var run = experiment.Train(data);
-            Console.WriteLine($"steps {run.Steps} loss {run.FinalLoss:R} parameters {Consumer.Tiny.ParameterCount}");
-            """);
+        folder.Write("experiments/tiny.jepa", ConsumerFiles.TinyExperiment);
+        folder.Write("Program.cs", ConsumerFiles.TinyProgram);
 
         var result = Dotnet.Run(folder.Path, BuildAndRun, "run", "-c", "Release");
 

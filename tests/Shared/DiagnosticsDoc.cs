@@ -20,6 +20,9 @@ internal static class DiagnosticsDoc
         }
         """;
 
+    /// <summary>The base experiment under another name: a small error-free file for tests that need several.</summary>
+    public static string BaseNamed(string name) => Base.Replace("experiment E {", $"experiment {name} {{", StringComparison.Ordinal);
+
     public sealed record Entry(string Id, string Title, string? Wrong, string? Right);
 
     /// <summary>Every <c>### JEPAnnn: title</c> section, in the order of the document.</summary>

@@ -315,34 +315,8 @@ internal sealed partial class ExperimentBinder
         return new BoundRegularizer(kind, call, weight, term.Span, Source(term.Span));
     }
 
-    private (FunctionSpec? Spec, BoundCall Call) BindTerm(TermSyntax term, FunctionCategory category)
-    {
-        var function = term.Function;
-        var name = function switch
-        {
-            CallSyntax call => call.Name,
-            NameSyntax n => n.Name,
-            _ => null,
-        };
-        var names = Builtins.Names(category).ToList();
-        var what = Builtins.Describe(category);
-        if (name is null)
-        {
-            _diagnostics.Report(DiagnosticDescriptors.WrongValueType, function.Span, $"a {what}", $"one of {Suggestions.OrList(names)}",
-                ArgumentBinder.Describe(function));
-            return (null, ErrorCall("?", function));
-        }
-
-        var spec = name.IsQualified ? null : Builtins.Find(category, name.Text);
-        if (spec is null)
-        {
-            _diagnostics.Report(DiagnosticDescriptors.UnknownFunction, name.Span, what, name.Text,
-                Suggestions.DidYouMean(name.Text, names) + "expected " + Suggestions.OrList(names));
-            return (null, ErrorCall(name.Text, function));
-        }
-
-        return (spec, _arguments.Bind(function, spec, out _));
-    }
+    private (FunctionSpec? Spec, BoundCall Call) BindTerm(TermSyntax term, FunctionCategory category) =>
+        BindFunction(term.Function, category, article: "a");
 
     private double BindWeight(TermSyntax term, string what)
     {

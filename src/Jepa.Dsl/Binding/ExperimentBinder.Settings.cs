@@ -223,8 +223,9 @@ internal sealed partial class ExperimentBinder
         return calls;
     }
 
-    /// <summary>Binds <c>name(args)</c> or <c>name</c> against the built-ins of a category.</summary>
-    private (FunctionSpec? Spec, BoundCall Call) BindFunction(ExpressionSyntax value, FunctionCategory category)
+    /// <summary>Binds <c>name(args)</c> or <c>name</c> against the built-ins of a category; <paramref name="article"/>
+    /// starts the expected-value text of JEPA104 ("the optimizer", "a loss").</summary>
+    private (FunctionSpec? Spec, BoundCall Call) BindFunction(ExpressionSyntax value, FunctionCategory category, string article = "the")
     {
         var name = value switch
         {
@@ -236,7 +237,7 @@ internal sealed partial class ExperimentBinder
         var what = Builtins.Describe(category);
         if (name is null)
         {
-            _diagnostics.Report(DiagnosticDescriptors.WrongValueType, value.Span, $"the {what}", "one of " + Suggestions.OrList(names),
+            _diagnostics.Report(DiagnosticDescriptors.WrongValueType, value.Span, $"{article} {what}", "one of " + Suggestions.OrList(names),
                 ArgumentBinder.Describe(value));
             return (null, ErrorCall("?", value));
         }

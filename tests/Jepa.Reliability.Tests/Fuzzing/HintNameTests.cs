@@ -11,19 +11,7 @@ namespace Jepa.Reliability.Tests.Fuzzing;
 /// </summary>
 public class HintNameTests
 {
-    private const string Experiment = """
-        experiment NAME {
-            input image: float[64];
-            corruption noisy = gaussian_noise(std: 0.1);
-            encoder context = mlp(hidden: [32], out: 16);
-            encoder target = ema(context);
-            predictor = mlp(hidden: [32]);
-            objective { predict target(image) from context(noisy(image)); loss mse; }
-            train { optimizer adamw(lr: 1e-3); steps 100; }
-        }
-        """;
-
-    private static string Named(params string[] names) => string.Join("\n", names.Select(n => Experiment.Replace("NAME", n, StringComparison.Ordinal)));
+    private static string Named(params string[] names) => string.Join("\n", names.Select(DiagnosticsDoc.BaseNamed));
 
     /// <summary>The same experiment in two namespaces: two C# classes, one generated file name.</summary>
     [Theory]

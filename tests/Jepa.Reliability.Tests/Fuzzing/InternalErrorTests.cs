@@ -12,17 +12,7 @@ namespace Jepa.Reliability.Tests.Fuzzing;
 /// </summary>
 public class InternalErrorTests
 {
-    private const string Good = """
-        experiment Good {
-            input image: float[64];
-            corruption noisy = gaussian_noise(std: 0.1);
-            encoder context = mlp(hidden: [32], out: 16);
-            encoder target = ema(context);
-            predictor = mlp(hidden: [32]);
-            objective { predict target(image) from context(noisy(image)); loss mse; }
-            train { optimizer adamw(lr: 1e-3); steps 100; }
-        }
-        """;
+    private static readonly string Good = DiagnosticsDoc.BaseNamed("Good");
 
     private static (ImmutableArray<Diagnostic> Diagnostics, GeneratorRunResult Result) RunFailing(string stage, string failingPath, params (string Path, string Text)[] files)
     {
