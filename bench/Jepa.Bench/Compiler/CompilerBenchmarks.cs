@@ -1,14 +1,11 @@
 using System.Collections.Immutable;
-using System.Diagnostics.CodeAnalysis;
 using BenchmarkDotNet.Attributes;
 using Jepa.Bench.Compiler;
 using Jepa.Dsl;
 using Jepa.Dsl.Emit;
+using Jepa.Generators.Tests.Infrastructure;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
-using Microsoft.CodeAnalysis.Diagnostics;
-using Microsoft.CodeAnalysis.Text;
-using JepaGenerator = Jepa.Generators.JepaGenerator;
 
 namespace Jepa.Bench.CompilerBench;
 
@@ -71,7 +68,7 @@ public class GeneratorBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        texts = [.. CompilerInputs.Files(FileCount).Select(f => (AdditionalText)new InMemoryText(f.Path, f.Text))];
+        texts = [.. CompilerInputs.Files(FileCount).Select(f => (AdditionalText)new InMemoryAdditionalText(f.Path, f.Text))];
         compilation = CSharpCompilation.Create("Bench", [CSharpSyntaxTree.ParseText("namespace Bench; public class First { }")],
             [MetadataReference.CreateFromFile(typeof(object).Assembly.Location)], new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
         edited = compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText("namespace Bench; public class Second { }"));
@@ -90,38 +87,6 @@ public class GeneratorBenchmarks
     [Benchmark(Description = "generator, no-op after a C# edit, 100 files")]
     public GeneratorDriver IncrementalNoOp() => warm.RunGenerators(edited);
 
-    private GeneratorDriver Driver() => CSharpGeneratorDriver.Create(
-        [new JepaGenerator().AsSourceGenerator()], texts, new CSharpParseOptions(LanguageVersion.Latest), new OptionsProvider(),
-        new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
-
-    private sealed class InMemoryText(string path, string text) : AdditionalText
-    {
-        private readonly SourceText source = SourceText.From(text);
-
-        public override string Path { get; } = path;
-
-        public override SourceText GetText(CancellationToken cancellationToken = default) => source;
-    }
-
-    private sealed class OptionsProvider : AnalyzerConfigOptionsProvider
-    {
-        private static readonly Options Global = new(new Dictionary<string, string>
-        {
-            ["build_property.RootNamespace"] = "Bench",
-            ["build_property.ProjectDir"] = "/project/",
-        });
-
-        public override AnalyzerConfigOptions GlobalOptions => Global;
-
-        public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => Options.Empty;
-
-        public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) => Options.Empty;
-
-        private sealed class Options(Dictionary<string, string> values) : AnalyzerConfigOptions
-        {
-            public static readonly Options Empty = new([]);
-
-            public override bool TryGetValue(string key, [NotNullWhen(true)] out string? value) => values.TryGetValue(key, out value);
-        }
-    }
+    /// <summary>The generator tests' in-memory driver (steps tracked), with the project's root namespace Bench.</summary>
+    private GeneratorDriver Driver() => GeneratorHarness.CreateDriver(texts, "Bench");
 }

@@ -13,19 +13,14 @@ namespace Jepa.Bench.HandWritten;
 public sealed class GeneratedModulesLoop : IStepBenchmark
 {
     private readonly BenchMlp experiment;
-    private readonly optim.Optimizer optimizer;
-    private readonly Parameter[] targetParameters;
-    private readonly Parameter[] contextParameters;
+    private readonly Plain update;
     private readonly Tensor x;
     private readonly Generator generator;
 
     public GeneratedModulesLoop(Tensor x, long seed)
     {
         experiment = new BenchMlp(BenchMlp.Options.Default with { Collapse = null });
-        var trained = experiment.ContextEncoder.named_parameters().Concat(experiment.Predictor.named_parameters()).ToList();
-        optimizer = Plain.AdamW(trained);
-        targetParameters = experiment.TargetEncoder.parameters().ToArray();
-        contextParameters = experiment.ContextEncoder.parameters().ToArray();
+        update = new Plain(experiment.ContextEncoder, experiment.Predictor, experiment.TargetEncoder);
         this.x = x;
         generator = new Generator((ulong)seed);
     }
@@ -42,16 +37,13 @@ public sealed class GeneratedModulesLoop : IStepBenchmark
         }
         var noisy = experiment.Noisy.Apply(x, generator);
         var loss = Loss.SmoothL1(experiment.Predictor.forward(experiment.ContextEncoder.forward(noisy)), t);
-        optimizer.zero_grad();
-        loss.backward();
-        optimizer.step();
-        Plain.EmaUpdate(targetParameters, contextParameters);
+        update.Update(loss);
         return loss.item<float>();
     }
 
     public void Dispose()
     {
-        optimizer.Dispose();
+        update.Dispose();
         experiment.Dispose();
         generator.Dispose();
     }

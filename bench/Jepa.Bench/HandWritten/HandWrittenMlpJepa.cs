@@ -16,9 +16,7 @@ public sealed class HandWrittenMlpJepa : IStepBenchmark
     private readonly Sequential context;
     private readonly Sequential target;
     private readonly Sequential predictor;
-    private readonly optim.Optimizer optimizer;
-    private readonly Parameter[] targetParameters;
-    private readonly Parameter[] contextParameters;
+    private readonly Plain update;
     private readonly Tensor x;
     private readonly Generator generator;
 
@@ -31,10 +29,7 @@ public sealed class HandWrittenMlpJepa : IStepBenchmark
         predictor = Mlp(128, 256, 128);
         target.load_state_dict(context.state_dict());
         foreach (var p in target.parameters()) p.requires_grad = false;
-        var trained = context.named_parameters().Concat(predictor.named_parameters()).ToList();
-        optimizer = Plain.AdamW(trained);
-        targetParameters = target.parameters().ToArray();
-        contextParameters = context.parameters().ToArray();
+        update = new Plain(context, predictor, target);
         this.x = x;
         generator = new Generator((ulong)seed);
     }
@@ -52,10 +47,7 @@ public sealed class HandWrittenMlpJepa : IStepBenchmark
         var keep = rand(x.shape, generator: generator).ge(0.3).to_type(ScalarType.Float32);
         var noisy = x * keep + randn(x.shape, generator: generator) * 0.1;
         var loss = functional.smooth_l1_loss(predictor.forward(context.forward(noisy)), t);
-        optimizer.zero_grad();
-        loss.backward();
-        optimizer.step();
-        Plain.EmaUpdate(targetParameters, contextParameters);
+        update.Update(loss);
         return loss.item<float>();
     }
 
@@ -72,7 +64,7 @@ public sealed class HandWrittenMlpJepa : IStepBenchmark
 
     public void Dispose()
     {
-        optimizer.Dispose();
+        update.Dispose();
         context.Dispose();
         target.Dispose();
         predictor.Dispose();

@@ -18,9 +18,7 @@ public sealed class HandWrittenVitJepa : IStepBenchmark
     private readonly Vit context;
     private readonly Vit target;
     private readonly Predictor predictor;
-    private readonly optim.Optimizer optimizer;
-    private readonly Parameter[] targetParameters;
-    private readonly Parameter[] contextParameters;
+    private readonly Plain update;
     private readonly Tensor x;
     private readonly Generator generator;
     private readonly BlockMasks masks = new(4, 4);
@@ -34,10 +32,7 @@ public sealed class HandWrittenVitJepa : IStepBenchmark
         predictor = new Predictor(Dim, 32, 2, 2);
         target.load_state_dict(context.state_dict());
         foreach (var p in target.parameters()) p.requires_grad = false;
-        var trained = context.named_parameters().Concat(predictor.named_parameters()).ToList();
-        optimizer = Plain.AdamW(trained);
-        targetParameters = target.parameters().ToArray();
-        contextParameters = context.parameters().ToArray();
+        update = new Plain(context, predictor, target);
         this.x = x;
         generator = new Generator((ulong)seed);
     }
@@ -59,10 +54,7 @@ public sealed class HandWrittenVitJepa : IStepBenchmark
         }
         var z = context.forward(x, ctxIdx);
         var loss = functional.smooth_l1_loss(predictor.forward(z, ctxIdx, tgtIdx), t);
-        optimizer.zero_grad();
-        loss.backward();
-        optimizer.step();
-        Plain.EmaUpdate(targetParameters, contextParameters);
+        update.Update(loss);
         return loss.item<float>();
     }
 
@@ -234,7 +226,7 @@ public sealed class HandWrittenVitJepa : IStepBenchmark
 
     public void Dispose()
     {
-        optimizer.Dispose();
+        update.Dispose();
         context.Dispose();
         target.Dispose();
         predictor.Dispose();
