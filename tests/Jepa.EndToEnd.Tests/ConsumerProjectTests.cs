@@ -19,11 +19,7 @@ public class ConsumerProjectTests
             <ManagePackageVersionsCentrally>false</ManagePackageVersionsCentrally>
             <CreateHardLinksForCopyLocalIfPossible>true</CreateHardLinksForCopyLocalIfPossible>
           </PropertyGroup>
-          <ItemGroup>
-            <ProjectReference Include="{Repository.Root}/src/Jepa.Runtime/Jepa.Runtime.csproj" />
-            <ProjectReference Include="{Repository.Root}/src/Jepa.Generators/Jepa.Generators.csproj" OutputItemType="Analyzer" ReferenceOutputAssembly="false" />
-          </ItemGroup>
-          <Import Project="{Repository.Root}/build/Jepa.targets" />
+          {ConsumerFiles.RepositoryReferences}
           <Import Project="{Repository.Root}/build/Jepa.Native.targets" />
         </Project>
         """;

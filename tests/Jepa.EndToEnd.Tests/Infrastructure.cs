@@ -26,6 +26,16 @@ public static class Repository
 /// program that trains it for its 3 steps on random data and prints what it did.</summary>
 public static class ConsumerFiles
 {
+    /// <summary>How a project inside the repository uses Jepa (a project file's body): the runtime and the generator by
+    /// project reference, and the targets that add every <c>.jepa</c> file.</summary>
+    public static string RepositoryReferences => $"""
+        <ItemGroup>
+          <ProjectReference Include="{Repository.Root}/src/Jepa.Runtime/Jepa.Runtime.csproj" />
+          <ProjectReference Include="{Repository.Root}/src/Jepa.Generators/Jepa.Generators.csproj" OutputItemType="Analyzer" ReferenceOutputAssembly="false" />
+        </ItemGroup>
+        <Import Project="{Repository.Root}/build/Jepa.targets" />
+        """;
+
     public const string TinyExperiment = """
         experiment Tiny {
             input image: float[1, 8, 8];
