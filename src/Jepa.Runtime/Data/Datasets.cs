@@ -19,6 +19,16 @@ public static class Datasets
         return CsvReader.Read(stream, "digits (embedded)", new CsvOptions { Label = CsvLabel.Last, Scaling = ValueScaling.DivideBy(16) });
     }
 
+    /// <summary>The size of the embedded digits file (digits.csv.gz), for the list of files a run read.</summary>
+    public static long DigitsBytes
+    {
+        get
+        {
+            using var stream = typeof(Datasets).Assembly.GetManifestResourceStream(DigitsResource);
+            return stream?.Length ?? 0;
+        }
+    }
+
     /// <summary>Samples (and labels) from tensors; features (N, ...), labels (N) or null.</summary>
     public static JepaDataset FromTensors(Tensor features, Tensor? labels = null, string source = "the in-memory data") => new(features, labels, source);
 
@@ -58,8 +68,15 @@ public static class Datasets
     /// </summary>
     public static (long[] Train, long[] Test) StratifiedSplit(Tensor labels, double testFraction, long seed)
     {
+        ArgumentNullException.ThrowIfNull(labels);
+        return StratifiedSplit(labels.to(ScalarType.Int64).cpu().data<long>().ToArray(), testFraction, seed);
+    }
+
+    /// <summary><see cref="StratifiedSplit(Tensor, double, long)"/> of labels given as numbers.</summary>
+    public static (long[] Train, long[] Test) StratifiedSplit(long[] y, double testFraction, long seed)
+    {
+        ArgumentNullException.ThrowIfNull(y);
         if (!(testFraction > 0 && testFraction < 1)) throw new ArgumentOutOfRangeException(nameof(testFraction), testFraction, "The test fraction must be in (0, 1).");
-        var y = labels.to(ScalarType.Int64).cpu().data<long>().ToArray();
         using var generator = new Generator(Seeds.Mix(seed, -1), torch.CPU);
         using var permutation = randperm(y.Length, generator: generator);
         var order = permutation.data<long>().ToArray();

@@ -45,20 +45,48 @@ internal static class IdxReader
 
     public static JepaDataset Mnist(string imagesPath, string? labelsPath, double divisor)
     {
+        var (pixels, dims, labels) = ReadPair(imagesPath, labelsPath);
+        var images = tensor(pixels, [dims[0], 1, dims[1], dims[2]]).to(ScalarType.Float32) / divisor;   // (N, 1, rows, cols)
+        using var labelTensor = labels is null ? null : tensor(labels);
+        return new JepaDataset(images, labelTensor, $"'{imagesPath}'");
+    }
+
+    /// <summary>The images as bytes, streamed to the trainer (scaled by 1/255 per batch), with their labels; and the count.</summary>
+    public static (StreamingDataset Data, long Count) Streaming(string imagesPath, string? labelsPath, DataOptions options)
+    {
+        var (pixels, dims, labels) = ReadPair(imagesPath, labelsPath);
+        long[] shape = [1, dims[1], dims[2]];
+        return (new StreamingDataset(new SampleStore(new MemorySource(pixels, shape), 0), shape, labels, null, $"'{imagesPath}'", options), dims[0]);
+    }
+
+    /// <summary>The images file's pixels and dimensions (n, rows, columns), and the labels file's values (checked: as many as images).</summary>
+    private static (byte[] Pixels, int[] Dims, long[]? Labels) ReadPair(string imagesPath, string? labelsPath)
+    {
         var (pixels, dims) = Read(imagesPath);
         if (dims.Length != 3)
             throw new DataException($"'{imagesPath}' holds IDX data of {dims.Length} dimension(s) ({string.Join(" x ", dims)}); MNIST images have 3 (count x rows x columns). Are the images and labels files swapped?");
-        var images = tensor(pixels, [dims[0], 1, dims[1], dims[2]]).to(ScalarType.Float32) / divisor;   // (N, 1, rows, cols)
-        Tensor? labels = null;
-        if (labelsPath is not null)
+        if (labelsPath is null) return (pixels, dims, null);
+        var (values, labelDims) = Read(labelsPath);
+        if (labelDims.Length != 1)
+            throw new DataException($"'{labelsPath}' holds IDX data of {labelDims.Length} dimensions ({string.Join(" x ", labelDims)}); MNIST labels have 1. Are the images and labels files swapped?");
+        if (labelDims[0] != dims[0])
+            throw new DataException($"'{imagesPath}' has {dims[0]} images but '{labelsPath}' has {labelDims[0]} labels.");
+        return (pixels, dims, [.. values.Select(v => (long)v)]);
+    }
+
+    /// <summary>The dimension count of an IDX file (magic 0x00 0x00 0x08 d), gzipped or not; 0 for anything else.</summary>
+    public static int Dimensions(string path)
+    {
+        try
         {
-            var (values, labelDims) = Read(labelsPath);
-            if (labelDims.Length != 1)
-                throw new DataException($"'{labelsPath}' holds IDX data of {labelDims.Length} dimensions ({string.Join(" x ", labelDims)}); MNIST labels have 1. Are the images and labels files swapped?");
-            if (labelDims[0] != dims[0])
-                throw new DataException($"'{imagesPath}' has {dims[0]} images but '{labelsPath}' has {labelDims[0]} labels.");
-            labels = tensor(values).to(ScalarType.Int64);
+            using var stream = Datasets.Open(path);
+            Span<byte> magic = stackalloc byte[4];
+            if (stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false) < 4) return 0;
+            return magic[0] == 0 && magic[1] == 0 && magic[2] == 0x08 ? magic[3] : 0;
         }
-        return new JepaDataset(images, labels, $"'{imagesPath}'");
+        catch (InvalidDataException)
+        {
+            return 0;
+        }
     }
 }

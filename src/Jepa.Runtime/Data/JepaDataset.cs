@@ -4,13 +4,16 @@ using static TorchSharp.torch;
 namespace Jepa.Runtime.Data;
 
 /// <summary>
-/// A data set for training and evaluation: features <c>(N, ...)</c> float32 and optional labels <c>(N)</c> int64.
-/// Shuffling is seeded per epoch and depends only on (seed, epoch), so a resumed run sees the same order; batches drop
-/// the last incomplete one by default. The data set owns its tensors (they are detached from any dispose scope).
+/// A data set in memory for training and evaluation: features <c>(N, ...)</c> float32 and optional labels <c>(N)</c>
+/// int64. Shuffling is seeded per epoch and depends only on (seed, epoch) (<see cref="SampleOrder.Of"/>), so a resumed
+/// run sees the same order; batches drop the last incomplete one by default. The data set owns its tensors (they are
+/// detached from any dispose scope).
 /// </summary>
-public sealed class JepaDataset : Training.ITrainingData, IDisposable
+public sealed class JepaDataset : ISampleSet
 {
     private readonly long[]? lines;   // the file line of each sample, for messages (CSV)
+    private long[]? labelValues;
+    private IReadOnlyList<string>? classNames;
 
     /// <summary>Creates a data set over <paramref name="features"/> (N, ...) and optional <paramref name="labels"/> (N).</summary>
     /// <param name="features">Any real or integer tensor with the samples along the first dimension; stored as float32.</param>
@@ -61,6 +64,19 @@ public sealed class JepaDataset : Training.ITrainingData, IDisposable
     /// <summary>The number of classes: the largest label + 1 (0 without labels).</summary>
     public int ClassCount => Labels is null || Labels.numel() == 0 ? 0 : (int)Labels.max().item<long>() + 1;
 
+    /// <inheritdoc/>
+    public long[]? LabelValues => Labels is null ? null : labelValues ??= Labels.cpu().data<long>().ToArray();
+
+    /// <inheritdoc/>
+    public IReadOnlyList<string> ClassNames => Labels is null ? [] : classNames ??= SampleOrder.NumericClassNames(LabelValues);
+
+    /// <summary>Names the classes (an image folder's class folders); the labels index them.</summary>
+    internal JepaDataset WithClassNames(IReadOnlyList<string> names)
+    {
+        classNames = Labels is null ? null : names;
+        return this;
+    }
+
     /// <summary>
     /// Checks the data against what an experiment needs and throws a <see cref="DataException"/> that says what differs:
     /// at least one sample; samples with as many values as <paramref name="inputShape"/>; only finite values; labels when
@@ -89,7 +105,7 @@ public sealed class JepaDataset : Training.ITrainingData, IDisposable
         if (expected != actual)
             throw new DataException($"The experiment expects samples of shape {Format(inputShape)} ({expected} values each), but {Source} has samples of shape {Format(SampleShape)} ({actual} values each).");
         using var scope = NewDisposeScope();
-        return new JepaDataset(Features.reshape([Count, .. inputShape]), Labels, Source, lines);
+        return new JepaDataset(Features.reshape([Count, .. inputShape]), Labels, Source, lines) { classNames = classNames };
     }
 
     /// <summary><see cref="Validate"/> then <see cref="Reshape"/>: the data in the shape the experiment trains on.</summary>
@@ -100,19 +116,10 @@ public sealed class JepaDataset : Training.ITrainingData, IDisposable
     }
 
     /// <summary>The sample order of an epoch: a permutation that depends only on (<paramref name="seed"/>, <paramref name="epoch"/>).</summary>
-    public long[] Order(long seed, long epoch)
-    {
-        using var generator = new Generator(Seeds.Mix(seed, epoch), torch.CPU);
-        using var permutation = randperm(Count, generator: generator);
-        return permutation.data<long>().ToArray();
-    }
+    public long[] Order(long seed, long epoch) => SampleOrder.Of(Count, seed, epoch);
 
     /// <summary>The number of batches in one epoch.</summary>
-    public long BatchesPerEpoch(int batchSize, bool dropLast = true)
-    {
-        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "The batch size must be at least 1.");
-        return dropLast ? Count / batchSize : (Count + batchSize - 1) / batchSize;
-    }
+    public long BatchesPerEpoch(int batchSize, bool dropLast = true) => SampleOrder.Batches(Count, batchSize, dropLast);
 
     /// <summary>
     /// The feature batches of epoch <paramref name="epoch"/> in its seeded order, from batch <paramref name="startBatch"/>
@@ -146,8 +153,14 @@ public sealed class JepaDataset : Training.ITrainingData, IDisposable
         using var scope = NewDisposeScope();
         using var idx = tensor(indices, dtype: ScalarType.Int64, device: Features.device);
         return new JepaDataset(Features.index_select(0, idx), Labels?.index_select(0, idx.to(Labels.device)), source ?? Source,
-                               lines is null ? null : indices.Select(i => lines[i]).ToArray());
+                               lines is null ? null : indices.Select(i => lines[i]).ToArray()) { classNames = classNames };
     }
+
+    /// <inheritdoc/>
+    ISampleSet ISampleSet.Subset(long[] indices, string source) => Subset(indices, source);
+
+    /// <summary>This data set under another handle (the tensors are shared, each handle is disposed on its own).</summary>
+    public JepaDataset ToDataset() => new(Features.alias(), Labels?.alias(), Source, lines) { classNames = classNames };
 
     /// <summary>A stratified, seeded train/test split (see <see cref="Datasets.StratifiedSplit"/>).</summary>
     public (JepaDataset Train, JepaDataset Test) Split(double testFraction, long seed)
@@ -161,7 +174,7 @@ public sealed class JepaDataset : Training.ITrainingData, IDisposable
     public JepaDataset To(Device device)
     {
         using var scope = NewDisposeScope();
-        return new JepaDataset(Features.to(device), Labels?.to(device), Source, lines);
+        return new JepaDataset(Features.to(device), Labels?.to(device), Source, lines) { classNames = classNames };
     }
 
     /// <inheritdoc/>
@@ -172,7 +185,7 @@ public sealed class JepaDataset : Training.ITrainingData, IDisposable
     }
 
     /// <inheritdoc/>
-    public override string ToString() => $"{Source}: {Count} samples of shape {Format(SampleShape)}{(HasLabels ? $", {ClassCount} classes" : ", no labels")}";
+    public override string ToString() => SampleOrder.Describe(this);
 
     private IEnumerable<long[]> BatchIndices(int batchSize, long seed, long epoch, bool dropLast, long startBatch)
     {

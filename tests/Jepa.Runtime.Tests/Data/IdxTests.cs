@@ -5,7 +5,7 @@ namespace Jepa.Runtime.Tests.Data;
 
 public class IdxTests
 {
-    private static byte[] Idx(int[] dims, byte[] values)
+    internal static byte[] Idx(int[] dims, byte[] values)
     {
         var bytes = new byte[4 + 4 * dims.Length + values.Length];
         bytes[2] = 0x08;
