@@ -1,50 +1,45 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using Jepa.Runtime.Data;
 
 namespace Jepa.Runner;
 
-/// <summary>Loads the data of <c>--data</c>: one CSV file, or MNIST IDX images and labels; the digits data by default.</summary>
-internal static class DataFiles
+/// <summary>
+/// Opens what <c>--data</c> names (<see cref="DataSources.Open"/>; the embedded digits without it) with the loader
+/// options of the command line: the training samples, the source's own test split, and the files read.
+/// </summary>
+internal static partial class DataFiles
 {
-    public static JepaDataset Load(IReadOnlyList<string> files, long[] inputShape, string? labelsNeededBy)
-    {
-        foreach (var file in files)
+    public static LoadedData Load(RunSettings settings, long[] inputShape, Action<string> log) =>
+        DataSources.Open(settings.Data, new DataOptions
         {
-            if (Directory.Exists(file))
-                throw new RunException($"The data path {file} is a folder; give the data file: a CSV, or MNIST IDX images and labels files.");
-            if (!File.Exists(file)) throw new RunException($"The data file {file} does not exist.");
-        }
+            InputShape = inputShape,
+            Workers = settings.DataWorkers,
+            CacheBytes = settings.CacheMemory,
+            SkipBadFiles = settings.SkipBadFiles,
+            Log = log,
+        });
 
-        JepaDataset data = files.Count switch
+    /// <summary>
+    /// A memory size: a whole or decimal number with an optional binary unit (K, M, G, T; KB, KiB and the like mean
+    /// the same powers of 1024), for example 0, 512M, 1.5G, 2GiB, 100000. Null when the text is none of these.
+    /// </summary>
+    public static long? ParseSize(string text)
+    {
+        var match = SizePattern().Match(text.Trim());
+        if (!match.Success || !double.TryParse(match.Groups["number"].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number)) return null;
+        var power = match.Groups["unit"].Value.ToUpperInvariant() switch
         {
-            0 => Datasets.Digits(),
-            1 when IsIdx(files[0]) => Datasets.Mnist(files[0]),
-            1 => Datasets.Csv(files[0], new CsvOptions { Label = CsvLabel.Last, Scaling = ValueScaling.MaxAbs }),
-            2 when IsIdx(files[0]) && IsIdx(files[1]) => Mnist(files[0], files[1]),
-            _ => throw new RunException($"--data takes one CSV file, or two MNIST IDX files (images and labels); got {files.Count} files: {string.Join(", ", files)}."),
+            "" or "B" => 0,
+            "K" => 1,
+            "M" => 2,
+            "G" => 3,
+            _ => 4,
         };
-        using (data)
-        {
-            return data.ForExperiment(inputShape, labelsNeededBy);
-        }
+        var bytes = number * Math.Pow(1024, power);
+        return bytes is >= 0 and < long.MaxValue ? (long)bytes : null;
     }
 
-    /// <summary>The IDX images file is the one whose magic says 3 dimensions; the order on the command line is free.</summary>
-    private static JepaDataset Mnist(string first, string second)
-    {
-        var (images, labels) = Dimensions(first) == 3 ? (first, second) : (second, first);
-        if (Dimensions(images) != 3 || Dimensions(labels) != 1)
-            throw new RunException($"Expected an IDX images file (3 dimensions) and an IDX labels file (1 dimension), got {first} and {second}.");
-        return Datasets.Mnist(images, labels);
-    }
-
-    private static bool IsIdx(string path) => Dimensions(path) is 1 or 3;
-
-    /// <summary>The dimension count of an IDX file (magic 0x00 0x00 0x08 d), gzipped or not; 0 for anything else.</summary>
-    private static int Dimensions(string path)
-    {
-        using var stream = Datasets.Open(path);
-        Span<byte> magic = stackalloc byte[4];
-        if (stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false) < 4) return 0;
-        return magic[0] == 0 && magic[1] == 0 && magic[2] == 0x08 ? magic[3] : 0;
-    }
+    [GeneratedRegex(@"^(?<number>\d+(\.\d+)?)\s*((?<unit>[KMGTkmgt])(i?[Bb])?|(?<unit>[Bb]))?$", RegexOptions.CultureInvariant)]
+    private static partial Regex SizePattern();
 }

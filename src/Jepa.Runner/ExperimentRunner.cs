@@ -103,7 +103,7 @@ public static class ExperimentRunner
 
 /// <summary>
 /// The options of a run (<c>--epochs</c>, <c>--steps</c>, <c>--device</c>, <c>--out</c>, <c>--resume</c>, <c>--data</c>,
-/// <c>--plain</c>, <c>--checkpoint-every</c>) and their checks: the command line of every example, and of <c>jepa train</c>,
+/// <c>--skip-bad-files</c>, <c>--cache-memory</c>, <c>--data-workers</c>, <c>--plain</c>, <c>--checkpoint-every</c>) and their checks: the command line of every example, and of <c>jepa train</c>,
 /// which adds them to its own command so both parse the same way.
 /// </summary>
 public sealed class RunOptions
@@ -115,9 +115,25 @@ public sealed class RunOptions
     private readonly Option<string?> _resume = new("--resume") { Description = "Resume from a run folder (or its checkpoint file)." };
     private readonly Option<string[]> _data = new("--data")
     {
-        Description = "Data files: a CSV (optionally .gz, label in the last column) or MNIST IDX images and labels files (default: the digits data).",
+        Description = "The data: a folder (images in class folders or flat, train/ and test/ splits, or MNIST-style IDX files) or files " +
+                      "(a CSV with the label last, .npy, .npz, IDX); docs/data.md (default: the digits data).",
         AllowMultipleArgumentsPerToken = true,
     };
+
+    private readonly Option<bool> _skipBadFiles = new("--skip-bad-files") { Description = "Leave out images that cannot be decoded (counted in a note) instead of stopping." };
+    private readonly Option<long?> _cacheMemory = new("--cache-memory")
+    {
+        Description = "Memory for decoded samples, as bytes (512M, 2G; 0: none); beyond it images are decoded again every epoch (default: a quarter of the memory).",
+        CustomParser = result =>
+        {
+            var text = string.Join(" ", result.Tokens.Select(t => t.Value));
+            if (DataFiles.ParseSize(text) is { } bytes) return bytes;
+            result.AddError($"--cache-memory takes a size such as 512M, 2G or 0, not '{text}'.");
+            return null;
+        },
+    };
+
+    private readonly Option<int?> _dataWorkers = WholeNumber<int>("--data-workers", "Threads that read and decode the data (default: one fewer than the cores, 1 to 8).");
 
     private readonly Option<bool> _plain = new("--plain") { Description = "Print plain progress lines instead of the live display." };
     private readonly Option<int?> _checkpointEvery = WholeNumber<int>("--checkpoint-every",
@@ -131,7 +147,8 @@ public sealed class RunOptions
     /// <summary>Adds the options and their checks to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _epochs, _steps, _device, _output, _resume, _data, _plain, _checkpointEvery }) command.Options.Add(option);
+        foreach (var option in new Option[] { _epochs, _steps, _device, _output, _resume, _data, _skipBadFiles, _cacheMemory, _dataWorkers, _plain, _checkpointEvery })
+            command.Options.Add(option);
         command.Validators.Add(result =>
         {
             // A value that is not a whole number is already an error of its option, and reading it throws.
@@ -152,6 +169,7 @@ public sealed class RunOptions
             if (Value(_epochs) is < 1) result.AddError("--epochs must be at least 1.");
             if (Value(_steps) is < 1) result.AddError("--steps must be at least 1.");
             if (Value(_checkpointEvery) is < 0) result.AddError("--checkpoint-every cannot be negative.");
+            if (Value(_dataWorkers) is < 1) result.AddError("--data-workers must be at least 1.");
         });
     }
 
@@ -164,6 +182,9 @@ public sealed class RunOptions
         Out = result.GetValue(_output),
         Resume = result.GetValue(_resume),
         Data = result.GetValue(_data) ?? [],
+        SkipBadFiles = result.GetValue(_skipBadFiles),
+        CacheMemory = result.GetValue(_cacheMemory),
+        DataWorkers = result.GetValue(_dataWorkers),
         Plain = result.GetValue(_plain),
         CheckpointEvery = result.GetValue(_checkpointEvery) ?? RunSettings.DefaultCheckpointEvery,
     };

@@ -36,14 +36,18 @@ internal sealed class RunPipeline(ExperimentDefinition definition, RunSettings s
 
         var evaluation = options.Evaluation;
         var folder = RunFolder(options);
-        using var all = DataFiles.Load(settings.Data, definition.InputShape, evaluation.Any ? evaluation.Names : null);
-        var (train, test) = all.HasLabels ? all.Split(evaluation.TestFraction, options.Seed) : (all, null);
-        using (test)
+        using var data = DataFiles.Load(settings, definition.InputShape, output.WriteLine);
+        var all = data.Train;
+        var (train, test) = data.Test is { } own ? (all, own) : all.HasLabels ? all.Split(evaluation.TestFraction, options.Seed) : (all, null);
+        using (ReferenceEquals(test, data.Test) ? null : test)
         {
             output.WriteLine($"{definition.Name}: {all}");
-            output.WriteLine(test is null
+            if (all is StreamingDataset streaming) output.WriteLine($"Data: {data.Layout}, {data.Files.Count} files; {streaming.Memory}; {streaming.Workers} worker{(streaming.Workers == 1 ? "" : "s")}.");
+            output.WriteLine(test is null || !train.HasLabels
                 ? $"Training on all {train.Count} samples (no labels: no evaluation)."
-                : $"Training on {train.Count} samples; {test.Count} held out for evaluation ({evaluation.TestFraction:P0}, stratified).");
+                : data.Test is not null
+                    ? $"Training on {train.Count} samples; {test.Count} in the data's own test split {test.Source} for evaluation."
+                    : $"Training on {train.Count} samples; {test.Count} held out for evaluation ({evaluation.TestFraction:P0}, stratified).");
             output.WriteLine($"Run folder: {folder}");
 
             using var experiment = definition.Create(options);
@@ -64,9 +68,11 @@ internal sealed class RunPipeline(ExperimentDefinition definition, RunSettings s
             output.WriteLine($"Parameters SHA-256: {experiment.ParameterDigest()}");
             var chart = TrainingChart.Write(folder, definition.Name);
             if (chart is not null) output.WriteLine($"Chart: {chart}");
-            if (test is not null && evaluation.Any)
+            if (test is not null && train.HasLabels && evaluation.Any)
             {
-                var results = EvaluationSuite.Run(definition, options, experiment, train, test, evaluation);
+                using var trainSamples = train.ToDataset();
+                using var testSamples = test.ToDataset();
+                var results = EvaluationSuite.Run(definition, options, experiment, trainSamples, testSamples, evaluation);
                 EvaluationSuite.Print(results, evaluation, output);
                 var path = EvaluationSuite.WriteJson(folder, definition.Name, run, results);
                 output.WriteLine($"Evaluation: {path}");

@@ -18,8 +18,17 @@ public sealed record RunSettings
     /// <summary>A run folder (or checkpoint file) to resume from.</summary>
     public string? Resume { get; init; }
 
-    /// <summary>Data files: one CSV (label last), or MNIST IDX images and labels; empty: the digits data.</summary>
+    /// <summary>What --data names: a folder or files (docs/data.md); empty: the digits data.</summary>
     public IReadOnlyList<string> Data { get; init; } = [];
+
+    /// <summary>Leave out images that cannot be decoded (found when the folder is indexed) instead of stopping.</summary>
+    public bool SkipBadFiles { get; init; }
+
+    /// <summary>Memory for decoded samples as bytes; null: a quarter of the available memory; 0: no cache.</summary>
+    public long? CacheMemory { get; init; }
+
+    /// <summary>Threads that read and decode the data; null: one fewer than the cores (1 to 8).</summary>
+    public int? DataWorkers { get; init; }
 
     /// <summary>Plain progress lines even on a terminal.</summary>
     public bool Plain { get; init; }
