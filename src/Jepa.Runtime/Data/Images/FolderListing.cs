@@ -3,10 +3,7 @@ using System.IO.Enumeration;
 namespace Jepa.Runtime.Data;
 
 /// <summary>A file found under a data folder: its path relative to the folder ('/' separators) and its size.</summary>
-internal readonly record struct ListedFile(string Path, long Bytes)
-{
-    public string Name => Path[(Path.LastIndexOf('/') + 1)..];
-}
+internal readonly record struct ListedFile(string Path, long Bytes);
 
 /// <summary>
 /// One pass over a folder and all its subfolders (one directory read per folder, sizes from the same entries): the
@@ -33,10 +30,6 @@ internal sealed class FolderListing
     /// <summary>The subfolders directly in <paramref name="folder"/> ("" for the root), by name, sorted.</summary>
     public IEnumerable<string> SubfoldersOf(string folder) =>
         Folders.Where(f => Parent(f) == folder).Select(f => f[(f.LastIndexOf('/') + 1)..]);
-
-    /// <summary>The files under <paramref name="folder"/> ("" for all), at any depth, in walk order.</summary>
-    public IEnumerable<ListedFile> FilesUnder(string folder) =>
-        folder.Length == 0 ? Files : Files.Where(f => f.Path.StartsWith(folder + "/", StringComparison.Ordinal));
 
     /// <summary>The folder part of a relative path ("" at the root).</summary>
     public static string Parent(string path) => path.LastIndexOf('/') is var slash and >= 0 ? path[..slash] : "";

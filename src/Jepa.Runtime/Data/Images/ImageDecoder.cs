@@ -56,15 +56,22 @@ internal static class ImageDecoder
         }
 
         var (resizedWidth, resizedHeight) = CoveringSize(w, h, width, height);
+        if (resizedWidth == w && resizedHeight == h && w == width && h == height)
+        {
+            for (var c = 0; c < channels; c++) Plane(rgba, channels == 1 ? -1 : c, destination.Slice(c * h * w, h * w));
+            return (w, h);
+        }
+
         var top = (int)Math.Round((resizedHeight - height) / 2.0, MidpointRounding.ToEven);
         var left = (int)Math.Round((resizedWidth - width) / 2.0, MidpointRounding.ToEven);
+        var plane = new byte[w * h];
         for (var c = 0; c < channels; c++)
         {
-            var plane = Plane(rgba, w * h, channels == 1 ? -1 : c);
-            if (resizedWidth != w || resizedHeight != h) plane = Resampler.Resize(plane, w, h, resizedWidth, resizedHeight);
+            Plane(rgba, channels == 1 ? -1 : c, plane);
+            var resized = resizedWidth != w || resizedHeight != h ? Resampler.Resize(plane, w, h, resizedWidth, resizedHeight) : plane;
             var output = destination.Slice(c * height * width, height * width);
             for (var y = 0; y < height; y++)
-                plane.AsSpan((top + y) * resizedWidth + left, width).CopyTo(output.Slice(y * width, width));
+                resized.AsSpan((top + y) * resizedWidth + left, width).CopyTo(output.Slice(y * width, width));
         }
         return (w, h);
     }
@@ -81,19 +88,17 @@ internal static class ImageDecoder
             : (Math.Max(width, (int)((double)height * w / h)), height);
     }
 
-    /// <summary>One channel of the RGBA pixels (0, 1, 2), or the luminance for <paramref name="channel"/> -1.</summary>
-    private static byte[] Plane(byte[] rgba, int pixels, int channel)
+    /// <summary>One channel of the RGBA pixels (0, 1, 2), or the luminance for <paramref name="channel"/> -1, into <paramref name="plane"/>.</summary>
+    private static void Plane(byte[] rgba, int channel, Span<byte> plane)
     {
-        var plane = new byte[pixels];
         if (channel >= 0)
         {
-            for (var i = 0; i < pixels; i++) plane[i] = rgba[4 * i + channel];
+            for (var i = 0; i < plane.Length; i++) plane[i] = rgba[4 * i + channel];
         }
         else
         {
-            for (var i = 0; i < pixels; i++)
+            for (var i = 0; i < plane.Length; i++)
                 plane[i] = (byte)((rgba[4 * i] * 19595 + rgba[4 * i + 1] * 38470 + rgba[4 * i + 2] * 7471 + 0x8000) >> 16);
         }
-        return plane;
     }
 }

@@ -16,12 +16,12 @@ internal static class ImageFolders
     public static LoadedData Open(FolderListing listing, DataOptions options)
     {
         var root = listing.Root;
-        var shape = ImageShape(options.InputShape, root);
         var ignored = listing.Files.Where(f => !ImageDecoder.IsImage(f.Path)).ToList();
         var top = listing.SubfoldersOf("").ToHashSet(StringComparer.Ordinal);
         var testFolder = top.Contains("train") ? TestFolder(top, root) : null;
 
-        Split train, test = null!;
+        Split train;
+        Split? test = null;
         if (testFolder is null)
         {
             train = Index(listing, "", root);
@@ -42,7 +42,8 @@ internal static class ImageFolders
             options.Log?.Invoke($"note: {ignored.Count} file{(ignored.Count == 1 ? " is" : "s are")} not {(ignored.Count == 1 ? "an image" : "images")} by extension and {(ignored.Count == 1 ? "was" : "were")} ignored in '{root}': " +
                                 string.Join(", ", ignored.GroupBy(f => Extension(f.Path)).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} ({g.Count()})")) + ".");
 
-        var all = train.Images.Concat(testFolder is null ? [] : test.Images).ToList();
+        var shape = ImageShape(options.InputShape, root);
+        var all = train.Images.Concat(test?.Images ?? []).ToList();
         var source = new ImageFileSource(root, [.. all.Select(f => f.Path)], (int)shape[0], (int)shape[1], (int)shape[2]);
         var store = new SampleStore(source, options.CacheBudget);
         var good = options.SkipBadFiles ? Validate(store, options) : null;
@@ -56,7 +57,7 @@ internal static class ImageFolders
 
         var trainSet = new StreamingDataset(store, shape, train.Labels is null ? null : [.. trainMap.Select(i => train.Labels[i])], train.Classes,
             Name(root, train.Folder), options, trainMap);
-        StreamingDataset? testSet = testFolder is null ? null
+        StreamingDataset? testSet = test is null ? null
             : new StreamingDataset(store, shape, [.. testMap.Select(i => test.Labels![i - trainCount])], test.Classes, Name(root, test.Folder), options, testMap);
         var kept = good?.ToHashSet();
         var files = all.Select((f, i) => new DataFile(f.Path, f.Bytes, kept is null || kept.Contains(i) ? 1 : 0)).ToList();
@@ -168,6 +169,7 @@ internal static class ImageFolders
                 return buffer;
             },
             _ => { });
+        if (source.TakeUpscaleNote() is { } note) options.Log?.Invoke(note);
         if (bad.IsEmpty) return [.. Enumerable.Range(0, source.Count)];
         var first = bad.OrderBy(p => p.Key).Take(3).Select(p => p.Value);
         options.Log?.Invoke($"note: {bad.Count} of {source.Count} images cannot be decoded and are left out (--skip-bad-files): {string.Join(" ", first)}{(bad.Count > 3 ? " ..." : "")}");

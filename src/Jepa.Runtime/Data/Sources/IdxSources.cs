@@ -29,7 +29,7 @@ internal static partial class IdxSources
             throw new DataException($"The data folder '{listing.Root}' holds IDX files of {prefixes.Count} data sets ({string.Join(", ", prefixes.Select(p => $"'{p}train-images...'"))}): which one to read is ambiguous; give the files of one with --data.");
         // Plain beside gzipped (torchvision keeps both): the plain one.
         roles = [.. roles.GroupBy(r => (r.Test, r.Labels)).Select(g => g.OrderBy(r => r.Gzipped).First())];
-        return Open(roles, listing.Root, "MNIST-style IDX folder", options);
+        return Open(roles, Path.GetFullPath(listing.Root), "MNIST-style IDX folder", options);
     }
 
     /// <summary>IDX files given one by one: standard names, or any names for one images file and one labels file.</summary>

@@ -96,6 +96,9 @@ internal sealed class BatchPrefetcher : IDisposable
         }
     }
 
-    private TaskCompletionSource<byte[]> Slot(long batch) =>
-        slots.GetOrAdd(batch, _ => new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously));
+    /// <summary>
+    /// The completion of batch <paramref name="batch"/>. Its only waiter is the consumer blocked in <see cref="Take"/>, so
+    /// the worker wakes it directly (a continuation run asynchronously would wait for a thread-pool thread first).
+    /// </summary>
+    private TaskCompletionSource<byte[]> Slot(long batch) => slots.GetOrAdd(batch, _ => new TaskCompletionSource<byte[]>());
 }

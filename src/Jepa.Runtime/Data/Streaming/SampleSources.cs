@@ -46,6 +46,7 @@ internal sealed class ImageFileSource(string root, IReadOnlyList<string> files, 
 {
     private long upscaled;
     private string? firstUpscaled;
+    private int upscaleNoted;
 
     public int Count => files.Count;
 
@@ -55,16 +56,15 @@ internal sealed class ImageFileSource(string root, IReadOnlyList<string> files, 
 
     public bool InMemory => false;
 
-    /// <summary>The files, relative to <see cref="Root"/> with '/' separators, in sample order.</summary>
-    public IReadOnlyList<string> Files => files;
-
-    public string Root => root;
-
     /// <summary>How many decoded images were smaller than the input in a dimension (counted once per decode).</summary>
     public long Upscaled => Interlocked.Read(ref upscaled);
 
-    /// <summary>The first image found smaller than the input, with its size.</summary>
-    public string? FirstUpscaled => Volatile.Read(ref firstUpscaled);
+    /// <summary>The note on upscaled images, the first time it is asked for after one was found; null otherwise.</summary>
+    public string? TakeUpscaleNote()
+    {
+        if (Upscaled == 0 || Interlocked.Exchange(ref upscaleNoted, 1) == 1) return null;
+        return $"note: images smaller than the input {width} x {height} are upscaled (the first: {Volatile.Read(ref firstUpscaled)}); docs/data.md says how.";
+    }
 
     public void Read(int index, Span<byte> destination)
     {

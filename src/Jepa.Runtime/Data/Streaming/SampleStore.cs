@@ -29,9 +29,6 @@ internal sealed class SampleStore
     /// <summary>True when decoded samples are kept.</summary>
     public bool Caches => cache is not null;
 
-    /// <summary>The number of samples in the cache.</summary>
-    public int Cached => cache?.Count(s => s is not null) ?? 0;
-
     public void Read(int index, Span<byte> destination)
     {
         if (cache is not null && Volatile.Read(ref cache[index]) is { } kept)

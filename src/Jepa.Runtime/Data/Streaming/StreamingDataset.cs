@@ -136,7 +136,6 @@ public sealed class StreamingDataset : ISampleSet
             for (var i = 0; i < SamplesIn(b); i++) store.Read(map[order[start + i]], buffer.AsSpan(i * sampleBytes, sampleBytes));
         }
 
-        var upscaledBefore = (store.Source as ImageFileSource)?.Upscaled ?? 0;
         using var prefetcher = new BatchPrefetcher(startBatch, batches, options.WorkerCount, options.PrefetchDepth, b => SamplesIn(b) * sampleBytes, Fill);
         for (var b = startBatch; b < batches; b++)
         {
@@ -145,11 +144,7 @@ public sealed class StreamingDataset : ISampleSet
             using (var bytes = tensor(buffer, [SamplesIn(b), .. SampleShape]))
                 batch = bytes.to(ScalarType.Float32).div_(255.0);
             prefetcher.Return(buffer);
-            if (upscaledBefore == 0 && store.Source is ImageFileSource { Upscaled: > 0 } images)
-            {
-                upscaledBefore = images.Upscaled;
-                options.Log?.Invoke($"note: images smaller than the input {SampleShape[2]} x {SampleShape[1]} are upscaled (the first: {images.FirstUpscaled}); docs/data.md says how.");
-            }
+            if ((store.Source as ImageFileSource)?.TakeUpscaleNote() is { } note) options.Log?.Invoke(note);
             yield return batch;
         }
     }
