@@ -15,6 +15,7 @@ public class BadInputTests(BadInputTests.Files files, ITestOutputHelper log) : I
     public sealed class Files : IDisposable
     {
         private readonly TempFolder folder = new("jepa-bad-input");
+        private readonly TempFolder pictures = new("jepa-bad-pictures");
 
         public Files()
         {
@@ -32,6 +33,8 @@ public class BadInputTests(BadInputTests.Files files, ITestOutputHelper log) : I
             File.WriteAllBytes(Path.Combine(folder.Path, "binary.csv"), [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x0a]); // a PNG header
             File.WriteAllBytes(Path.Combine(folder.Path, "images.idx"), [0, 0, 8, 3, 0, 0, 0, 5, 0, 0, 0, 8, 0, 0, 0, 8, .. new byte[100]]);
             folder.Write("a-file", "not a folder\n");
+            Directory.CreateDirectory(Path.Combine(pictures.Path, "cats"));
+            pictures.Write("cats/1.png", "the shape is refused before any image is decoded");
             Directory.CreateDirectory(Path.Combine(folder.Path, "no-checkpoint"));
             Directory.CreateDirectory(Path.Combine(folder.Path, "random-checkpoint"));
             File.WriteAllBytes(Path.Combine(folder.Path, "random-checkpoint", "checkpoint.ckpt"), Enumerable.Range(0, 5000).Select(i => (byte)(i * 7919 % 251)).ToArray());
@@ -42,11 +45,18 @@ public class BadInputTests(BadInputTests.Files files, ITestOutputHelper log) : I
 
         public string Root => folder.Path;
 
-        public void Dispose() => folder.Dispose();
+        /// <summary>A folder of images (one class folder).</summary>
+        public string Pictures => pictures.Path;
+
+        public void Dispose()
+        {
+            folder.Dispose();
+            pictures.Dispose();
+        }
     }
 
-    /// <summary>A case: its name, the arguments (<c>{0}</c> is the folder of the bad files, <c>{run}</c> a fresh run
-    /// folder), the exit code and what the error line must say.</summary>
+    /// <summary>A case: its name, the arguments (<c>{0}</c> is the folder of the bad files, <c>{1}</c> a folder of
+    /// images, <c>{run}</c> a fresh run folder), the exit code and what the error line must say.</summary>
     public static TheoryData<string, string, int, string> Cases() => new()
     {
         { "unknown option", "--stepz 3", 2, "error: unknown option '--stepz'; did you mean '--steps'?" },
@@ -56,9 +66,12 @@ public class BadInputTests(BadInputTests.Files files, ITestOutputHelper log) : I
         { "two run lengths", "--steps 3 --epochs 2", 2, "error: --epochs and --steps cannot be combined: give one run length." },
         { "unknown device", "--device gpu", 2, "error: Argument 'gpu' not recognized. Must be one of:" },
         { "CUDA on the CPU build", "--device cuda --steps 2 --out {run}", 1, "error: CUDA was asked for (--device cuda) but is not available" },
-        { "missing data file", "--data {0}/missing.csv --out {run}", 1, "error: The data file {0}/missing.csv does not exist." },
-        { "a folder as data", "--data {0} --out {run}", 1, "error: The data path {0} is a folder; give the data file: a CSV, or MNIST IDX images and labels files." },
-        { "three data files", "--data {0}/nan.csv {0}/inf.csv {0}/text.csv --out {run}", 1, "error: --data takes one CSV file, or two MNIST IDX files (images and labels); got 3 files" },
+        { "missing data file", "--data {0}/missing.csv --out {run}", 1, "error: The data path '{0}/missing.csv' does not exist." },
+        { "a folder without images as data", "--data {0} --out {run}", 1, "error: '{0}' holds no images (.png, .jpg, .jpeg, .bmp, .webp); it holds a-file, binary.csv, empty.csv and " },
+        { "a folder of images for a flat input", "--data {1} --out {run}", 1, "error: '{1}' is a folder of images, which become samples of shape [channels, height, width] with 1 (grey) or 3 (RGB) channels; the experiment's input is [64]." },
+        { "three data files", "--data {0}/nan.csv {0}/inf.csv {0}/text.csv --out {run}", 1, "error: --data takes one folder; or one file (CSV, .npy, .npz, IDX); or IDX files (images, labels, and their t10k pair); or two .npy files (samples and labels); got 3 files" },
+        { "a cache size that is not one", "--cache-memory lots", 2, "error: --cache-memory takes a size such as 512M, 2G or 0, not 'lots'." },
+        { "no data workers", "--data-workers 0", 2, "error: --data-workers must be at least 1." },
         { "wrong-shaped data", "--data {0}/narrow.csv --out {run}", 1, "error: The experiment expects samples of shape [64] (64 values each), but {0}/narrow.csv has samples of shape [10] (10 values each)." },
         { "NaN in data", "--data {0}/nan.csv --out {run}", 1, "error: {0}/nan.csv contains NaN at sample 17, feature 5 (both counted from 0) (line 18 of the file); every value must be finite." },
         { "infinity in data", "--data {0}/inf.csv --out {run}", 1, "error: {0}/inf.csv contains +infinity at sample 5, feature 0" },
@@ -79,7 +92,7 @@ public class BadInputTests(BadInputTests.Files files, ITestOutputHelper log) : I
     public void Bad_input_gives_one_clear_message_and_a_non_zero_exit(string what, string arguments, int exitCode, string message)
     {
         using var run = new TempFolder("jepa-bad-run");
-        string Fill(string s) => s.Replace("{0}", files.Root, StringComparison.Ordinal).Replace("{run}", Path.Combine(run.Path, "run"), StringComparison.Ordinal);
+        string Fill(string s) => s.Replace("{0}", files.Root, StringComparison.Ordinal).Replace("{1}", files.Pictures, StringComparison.Ordinal).Replace("{run}", Path.Combine(run.Path, "run"), StringComparison.Ordinal);
         var args = arguments.Split(' ').Select(Fill).Append("--plain").ToArray();
 
         var result = ExampleProcess.Run("Digits", TimeSpan.FromMinutes(3), args);
