@@ -160,7 +160,7 @@ public sealed class JepaDataset : ISampleSet
     ISampleSet ISampleSet.Subset(long[] indices, string source) => Subset(indices, source);
 
     /// <summary>This data set under another handle (the tensors are shared, each handle is disposed on its own).</summary>
-    public JepaDataset ToDataset() => new(Features.alias(), Labels?.alias(), Source, lines) { classNames = classNames };
+    public JepaDataset ToDataset() => new(Features, Labels, Source, lines) { classNames = classNames };
 
     /// <summary>A stratified, seeded train/test split (see <see cref="Datasets.StratifiedSplit"/>).</summary>
     public (JepaDataset Train, JepaDataset Test) Split(double testFraction, long seed)
