@@ -235,13 +235,15 @@ def save_checkpoint(path, payload, previous=None):
     os.replace(temp, path)
 
 
+def _weights_only():
+    """PyTorch 2's restricted unpickler; 1.13's early one refuses plain floats (opcode BINFLOAT), so 1.x loads fully."""
+    return int(torch.__version__.split(".")[0]) >= 2
+
+
 def load_checkpoint(path):
-    """A checkpoint written by ``save_checkpoint`` or by .NET's ``PyTorchCheckpoint.Export``, loaded with
-    ``weights_only`` where this PyTorch has it."""
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except TypeError:
-        payload = torch.load(path, map_location="cpu")
+    """A checkpoint written by ``save_checkpoint`` or by .NET's ``PyTorchCheckpoint.Export``; with
+    ``weights_only=True`` on PyTorch 2 (the files hold only tensors and plain values)."""
+    payload = torch.load(path, map_location="cpu", weights_only=True) if _weights_only() else torch.load(path, map_location="cpu")
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ValueError(f"{path} is not a Jepa PyTorch checkpoint (format '{FORMAT}').")
     if payload.get("version", 0) > FORMAT_VERSION:
@@ -368,6 +370,11 @@ def train(experiment, data, options, ddp, args):
     state = {"step": 0, "epoch": 0, "position": 0, "seconds": 0.0, "readings": [], "alarms": []}
     if args.resume:
         path, payload = resume_from(args.resume, log)
+        if payload.get("experiment") != experiment.name:
+            raise ValueError(f"{path} was written for the experiment '{payload.get('experiment')}', not '{experiment.name}'.")
+        differences = _differences(payload.get("options"), options.to_json())
+        if differences:
+            raise ValueError(f"{path} holds the options of a different experiment: " + "; ".join(differences) + ".")
         experiment.load_state_dicts(payload["modules"], path)
         if payload.get("optimizer") is not None:
             opt.load_state_dict(payload["optimizer"])
@@ -404,7 +411,7 @@ def train(experiment, data, options, ddp, args):
         save_checkpoint(path, {"format": FORMAT, "version": FORMAT_VERSION, "experiment": experiment.name,
                                "step": state["step"], "epoch": state["epoch"], "position": state["position"],
                                "total_steps": total, "seconds": state["seconds"], "world_size": ddp.world,
-                               "modules": experiment.state_dicts(), "optimizer": opt.state_dict(),
+                               "options": options.to_json(), "modules": experiment.state_dicts(), "optimizer": opt.state_dict(),
                                "readings": state["readings"], "alarms": state["alarms"]},
                         previous=os.path.join(folder, PREVIOUS_CHECKPOINT))
 
@@ -475,6 +482,19 @@ def train(experiment, data, options, ddp, args):
             metrics.close()
     return {"steps": state["step"], "total": total, "seconds": state["seconds"], "stop": stop, "folder": folder,
             "loss": last.loss if last else float("nan"), "terms": last.values if last else {}, "readings": state["readings"]}
+
+
+#: Options that may differ between a checkpoint and the run resuming it (the run length and the monitor), as in C#.
+MAY_DIFFER = {"steps", "epochs", "collapse"}
+
+
+def _differences(saved, current):
+    """Each option that differs, as 'name: saved in the checkpoint, current here' (nothing for a .NET export,
+    which carries its options in C#'s names)."""
+    if saved is None:
+        return []
+    return [f"{k}: {saved.get(k)!r} in the checkpoint, {current.get(k)!r} here"
+            for k in sorted(set(saved) | set(current)) if k not in MAY_DIFFER and saved.get(k) != current.get(k)]
 
 
 @torch.no_grad()
