@@ -418,8 +418,10 @@ def train(experiment, data, options, ddp, args):
     # 4. Epochs of steps.
     stop_flag = _StopFlag()
     experiment.train()
+    if ddp.device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(ddp.device)
     clock, seconds_before, window = time.perf_counter(), state["seconds"], collections.deque(maxlen=50)
-    stop, last = "completed", None
+    stop, last, first_loss, first_end, steps_before = "completed", None, None, None, state["step"]
     try:
         while state["step"] < total and stop == "completed":
             order = D.epoch_order(len(data), options.seed, state["epoch"])
@@ -445,6 +447,8 @@ def train(experiment, data, options, ddp, args):
                 window.append((state["step"], time.perf_counter()))
                 rate = (window[-1][0] - window[0][0]) / (window[-1][1] - window[0][1]) if len(window) > 1 else None
                 last = step
+                if first_end is None:
+                    first_loss, first_end = step.loss, time.perf_counter()
                 reading = None
                 c = options.collapse
                 if monitor_batch is not None and (state["step"] % c.every == 0 or state["step"] == total):
@@ -474,14 +478,24 @@ def train(experiment, data, options, ddp, args):
                     checkpoint()
                 if stop != "completed" or state["position"] == 0:
                     break
-        # 5. The final checkpoint.
+        # 5. The final checkpoint, and a summary of this run (steps per second after the first step, peak GPU memory).
         checkpoint()
     finally:
         stop_flag.restore()
         if metrics:
             metrics.close()
+    taken = state["step"] - steps_before
+    summary = {"experiment": experiment.name, "steps": state["step"], "steps_this_run": taken, "stop": stop,
+               "device": str(ddp.device), "world_size": ddp.world, "precision": getattr(experiment, "precision", None) and experiment.precision.name,
+               "first_loss": first_loss, "final_loss": last.loss if last else None,
+               "steps_per_s": (taken - 1) / (time.perf_counter() - first_end) if first_end and taken > 1 else None,
+               "peak_memory_mib": torch.cuda.max_memory_allocated(ddp.device) / 2 ** 20 if ddp.device.type == "cuda" else None}
+    if ddp.is_main:
+        with open(os.path.join(folder, "summary.json"), "w", encoding="utf-8") as f:
+            json.dump(summary, f, indent=2)
     return {"steps": state["step"], "total": total, "seconds": state["seconds"], "stop": stop, "folder": folder,
-            "loss": last.loss if last else float("nan"), "terms": last.values if last else {}, "readings": state["readings"]}
+            "loss": last.loss if last else float("nan"), "terms": last.values if last else {}, "readings": state["readings"],
+            "summary": summary}
 
 
 #: Options that may differ between a checkpoint and the run resuming it (the run length and the monitor), as in C#.
