@@ -88,13 +88,16 @@ class ConvEncoder(nn.Module):
 def sincos_2d(dim, height, width):
     """Fixed 2-D sine-cosine positional embedding (H*W, D): the first half of the channels encodes the column, the
     second the row, each ``[sin(pos w_i), cos(pos w_i)]`` with ``w_i = 1 / 10000^(i / (D/4))``; row-major tokens;
-    the last ``D mod 4`` channels are zero. Computed in float64 and rounded once, as the C# code does."""
+    the last ``D mod 4`` channels are zero. Computed with the C library's sin, cos and pow in double precision, as the
+    C# code computes it, so both tables are the same to the bit."""
     quarter = dim // 4
-    omega = 1.0 / torch.pow(torch.tensor(10000.0, dtype=torch.float64), torch.arange(quarter, dtype=torch.float64) / max(quarter, 1))
-    rows, cols = torch.meshgrid(torch.arange(height, dtype=torch.float64), torch.arange(width, dtype=torch.float64), indexing="ij")
-    r, c = rows.reshape(-1, 1) * omega, cols.reshape(-1, 1) * omega                 # (N, D/4)
     table = torch.zeros(height * width, dim, dtype=torch.float64)
-    table[:, :4 * quarter] = torch.cat([c.sin(), c.cos(), r.sin(), r.cos()], dim=1)
+    omegas = [1.0 / math.pow(10000.0, i / quarter) for i in range(quarter)]
+    for r in range(height):
+        for c in range(width):
+            row = [math.sin(c * w) for w in omegas] + [math.cos(c * w) for w in omegas] + \
+                  [math.sin(r * w) for w in omegas] + [math.cos(r * w) for w in omegas]
+            table[r * width + c, :4 * quarter] = torch.tensor(row, dtype=torch.float64)
     return table.to(torch.float32)
 
 

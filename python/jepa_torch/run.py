@@ -4,10 +4,8 @@ import argparse
 import collections
 import dataclasses
 import json
-import math
 import os
 import signal
-import sys
 import time
 from dataclasses import dataclass, field
 

@@ -1,7 +1,6 @@
 """Schedules, the optimizer and its parameter groups, the EMA target, seeds and one training step, as
 src/Jepa.Runtime/Schedules and src/Jepa.Runtime/Training define them (docs/runtime-training.md)."""
 import contextlib
-import copy
 import math
 from dataclasses import dataclass
 
@@ -132,9 +131,14 @@ def set_schedules(opt, lr, weight_decay):
 
 # ---- EMA -----------------------------------------------------------------------------------------------------------
 
-def ema_copy(module):
-    """The EMA target: a deep copy of the online module (same weights and buffers), never trained."""
-    target = copy.deepcopy(module)
+def ema_copy(module, create):
+    """The EMA target: a second module from ``create`` (the same architecture) holding the online module's weights and
+    buffers, never trained. Built as C#'s ``Ema.CopyOf`` builds it, so that its construction draws from the global
+    generator as there, and the same seed gives both targets the same initial weights."""
+    target = create()
+    if target is module:
+        raise ValueError("create must return a new module, not the online one.")
+    target.load_state_dict(module.state_dict())
     for p in target.parameters():
         p.requires_grad_(False)
     return target

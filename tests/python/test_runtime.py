@@ -58,7 +58,8 @@ def test_weight_decay_only_on_matrices():
 
 def test_ema_averages_parameters_and_float_buffers_and_copies_counters():
     online = M.MlpEncoder((4,), hidden=[3], out=2, norm="batch")
-    target = T.ema_copy(online)
+    target = T.ema_copy(online, lambda: M.MlpEncoder((4,), hidden=[3], out=2, norm="batch"))
+    assert torch.equal(target.layers.fc0.weight, online.layers.fc0.weight)
     with torch.no_grad():
         for t in list(online.parameters()) + [online.layers.norm0.running_mean]:
             t.add_(1.0)

@@ -41,7 +41,7 @@ class DigitsJepa(jt.Experiment):
         self.options, self.precision = options, precision
         # Modules are created in a fixed order under the run seed.
         self.context_encoder = M.MlpEncoder(self.input_shape, hidden=[256, 256], out=128, act="relu").to(ddp.device)
-        self.target_encoder = T.ema_copy(self.context_encoder)                     # ema(context, momentum: 0.996 -> 1.0)
+        self.target_encoder = T.ema_copy(self.context_encoder, lambda: M.MlpEncoder(self.input_shape, hidden=[256, 256], out=128, act="relu").to(ddp.device))   # ema(context, momentum: 0.996 -> 1.0)
         self.predictor = M.MlpEncoder((128,), hidden=[256], out=128, act="relu").to(ddp.device)
         # corruption noisy = feature_dropout(p: 0.3) then gaussian_noise(std: 0.1)
         self.noisy = C.Compose(C.FeatureDropout(p=0.3), C.GaussianNoise(std=0.1))

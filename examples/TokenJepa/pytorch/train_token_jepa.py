@@ -43,7 +43,7 @@ class TokenJepa(jt.Experiment):
         self.options, self.precision, self.ddp = options, precision, ddp
         # Modules are created in a fixed order under the run seed.
         self.context_encoder = M.VitEncoder(self.input_shape, patch=2, dim=64, depth=4, heads=4).to(ddp.device)
-        self.target_encoder = T.ema_copy(self.context_encoder)                     # ema(context, momentum: 0.996 -> 1.0)
+        self.target_encoder = T.ema_copy(self.context_encoder, lambda: M.VitEncoder(self.input_shape, patch=2, dim=64, depth=4, heads=4).to(ddp.device))   # ema(context, momentum: 0.996 -> 1.0)
         self.predictor = M.TransformerPredictor(encoder_dim=64, dim=32, depth=2, heads=2, grid=(4, 4)).to(ddp.device)
         # corruption masked = block_mask(targets: 4, target_scale: 0.15..0.2, context_scale: 0.85..1.0, aspect: 0.75..1.5)
         self.masked = C.MultiBlockMask(grid=(4, 4), targets=4, target_scale=(0.15, 0.2), context_scale=(0.85, 1.0),

@@ -20,7 +20,12 @@ def main(name, inputs_path, output_path):
     torch.set_num_threads(1)
     program = programs.load(name)
     inputs = jt.run.load_checkpoint(inputs_path)
+    torch.manual_seed(program.OPTIONS.seed)
     experiment = getattr(program, name)(program.OPTIONS, jt.Distributed(), jt.Precision("fp32", "cpu"))
+    # The same seed builds the same initial weights as the generated experiment (the .NET side sends its own).
+    own = {f"{role}.{k}": v for role, sd in experiment.state_dicts().items() for k, v in sd.items()}
+    sent = {f"{role}.{k}": v for role, sd in inputs["modules"].items() for k, v in sd.items()}
+    init_difference, init_worst = max((float((own[k].double() - sent[k].double()).abs().max()), k) for k in sent)
     experiment.load_state_dicts(inputs["modules"], inputs_path)
     experiment.train(True)
     drawn = dict(inputs["drawn"])
@@ -28,7 +33,7 @@ def main(name, inputs_path, output_path):
         drawn["masks"] = jt.TokenMasks(drawn.pop("masks_context"), drawn.pop("masks_target"))
     terms = experiment.loss_terms(inputs["batch"], drawn)
     sum(value * weight for value, weight in terms.values()).backward()
-    torch.save({"terms": {n: float(v) for n, (v, w) in terms.items()}, "weights": {n: float(w) for n, (v, w) in terms.items()},
+    torch.save({"init_difference": init_difference, "init_worst": init_worst, "terms": {n: float(v) for n, (v, w) in terms.items()}, "weights": {n: float(w) for n, (v, w) in terms.items()},
                 "grads": {n: p.grad.detach().clone() for n, p in experiment.named_trainable()}}, output_path)
 
 
