@@ -1,0 +1,519 @@
+"""The trainer every exported program shares (C#'s ``JepaExperiment.Train`` and the runner): the command line, the
+run folder (options, metrics, checkpoints), resume, the collapse monitor, and the loop around the program's step."""
+import argparse
+import collections
+import dataclasses
+import json
+import os
+import signal
+import time
+from dataclasses import dataclass, field
+
+import torch
+
+from . import data as D
+from .distributed import Distributed
+from .training import Precision, Ramp, Schedule, Step, optimizer as make_optimizer, step_generator
+
+CHECKPOINT = "checkpoint.pt"
+PREVIOUS_CHECKPOINT = "checkpoint.prev.pt"
+FORMAT = "jepa-torch-checkpoint"
+FORMAT_VERSION = 1
+MONITOR_SEED = 0x6D6F6E69746F72  # "monitor", mixed into the seed for the monitor's fixed batch (as C#)
+
+
+@dataclass(frozen=True)
+class Collapse:
+    """The collapse monitor: every ``every`` steps, alarm when std < min_std or RankMe < min_rank."""
+    min_std: float = 0.01
+    min_rank: float = 3.0
+    action: str = "warn"      # or "stop"
+    every: int = 100
+
+
+@dataclass(frozen=True)
+class Options:
+    """The train and monitor values of a ``.jepa`` file (the C# ``ExperimentOptions``), in the file's units.
+    ``lr`` is the peak under warmup_cosine; ``batch`` is the global batch across processes."""
+    batch: int
+    seed: int
+    steps: int = None
+    epochs: int = None
+    optimizer: str = "adamw"
+    lr: Ramp = Ramp(1e-3, 1e-3)
+    weight_decay: Ramp = Ramp(0.0, 0.0)
+    momentum: float = 0.9
+    nesterov: bool = False
+    betas: tuple = (0.9, 0.999)
+    schedule: str = "constant"
+    warmup_steps: int = 0
+    warmup_epochs: float = 0.0
+    start_lr: float = 0.0
+    final_lr: float = 0.0
+    grad_clip: float = None
+    ema_momentum: Ramp = None
+    collapse: Collapse = field(default_factory=Collapse)
+    test_fraction: float = 0.25
+
+    def to_json(self):
+        return dataclasses.asdict(self)
+
+
+class Experiment:
+    """The base of an exported program's experiment class (C#'s ``JepaExperiment``): it builds its modules, calls
+    ``register`` and writes ``training_step``; this class knows the roles for checkpoints and the monitor."""
+
+    name = None
+    input_shape = None
+
+    def register(self, context, target, target_kind, predictor):
+        """``target_kind``: ema (a separate copy, not trained), stopgrad or shared (the context encoder itself) or
+        independent (a second trainable encoder)."""
+        self.roles = {"context": context, "predictor": predictor}
+        if target is not context:
+            self.roles["target"] = target
+        self.target_kind = target_kind
+
+    def named_trainable(self):
+        seen = set()
+        for role in ("context", "target", "predictor"):
+            if role not in self.roles or (role == "target" and self.target_kind == "ema"):
+                continue
+            for name, p in self.roles[role].named_parameters():
+                if p.requires_grad and id(p) not in seen:
+                    seen.add(id(p))
+                    yield f"{role}.{name}", p
+
+    def train(self, mode=True):
+        for m in self.roles.values():
+            m.train(mode)
+
+    def state_dicts(self):
+        return {role: m.state_dict() for role, m in self.roles.items()}
+
+    def load_state_dicts(self, modules, source):
+        missing = [r for r in self.roles if r not in modules]
+        if missing:
+            raise ValueError(f"{source} holds no weights for the {', '.join(missing)} of {self.name}.")
+        for role, m in self.roles.items():
+            m.load_state_dict(modules[role])
+
+    def monitor_embeddings(self, batch):
+        """What the collapse monitor measures; ``encode`` unless a program overrides it."""
+        return self.encode(batch)
+
+
+# ---- the command line ----------------------------------------------------------------------------------------------
+
+def arguments(description, argv=None):
+    p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", nargs="+", required=True, metavar="FILE",
+                   help="a CSV (label last), a .npy/.npz, or MNIST IDX images and labels files")
+    p.add_argument("--steps", type=int, help="run length in optimizer steps (replaces the file's)")
+    p.add_argument("--epochs", type=int, help="run length in epochs (replaces the file's)")
+    p.add_argument("--device", default="cpu", help="cpu (default), cuda (each process on cuda:LOCAL_RANK) or auto")
+    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"], help="bf16: autocast on CUDA, loss terms in fp32")
+    p.add_argument("--out", help="the run folder (default runs/NAME-TIMESTAMP)")
+    p.add_argument("--resume", metavar="DIR_OR_FILE", help="a run folder or a checkpoint.pt to continue from")
+    p.add_argument("--checkpoint-every", type=int, default=0, metavar="N", help="a checkpoint every N steps (0: at the end only)")
+    p.add_argument("--log-every", type=int, default=10, metavar="N", help="a metrics row every N steps")
+    p.add_argument("--print-every", type=int, default=100, metavar="N", help="a progress line every N steps")
+    p.add_argument("--monitor-samples", type=int, default=1024, metavar="N", help="samples in the collapse monitor's batch")
+    p.add_argument("--all-samples", action="store_true", help="train on every sample (no held-out evaluation split)")
+    p.add_argument("--timeout", type=float, default=1800, metavar="S", help="seconds a process waits for the others")
+    args = p.parse_args(argv)
+    if args.steps is not None and args.epochs is not None:
+        p.error("give --steps or --epochs, not both")
+    return args
+
+
+# ---- metrics -------------------------------------------------------------------------------------------------------
+
+_TRAILING = ["lr", "weight_decay", "ema_momentum", "grad_norm", "steps_per_s", "seconds", "embedding_std", "rankme"]
+
+
+class Metrics:
+    """``metrics.jsonl`` and ``metrics.csv`` with the C# MetricsWriter's keys and columns: step, epoch, loss, terms
+    (``loss/<term>`` in the CSV), lr, weight_decay, ema_momentum, grad_norm, steps_per_s, seconds, embedding_std,
+    rankme; absent values left out (JSON) or empty (CSV). A resumed run first drops rows after its step."""
+
+    def __init__(self, folder, resume_step):
+        self.json_path, self.csv_path = os.path.join(folder, "metrics.jsonl"), os.path.join(folder, "metrics.csv")
+        self.terms = None
+        self.pending = []
+        if resume_step > 0:
+            self._keep_rows(self.json_path, resume_step, lambda line: json.loads(line)["step"], header=False)
+            header = self._keep_rows(self.csv_path, resume_step, lambda line: int(line.split(",", 1)[0]), header=True)
+            if header:
+                columns = header.split(",")
+                self.terms = [c[len("loss/"):] for c in columns[3:len(columns) - len(_TRAILING)]]
+        else:
+            for path in (self.json_path, self.csv_path):
+                if os.path.exists(path):
+                    os.remove(path)
+        self.json = open(self.json_path, "a", encoding="utf-8")
+        self.csv = open(self.csv_path, "a", encoding="utf-8")
+
+    @staticmethod
+    def _keep_rows(path, step, step_of, header):
+        if not os.path.exists(path):
+            return None
+        with open(path, encoding="utf-8") as f:
+            lines = [line.rstrip("\n") for line in f if line.strip()]
+        kept, first = [], None
+        if header and lines:
+            first, lines = lines[0], lines[1:]
+            kept.append(first)
+        for line in lines:
+            try:
+                if step_of(line) <= step:
+                    kept.append(line)
+            except (ValueError, KeyError):
+                break  # a torn last line
+        with open(path + ".tmp", "w", encoding="utf-8") as f:
+            f.writelines(line + "\n" for line in kept)
+        os.replace(path + ".tmp", path)
+        return first
+
+    def write(self, row):
+        if self.terms is None and row.get("terms") is None:
+            self.pending.append(row)     # the CSV header needs the first step's term names
+            return
+        if self.terms is None:
+            self.terms = list(row["terms"])
+            self.csv.write(",".join(["step", "epoch", "loss"] + [f"loss/{t}" for t in self.terms] + _TRAILING) + "\n")
+            for p in self.pending:
+                self._write(p)
+            self.pending = []
+        self._write(row)
+
+    def _write(self, row):
+        ordered = {"step": row["step"], "epoch": row["epoch"]}
+        if row.get("loss") is not None:
+            ordered["loss"] = row["loss"]
+        if row.get("terms") is not None:
+            ordered["terms"] = {t: row["terms"][t] for t in self.terms}
+        for key in _TRAILING:
+            if row.get(key) is not None:
+                ordered[key] = row[key]
+        self.json.write(json.dumps(ordered) + "\n")
+        terms = row.get("terms") or {}
+        cells = [row["step"], row["epoch"], row.get("loss")] + [terms.get(t) for t in self.terms] + [row.get(k) for k in _TRAILING]
+        self.csv.write(",".join("" if c is None else repr(float(c)) if isinstance(c, float) else str(c) for c in cells) + "\n")
+
+    def flush(self):
+        self.json.flush()
+        self.csv.flush()
+
+    def close(self):
+        if self.pending and self.terms is None:
+            self.terms = []
+            self.csv.write(",".join(["step", "epoch", "loss"] + _TRAILING) + "\n")
+            for p in self.pending:
+                self._write(p)
+        self.json.close()
+        self.csv.close()
+
+
+# ---- checkpoints ---------------------------------------------------------------------------------------------------
+
+def save_checkpoint(path, payload, previous=None):
+    """``torch.save`` to a temporary file in the same folder, flushed to disk, then renamed over ``path`` (after the
+    old file is renamed to ``previous``), so a crash leaves a complete checkpoint. Only tensors and plain values, so
+    ``torch.load(weights_only=True)`` accepts it."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    temp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    with open(temp, "wb") as f:
+        torch.save(payload, f)
+        f.flush()
+        os.fsync(f.fileno())
+    if previous is not None and os.path.exists(path):
+        os.replace(path, previous)
+    os.replace(temp, path)
+
+
+def _weights_only():
+    """PyTorch 2's restricted unpickler; 1.13's early one refuses plain floats (opcode BINFLOAT), so 1.x loads fully."""
+    return int(torch.__version__.split(".")[0]) >= 2
+
+
+def load_checkpoint(path):
+    """A checkpoint written by ``save_checkpoint`` or by .NET's ``PyTorchCheckpoint.Export``; with
+    ``weights_only=True`` on PyTorch 2 (the files hold only tensors and plain values)."""
+    payload = torch.load(path, map_location="cpu", weights_only=True) if _weights_only() else torch.load(path, map_location="cpu")
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise ValueError(f"{path} is not a Jepa PyTorch checkpoint (format '{FORMAT}').")
+    if payload.get("version", 0) > FORMAT_VERSION:
+        raise ValueError(f"{path} has format version {payload['version']}; this runtime reads up to {FORMAT_VERSION}.")
+    return payload
+
+
+def resume_from(path, log):
+    """The checkpoint at ``path`` (a file, or a run folder's ``checkpoint.pt``), or, when it cannot be loaded, the
+    previous one beside it, said loudly."""
+    if os.path.isdir(path):
+        path = os.path.join(path, CHECKPOINT)
+    try:
+        return path, load_checkpoint(path)
+    except Exception as damaged:  # noqa: BLE001 - any failure to read falls back to the previous file
+        previous = os.path.join(os.path.dirname(path), PREVIOUS_CHECKPOINT)
+        if os.path.basename(path) != CHECKPOINT or not os.path.exists(previous):
+            raise
+        payload = load_checkpoint(previous)
+        log(f"warning: checkpoint '{path}' cannot be loaded ({damaged}); resumed from the previous checkpoint "
+            f"'{previous}' (step {payload['step']}) instead.")
+        return previous, payload
+
+
+# ---- the collapse monitor ------------------------------------------------------------------------------------------
+
+def embedding_std(z):
+    """Std over the batch of the L2-normalised embeddings (not centred), mean over dimensions; tokens flattened."""
+    z = z.detach().reshape(-1, z.shape[-1]).to(torch.float64)
+    return float(torch.nn.functional.normalize(z, p=2, dim=1).std(0).mean())
+
+
+def rankme(z):
+    """RankMe: ``exp(-sum p_k log p_k)``, ``p_k = sigma_k / sum(sigma) + 1e-7`` over the singular values."""
+    sigma = torch.linalg.svdvals(z.detach().reshape(-1, z.shape[-1]).to(torch.float64))
+    p = sigma / sigma.sum() + 1e-7
+    return float(torch.exp(-(p * p.log()).sum()))
+
+
+# ---- the loop ------------------------------------------------------------------------------------------------------
+
+class _StopFlag:
+    """SIGINT or SIGTERM asks every process to stop after the current step (the flag travels in the step's
+    all-reduce), with a final checkpoint; a second SIGINT interrupts at once."""
+
+    def __init__(self):
+        self.requested = False
+        self.previous = {}
+        for s in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self.previous[s] = signal.signal(s, self._handle)
+            except ValueError:  # not the main thread
+                pass
+
+    def _handle(self, signum, frame):
+        if self.requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def restore(self):
+        for s, h in self.previous.items():
+            signal.signal(s, h)
+
+
+def _say(ddp, text):
+    if ddp.is_main:
+        print(text, flush=True)
+
+
+def main(experiment_type, options, description, argv=None):
+    """``python3 train_NAME.py --data ...`` and ``torchrun --nproc_per_node N train_NAME.py --data ...``."""
+    args = arguments(description, argv)
+    ddp = Distributed.from_environment(args.device, args.timeout)
+    try:
+        precision = Precision(args.precision, ddp.device)
+        data = D.load(args.data).for_experiment(experiment_type.input_shape)
+        train_data = data
+        if data.labels is not None and not args.all_samples:
+            train_idx, test_idx = D.stratified_split(data.labels, options.test_fraction, options.seed)
+            train_data = data.subset(train_idx, f"{data.source} (train split)")
+            _say(ddp, f"{experiment_type.name}: {data}\nTraining on {len(train_data)} samples; {len(test_idx)} held out for "
+                      f"evaluation ({options.test_fraction:.0%}, stratified; `jepa evaluate` reports on them).")
+        if args.steps is not None:
+            options = dataclasses.replace(options, steps=args.steps, epochs=None)
+        if args.epochs is not None:
+            options = dataclasses.replace(options, epochs=args.epochs, steps=None)
+        torch.manual_seed(options.seed)          # the initial weights: the same on every process
+        experiment = experiment_type(options, ddp, precision)
+        result = train(experiment, train_data, options, ddp, args)
+        _say(ddp, f"Trained {result['steps']} steps in {result['seconds']:.1f} s ({result['stop']}); final loss {result['loss']:.4g}.")
+        return result
+    finally:
+        ddp.close()
+
+
+def _run_folder(name, args, ddp):
+    if args.resume and os.path.isdir(args.resume):
+        return os.path.abspath(args.resume)
+    if args.out:
+        return os.path.abspath(args.out)
+    stamp = [time.strftime("%Y%m%d-%H%M%S")]
+    if ddp.world > 1:
+        torch.distributed.broadcast_object_list(stamp, src=0)   # one folder for every process
+    return os.path.abspath(os.path.join("runs", f"{name}-{stamp[0]}"))
+
+
+def train(experiment, data, options, ddp, args):
+    """Trains ``experiment`` until the run length, continuing from a checkpoint with ``--resume``."""
+    log = lambda text: _say(ddp, text)  # noqa: E731
+    folder = _run_folder(experiment.name, args, ddp)
+
+    # 1. The run: length, schedules, optimizer.
+    steps_per_epoch = len(data) // options.batch
+    if steps_per_epoch < 1:
+        raise D.DataError(f"The training data has {len(data)} samples, fewer than one batch of {options.batch}.")
+    total = options.steps if options.steps is not None else options.epochs * steps_per_epoch
+    warmup = options.warmup_steps if options.warmup_steps > 0 else round(options.warmup_epochs * steps_per_epoch)
+    schedule = Schedule(options.schedule, options.lr, options.start_lr, options.final_lr, warmup, options.weight_decay,
+                        options.ema_momentum if experiment.target_kind == "ema" else None, total)
+    opt = make_optimizer(options, experiment.named_trainable())
+    part = ddp.part(options.batch)
+
+    # 2. Resume: weights, EMA target, step; the optimizer state where the checkpoint has one.
+    state = {"step": 0, "epoch": 0, "position": 0, "seconds": 0.0, "readings": [], "alarms": []}
+    if args.resume:
+        path, payload = resume_from(args.resume, log)
+        if payload.get("experiment") != experiment.name:
+            raise ValueError(f"{path} was written for the experiment '{payload.get('experiment')}', not '{experiment.name}'.")
+        differences = _differences(payload.get("options"), options.to_json())
+        if differences:
+            raise ValueError(f"{path} holds the options of a different experiment: " + "; ".join(differences) + ".")
+        experiment.load_state_dicts(payload["modules"], path)
+        if payload.get("optimizer") is not None:
+            opt.load_state_dict(payload["optimizer"])
+        else:
+            log(f"{path} holds no optimizer state (a TorchSharp checkpoint): the optimizer starts afresh at step {payload['step']}.")
+        for key in state:
+            if key in payload:
+                state[key] = payload[key]
+        log(f"Resumed from {path} at step {state['step']}.")
+
+    # 3. Run folder (process 0), the collapse monitor's fixed batch and its baseline at step 0.
+    metrics = None
+    if ddp.is_main:
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, "options.json"), "w", encoding="utf-8") as f:
+            json.dump({"experiment": experiment.name, "world_size": ddp.world, **options.to_json()}, f, indent=2, default=str)
+        metrics = Metrics(folder, state["step"])
+        log(f"Run folder: {folder}")
+    monitor_batch = None
+    if options.collapse is not None and state["step"] < total:
+        order = D.epoch_order(len(data), options.seed ^ MONITOR_SEED, 0)[:min(len(data), args.monitor_samples)]
+        monitor_batch = data.features.index_select(0, order).to(ddp.device)
+        if state["step"] == 0 and not state["readings"]:
+            reading = _measure(experiment, monitor_batch, 0)
+            state["readings"].append(reading)
+            if metrics:
+                metrics.write({"step": 0, "epoch": 0, "seconds": 0.0, "embedding_std": reading[1], "rankme": reading[2]})
+
+    def checkpoint():
+        if not ddp.is_main:
+            return
+        metrics.flush()
+        path = os.path.join(folder, CHECKPOINT)
+        save_checkpoint(path, {"format": FORMAT, "version": FORMAT_VERSION, "experiment": experiment.name,
+                               "step": state["step"], "epoch": state["epoch"], "position": state["position"],
+                               "total_steps": total, "seconds": state["seconds"], "world_size": ddp.world,
+                               "options": options.to_json(), "modules": experiment.state_dicts(), "optimizer": opt.state_dict(),
+                               "readings": state["readings"], "alarms": state["alarms"]},
+                        previous=os.path.join(folder, PREVIOUS_CHECKPOINT))
+
+    # 4. Epochs of steps.
+    stop_flag = _StopFlag()
+    experiment.train()
+    if ddp.device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(ddp.device)
+    clock, seconds_before, window = time.perf_counter(), state["seconds"], collections.deque(maxlen=50)
+    stop, last, first_loss, first_end, steps_before = "completed", None, None, None, state["step"]
+    try:
+        while state["step"] < total and stop == "completed":
+            order = D.epoch_order(len(data), options.seed, state["epoch"])
+            while state["step"] < total:
+                # The global batch of this step, and this process's contiguous part of it.
+                start = state["position"] * options.batch
+                idx = order[start + part.start:start + part.stop]
+                batch = data.features.index_select(0, idx).to(ddp.device, non_blocking=True)        # (B/N, ...)
+                index, epoch = state["step"], state["epoch"]
+                step = Step(index + 1, epoch, step_generator(options.seed, index), part, opt, ddp, schedule.lr_at(index),
+                            schedule.weight_decay_at(index), schedule.ema_momentum_at(index), options.grad_clip,
+                            stop_requested=stop_flag.requested)
+                experiment.training_step(batch, step)
+                if step.values is None:
+                    raise RuntimeError(f"{experiment.name}.training_step returned without calling backward_and_step.")
+                if experiment.target_kind == "ema" and not step.ema_updated:
+                    raise RuntimeError(f"{experiment.name}.training_step did not update its EMA target.")
+                state["step"] += 1
+                state["position"] += 1
+                if state["position"] == steps_per_epoch:
+                    state["epoch"], state["position"] = state["epoch"] + 1, 0
+                state["seconds"] = seconds_before + time.perf_counter() - clock
+                window.append((state["step"], time.perf_counter()))
+                rate = (window[-1][0] - window[0][0]) / (window[-1][1] - window[0][1]) if len(window) > 1 else None
+                last = step
+                if first_end is None:
+                    first_loss, first_end = step.loss, time.perf_counter()
+                reading = None
+                c = options.collapse
+                if monitor_batch is not None and (state["step"] % c.every == 0 or state["step"] == total):
+                    reading = _measure(experiment, monitor_batch, state["step"])
+                    state["readings"].append(reading)
+                    if reading[1] < c.min_std or reading[2] < c.min_rank:
+                        message = (f"{experiment.name}: representation collapse at step {reading[0]}: std {reading[1]:.3g} "
+                                   f"(min {c.min_std:.3g}), RankMe {reading[2]:.3g} (min {c.min_rank:.3g}); "
+                                   f"{'training stops' if c.action == 'stop' else 'training goes on'}.")
+                        state["alarms"].append(message)
+                        log(f"collapse alarm: {message}")
+                        if c.action == "stop":
+                            stop = "collapse"
+                if step.stop and stop == "completed":
+                    stop = "stopped"
+                if metrics and (state["step"] % args.log_every == 0 or reading or state["step"] == total or stop != "completed"):
+                    metrics.write({"step": state["step"], "epoch": epoch, "loss": step.loss, "terms": step.values,
+                                   "lr": step.lr, "weight_decay": step.weight_decay, "ema_momentum": step.ema_momentum,
+                                   "grad_norm": step.grad_norm, "steps_per_s": rate, "seconds": state["seconds"],
+                                   "embedding_std": reading[1] if reading else None, "rankme": reading[2] if reading else None})
+                if state["step"] % args.print_every == 0 or state["step"] == total or stop != "completed":
+                    terms = ", ".join(f"{n} {v:.4g}" for n, v in step.values.items())
+                    collapse = f" | std {state['readings'][-1][1]:.3g} rank {state['readings'][-1][2]:.3g}" if state["readings"] else ""
+                    log(f"step {state['step']}/{total} epoch {epoch} | loss {step.loss:.4g} ({terms}) | lr {step.lr:.4g}"
+                        f"{collapse} | {rate or 0:.0f} steps/s")
+                if args.checkpoint_every and state["step"] % args.checkpoint_every == 0 and state["step"] < total and stop == "completed":
+                    checkpoint()
+                if stop != "completed" or state["position"] == 0:
+                    break
+        # 5. The final checkpoint, and a summary of this run (steps per second after the first step, peak GPU memory).
+        checkpoint()
+    finally:
+        stop_flag.restore()
+        if metrics:
+            metrics.close()
+    taken = state["step"] - steps_before
+    summary = {"experiment": experiment.name, "steps": state["step"], "steps_this_run": taken, "stop": stop,
+               "device": str(ddp.device), "world_size": ddp.world, "precision": getattr(experiment, "precision", None) and experiment.precision.name,
+               "first_loss": first_loss, "final_loss": last.loss if last else None,
+               "steps_per_s": (taken - 1) / (time.perf_counter() - first_end) if first_end and taken > 1 else None,
+               "peak_memory_mib": torch.cuda.max_memory_allocated(ddp.device) / 2 ** 20 if ddp.device.type == "cuda" else None}
+    if ddp.is_main:
+        with open(os.path.join(folder, "summary.json"), "w", encoding="utf-8") as f:
+            json.dump(summary, f, indent=2)
+    return {"steps": state["step"], "total": total, "seconds": state["seconds"], "stop": stop, "folder": folder,
+            "loss": last.loss if last else float("nan"), "terms": last.values if last else {}, "readings": state["readings"],
+            "summary": summary}
+
+
+#: Options that may differ between a checkpoint and the run resuming it (the run length and the monitor), as in C#.
+MAY_DIFFER = {"steps", "epochs", "collapse"}
+
+
+def _differences(saved, current):
+    """Each option that differs, as 'name: saved in the checkpoint, current here' (nothing for a .NET export,
+    which carries its options in C#'s names)."""
+    if saved is None:
+        return []
+    return [f"{k}: {saved.get(k)!r} in the checkpoint, {current.get(k)!r} here"
+            for k in sorted(set(saved) | set(current)) if k not in MAY_DIFFER and saved.get(k) != current.get(k)]
+
+
+@torch.no_grad()
+def _measure(experiment, batch, step):
+    experiment.train(False)
+    try:
+        z = experiment.monitor_embeddings(batch)
+        return [step, embedding_std(z), rankme(z)]
+    finally:
+        experiment.train(True)

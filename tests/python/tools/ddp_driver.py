@@ -1,0 +1,114 @@
+"""The DDP scenarios: run once as one process and once as each of N processes (launch.py sets the environment);
+rank 0 writes, per scenario, the gradients after the first backward and the parameters after a short run.
+
+    python3 ddp_driver.py OUT_DIR SCENARIO...        (a scenario: NAME:OPTIMIZER:STEPS[:MODE])
+
+MODE is how a negative control breaks the DDP semantics on purpose:
+  plain_gather     all_gather / all_reduce without autograd (another process's loss sends no gradient to my
+                   embeddings: the bug of vissl PR #123 and lightly #1920)
+  process_seeds    each process draws its own part with its own seed (not the global batch's draws)
+  local_batch_norm batch norm on each process's part (no global statistics)
+"""
+import argparse
+import dataclasses
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torch  # noqa: E402
+import torch.distributed as dist  # noqa: E402
+
+import programs  # noqa: E402
+import jepa_torch as jt  # noqa: E402
+from jepa_torch import corruptions as C, data as D, distributed as JD, training as T  # noqa: E402
+
+BATCH = {"TokenJepa": 16}   # the token model is the slow one on two cores; the others train at 32
+
+
+def plain_all_gather(ddp):
+    def gather(x):
+        parts = [torch.empty_like(x) for _ in range(ddp.world)]
+        dist.all_gather(parts, x.detach().contiguous())
+        parts[ddp.rank] = x                                   # only my own rows carry gradient
+        return torch.cat(parts, 0)
+    return gather
+
+
+def plain_all_reduce(ddp):
+    def reduce(x):
+        total = x.detach().clone()
+        dist.all_reduce(total)
+        return x + (total - x).detach()                       # the global value, the local gradient
+    return reduce
+
+
+def build(program, name, options, ddp, mode):
+    torch.manual_seed(options.seed)
+    if mode == "local_batch_norm":
+        original = JD.global_batch_norm
+        JD.global_batch_norm = lambda module, _: module
+        try:
+            experiment = getattr(program, name)(options, ddp, T.Precision("fp32", "cpu"))
+        finally:
+            JD.global_batch_norm = original
+    else:
+        experiment = getattr(program, name)(options, ddp, T.Precision("fp32", "cpu"))
+    if mode == "process_seeds":
+        draw = experiment.draw
+
+        def own_draw(image, g, part):
+            mine = torch.Generator().manual_seed(g.initial_seed() + 1000003 * (ddp.rank + 1))
+            return draw(image, mine, C.BatchPart.whole(part.size))
+        experiment.draw = own_draw
+    return experiment
+
+
+def first_gradients(experiment, data, options, ddp):
+    """The gradients after the first step's backward (DDP-averaged), before any optimizer step."""
+    part = ddp.part(options.batch)
+    idx = D.epoch_order(len(data), options.seed, 0)[part.start:part.stop]
+    image = data.features.index_select(0, idx)
+    drawn = experiment.draw(image, T.step_generator(options.seed, 0), part)
+    terms = experiment.loss_terms(image, drawn)
+    sum(v * w for v, w in terms.values()).backward()
+    losses = ddp.sum(torch.stack([v.detach() for v, _ in terms.values()])) / ddp.world
+    return {n: p.grad.detach().clone() for n, p in experiment.named_trainable()}, dict(zip(terms, losses.tolist()))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("out")
+    parser.add_argument("scenarios", nargs="+")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    ddp = jt.Distributed.from_environment("cpu", timeout_s=120)
+    digits = D.read_csv(str(programs.REPO / "data/digits.csv.gz"))
+    for scenario in args.scenarios:
+        name, optimizer, steps, *rest = scenario.split(":")
+        mode = rest[0] if rest else "correct"
+        program = programs.load(name)
+        data = digits.for_experiment(getattr(program, name).input_shape)
+        # A program run with the other optimizer gets a learning rate that suits it (SimSiam's SGD lr 0.05 would make
+        # AdamW diverge, the AdamW programs' 1e-3 barely moves SGD).
+        lr = program.OPTIONS.lr if optimizer == program.OPTIONS.optimizer else T.Ramp.of(1e-3 if optimizer == "adamw" else 0.01)
+        options = dataclasses.replace(program.OPTIONS, batch=BATCH.get(name, 32), steps=int(steps), epochs=None, lr=lr,
+                                      optimizer=optimizer, collapse=None, warmup_epochs=0.0,
+                                      warmup_steps=3 if program.OPTIONS.schedule == "warmup_cosine" else 0)
+        if mode == "plain_gather":
+            ddp.all_gather, ddp.all_reduce = plain_all_gather(ddp), plain_all_reduce(ddp)
+        grads, losses = first_gradients(build(program, name, options, ddp, mode), data, options, ddp)
+        folder = os.path.join(args.out, f"run-{scenario.replace(':', '-')}-{ddp.world}")
+        run_args = jt.run.arguments("", ["--data", "unused", "--out", folder, "--log-every", "1", "--print-every", "1000000"])
+        experiment = build(program, name, options, ddp, mode)
+        result = jt.run.train(experiment, data, options, ddp, run_args)
+        if mode == "plain_gather":
+            ddp.all_gather, ddp.all_reduce = jt.Distributed.all_gather.__get__(ddp), jt.Distributed.all_reduce.__get__(ddp)
+        if ddp.is_main:
+            torch.save({"grads": grads, "losses": losses, "final_terms": result["terms"],
+                        "params": {f"{role}.{k}": v.clone() for role, sd in experiment.state_dicts().items() for k, v in sd.items()}},
+                       os.path.join(args.out, f"{scenario.replace(':', '-')}-{ddp.world}.pt"))
+    ddp.close()
+
+
+if __name__ == "__main__":
+    main()
