@@ -12,7 +12,9 @@ namespace Jepa.Runtime.Tests.Models;
 /// module names, <c>nn.BatchNorm2d</c> / <c>nn.GroupNorm</c>, affine weights and running statistics set away from 1 and 0):
 /// the state dictionary's names, the training-mode output, the running statistics after it, the gradient of the first
 /// convolution, and the evaluation-mode output, each within 1e-5.
+/// Serial with the trainer tests: two tests seed torch's global generator and compare initialisations.
 /// </summary>
+[Collection(Training.TrainerCollection.Name)]
 public class ConvNormTests(ITestOutputHelper output)
 {
     public static TheoryData<string> Norms() => new("none", "batch", "group", "layer");
