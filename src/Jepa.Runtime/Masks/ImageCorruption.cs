@@ -37,6 +37,38 @@ public abstract class ImageCorruption : ICorruption
     /// <summary>A uniform draw (B) mapped onto [min, max].</summary>
     protected static Tensor Between(Tensor u, (double Min, double Max) range) => u * (range.Max - range.Min) + range.Min;
 
+    /// <summary>
+    /// torchvision's box rule (<c>RandomResizedCrop</c>, <c>RandomErasing</c>), 10 attempts per sample at once: an area
+    /// <c>A = h w s</c> with <c>s ~ U(scale)</c>, a ratio <c>r</c> log-uniform in <paramref name="ratio"/>, the sides
+    /// <c>round(sqrt(A r))</c> and <c>round(sqrt(A / r))</c> (half to even, as Python's <c>round</c>), each (B, 10)
+    /// float64, and two uniform draws per attempt for its position (B, 10, 2).
+    /// </summary>
+    protected static (Tensor RootAreaTimesRatio, Tensor RootAreaOverRatio, Tensor Position) BoxAttempts(
+        long batch, long h, long w, (double Min, double Max) scale, (double Min, double Max) ratio, Generator g)
+    {
+        const int attempts = 10;
+        var u = Draw.Uniform([batch, attempts, 4], g).to(ScalarType.Float64);                     // area, ratio, top, left
+        var area = Between(u[.., .., 0], scale) * (h * w);
+        var r = Between(u[.., .., 1], (Math.Log(ratio.Min), Math.Log(ratio.Max))).exp();
+        return ((area * r).sqrt().round(), (area / r).sqrt().round(), u[.., .., 2..]);
+    }
+
+    /// <summary>
+    /// Of the attempts (B, 10), the first that <paramref name="fits"/> (attempt 0 where none does; then
+    /// <c>Found</c> is false and the box means nothing), its top-left corner uniform over the positions that keep it inside
+    /// the <paramref name="h"/> x <paramref name="w"/> image; (B) float64 each.
+    /// </summary>
+    protected static (Tensor Top, Tensor Left, Tensor Height, Tensor Width, Tensor Found) FirstFit(
+        Tensor height, Tensor width, Tensor fits, Tensor position, long h, long w)
+    {
+        var first = fits.to(ScalarType.Int32).argmax(1, keepdim: true);                          // (B, 1)
+        Tensor Pick(Tensor t) => t.gather(1, first).squeeze(1);                                   // (B)
+        var (bh, bw) = (Pick(height), Pick(width));
+        var top = (Pick(position[.., .., 0]) * (h - bh + 1)).floor().minimum(h - bh);
+        var left = (Pick(position[.., .., 1]) * (w - bw + 1)).floor().minimum(w - bw);
+        return (top, left, bh, bw, fits.any(1));
+    }
+
     /// <summary>Checks a probability argument.</summary>
     protected static double Probability(double p, string link) =>
         p is >= 0 and <= 1 ? p : throw new ArgumentOutOfRangeException(nameof(p), p, $"{link} needs p in [0, 1].");

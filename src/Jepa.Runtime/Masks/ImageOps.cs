@@ -80,8 +80,8 @@ public static class ImageOps
         var (r, g, b) = (images[.., 0], images[.., 1], images[.., 2]);                            // (B, H, W)
         var max = images.amax([1]);
         var chroma = max - images.amin([1]);
-        // Dividing by at least the smallest normal float makes 0 / 0 (grey, where chroma = 0) a 0 without a select; no
-        // other chroma of pixels in [0, 1] is that small.
+        // Dividing by at least the smallest normal float makes 0 / 0 (grey, where chroma = 0) a 0 without a select; only
+        // subnormal chromas are smaller.
         var c = chroma.clamp_min(SmallestNormal);
         // Masks as 0/1 factors rather than nested selects: a select on data-dependent conditions is several times slower
         // than arithmetic on the CPU (measured, docs/runtime-blocks.md), and 0/1 products and sums with 0 are exact.

@@ -14,7 +14,6 @@ namespace Jepa.Runtime.Masks;
 public sealed class RandomErasing : ImageCorruption
 {
     private const string Link = "random_erasing";
-    private const int Attempts = 10;
 
     /// <summary>Creates the link; <paramref name="scale"/> 0 &lt; min &lt;= max &lt;= 1 (default 0.02..0.33),
     /// <paramref name="ratio"/> 0 &lt; min &lt;= max (default 0.3..3.3), <paramref name="value"/> finite (default 0),
@@ -50,18 +49,10 @@ public sealed class RandomErasing : ImageCorruption
     public (Tensor Top, Tensor Left, Tensor Height, Tensor Width) SampleBoxes(long batch, long h, long w, Generator g)
     {
         var chosen = Draw.Uniform([batch], g).lt(P);                                             // (B)
-        var u = Draw.Uniform([batch, Attempts, 4], g).to(ScalarType.Float64);                   // (B, 10, 4): area, ratio, top, left
-        var area = Between(u[.., .., 0], Scale) * (h * w);
-        var ratio = Between(u[.., .., 1], (Math.Log(Ratio.Min), Math.Log(Ratio.Max))).exp();
-        var height = (area * ratio).sqrt().round();                                               // (B, 10)
-        var width = (area / ratio).sqrt().round();
+        var (height, width, position) = BoxAttempts(batch, h, w, Scale, Ratio, g);               // ratio = height / width
         var fits = height.lt(h).logical_and(width.lt(w));
-        var first = fits.to(ScalarType.Int32).argmax(1, keepdim: true);                          // (B, 1) first fitting attempt
-        Tensor Pick(Tensor t) => t.gather(1, first).squeeze(1);                                   // (B)
-        var (bh, bw) = (Pick(height), Pick(width));
-        var top = (Pick(u[.., .., 2]) * (h - bh + 1)).floor().minimum(h - bh);
-        var left = (Pick(u[.., .., 3]) * (w - bw + 1)).floor().minimum(w - bw);
-        var erase = fits.any(1).logical_and(chosen).to(ScalarType.Float64);                      // 0: an empty box at (0, 0)
+        var (top, left, bh, bw, found) = FirstFit(height, width, fits, position, h, w);
+        var erase = found.logical_and(chosen).to(ScalarType.Float64);                           // 0: an empty box at (0, 0)
         return ((top * erase).to(ScalarType.Int64), (left * erase).to(ScalarType.Int64), (bh * erase).to(ScalarType.Int64), (bw * erase).to(ScalarType.Int64));
     }
 

@@ -19,8 +19,6 @@ namespace Jepa.Runtime.Masks;
 /// </summary>
 public sealed class RandomResizedCrop : ImageCorruption
 {
-    private const int Attempts = 10;
-
     /// <summary>Creates the link. <paramref name="scale"/>: area fraction, 0 &lt; min &lt;= max &lt;= 1 (default
     /// 0.08..1); <paramref name="ratio"/>: width / height, 0 &lt; min &lt;= max (default 3/4..4/3);
     /// <paramref name="size"/>: output (H, W), default the input's.</summary>
@@ -55,19 +53,10 @@ public sealed class RandomResizedCrop : ImageCorruption
     /// </summary>
     public (Tensor Top, Tensor Left, Tensor Height, Tensor Width) SampleBoxes(long batch, long h, long w, Generator g)
     {
-        var u = Draw.Uniform([batch, Attempts, 4], g).to(ScalarType.Float64);                   // (B, 10, 4): area, ratio, top, left
-        var area = Between(u[.., .., 0], Scale) * (h * w);
-        var ratio = Between(u[.., .., 1], (Math.Log(Ratio.Min), Math.Log(Ratio.Max))).exp();
-        var width = (area * ratio).sqrt().round();                                                // (B, 10)
-        var height = (area / ratio).sqrt().round();
+        var (width, height, position) = BoxAttempts(batch, h, w, Scale, Ratio, g);               // ratio = width / height
         var fits = width.gt(0).logical_and(width.le(w)).logical_and(height.gt(0)).logical_and(height.le(h));
-        var first = fits.to(ScalarType.Int32).argmax(1, keepdim: true);                          // (B, 1) first fitting attempt
-        Tensor Pick(Tensor t) => t.gather(1, first).squeeze(1);                                   // (B)
-        var (bh, bw) = (Pick(height), Pick(width));
-        var top = (Pick(u[.., .., 2]) * (h - bh + 1)).floor().minimum(h - bh);
-        var left = (Pick(u[.., .., 3]) * (w - bw + 1)).floor().minimum(w - bw);
+        var (top, left, bh, bw, any) = FirstFit(height, width, fits, position, h, w);
         var (fh, fw) = Fallback(h, w);
-        var any = fits.any(1);
         return (where(any, top, (h - fh) / 2).to(ScalarType.Int64), where(any, left, (w - fw) / 2).to(ScalarType.Int64),
                 where(any, bh, fh).to(ScalarType.Int64), where(any, bw, fw).to(ScalarType.Int64));
     }
