@@ -18,7 +18,7 @@ for (var i = 0; i < args.Length; i++)
         case "--memory-steps" when i + 1 < args.Length: memorySteps = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
         case "--threads" when i + 1 < args.Length: threads = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
         default:
-            Console.Error.WriteLine("usage: Jepa.Bench [--smoke] [--json FILE] [--threads N] [--memory-steps N] [--only training,pytorch,memory,flops,compiler,masks,data]");
+            Console.Error.WriteLine("usage: Jepa.Bench [--smoke] [--json FILE] [--threads N] [--memory-steps N] [--only training,pytorch,memory,flops,compiler,masks,data,augment]");
             return 2;
     }
 }
@@ -41,6 +41,7 @@ if (Runs("memory")) report["rss_growth"] = Memory.Run(settings, table);
 if (Runs("flops")) report["flops_utilization"] = Utilization.Run(settings, table);
 if (Runs("masks")) report["mask_share"] = MaskShare.Run(settings, table);
 if (Runs("data")) report["data_loading"] = DataLoading.Run(settings, table);
+if (Runs("augment")) report["augmentation_seconds"] = AugmentationCost.Run(settings, table);
 if (Runs("compiler")) report["compiler_ms"] = Jepa.Bench.CompilerBench.CompilerSection.Run(settings, table);
 
 report["machine"]!["load_average_end"] = Machine.LoadAverage() is { } l ? Json.Array(l) : null;

@@ -3,13 +3,14 @@ using static TorchSharp.torch;
 namespace Jepa.Runtime.Masks;
 
 /// <summary>
-/// A corruption of the context view (<c>gaussian_noise</c>, <c>feature_dropout</c>, <c>random_mask</c> in vector mode,
-/// <c>random_crop</c>). Every random draw comes from <paramref name="g"/>, independently per sample, so a seeded generator
-/// gives the same corruption again. The input is not modified.
+/// A corruption of a view (<c>gaussian_noise</c>, <c>feature_dropout</c>, <c>random_mask</c> in vector mode,
+/// <c>random_crop</c>, and the image links of <see cref="ImageCorruption"/>). Every random draw comes from
+/// <c>g</c>, independently per sample, so a seeded generator gives the same corruption again. The input is not modified.
 /// </summary>
 public interface ICorruption
 {
-    /// <summary>The corrupted batch, of the same shape as <paramref name="x"/> (B, ...).</summary>
+    /// <summary>The corrupted batch, of the same shape as <paramref name="x"/> (B, ...), except that
+    /// <see cref="RandomResizedCrop"/> with an output size of its own changes the last two dimensions.</summary>
     Tensor Apply(Tensor x, Generator g);
 }
 

@@ -1,14 +1,17 @@
 namespace Jepa.Runtime.Models;
 
-/// <summary>Normalisation after each hidden <c>Linear</c> of an <see cref="MlpEncoder"/>.</summary>
+/// <summary>Normalisation after each hidden <c>Linear</c> of an <see cref="MlpEncoder"/> or each convolution of a <see cref="ConvEncoder"/>.</summary>
 public enum Norm
 {
     /// <summary>No normalisation.</summary>
     None,
-    /// <summary><c>LayerNorm(h)</c> with affine weights (2h parameters).</summary>
+    /// <summary><c>LayerNorm(h)</c> in an MLP, <c>GroupNorm(1, c)</c> in a conv; affine weights (2 per feature or channel).</summary>
     Layer,
-    /// <summary><c>BatchNorm1d(h)</c> with affine weights (2h parameters; running statistics are buffers).</summary>
+    /// <summary><c>BatchNorm1d(h)</c> in an MLP, <c>BatchNorm2d(c)</c> in a conv; affine weights (2 per feature or channel;
+    /// running statistics are buffers). Couples the samples of a batch.</summary>
     Batch,
+    /// <summary><c>GroupNorm(groups, c)</c>, conv only; affine weights (2 per channel).</summary>
+    Group,
 }
 
 /// <summary>Activation after each hidden layer of an <see cref="MlpEncoder"/>.</summary>

@@ -22,6 +22,7 @@ public sealed class MlpEncoder : nn.Module<Tensor, Tensor>
                       Activation act = Activation.Gelu) : base(nameof(MlpEncoder))
     {
         ArgumentNullException.ThrowIfNull(hidden);
+        if (norm == Norm.Group) throw new ArgumentException("Group norm is for conv encoders; an mlp takes none, layer or batch.", nameof(norm));
         if (inputShape.Length == 0) throw new ArgumentException("The input shape needs at least one dimension.", nameof(inputShape));
         if (@out < 1) throw new ArgumentOutOfRangeException(nameof(@out), @out, "The output width must be at least 1.");
         this.inputShape = inputShape.ToArray();

@@ -20,12 +20,12 @@ public class ModelTests
         return total + prev * o + o;
     }
 
-    private static long ConvFormula(long c, int[] channels, int k, int o)
+    private static long ConvFormula(long c, int[] channels, int k, int o, Norm norm)
     {
         long total = 0, prev = c;
         foreach (var ci in channels)
         {
-            total += prev * ci * k * k + ci;
+            total += prev * ci * k * k + ci + (norm == Norm.None ? 0 : 2 * ci);
             prev = ci;
         }
         return total + prev * o + o;
@@ -47,13 +47,16 @@ public class ModelTests
     }
 
     [Theory]
-    [InlineData(3, new int[] { 32, 64 }, 128)]
-    [InlineData(4, new int[] { 8 }, 10)]
-    [InlineData(1, new int[] { 4, 4, 4 }, 5)]
-    public void Conv_parameter_count_matches_the_documented_formula(int kernel, int[] channels, int @out)
+    [InlineData(3, new int[] { 32, 64 }, 128, Norm.None)]
+    [InlineData(4, new int[] { 8 }, 10, Norm.None)]
+    [InlineData(1, new int[] { 4, 4, 4 }, 5, Norm.None)]
+    [InlineData(3, new int[] { 32, 64 }, 128, Norm.Batch)]
+    [InlineData(3, new int[] { 16, 8 }, 10, Norm.Group)]
+    [InlineData(5, new int[] { 4, 4, 4 }, 5, Norm.Layer)]
+    public void Conv_parameter_count_matches_the_documented_formula(int kernel, int[] channels, int @out, Norm norm)
     {
-        using var conv = new ConvEncoder([3, 16, 16], channels, kernel, Pool.Mean, @out);
-        Assert.Equal(ConvFormula(3, channels, kernel, @out), Count(conv));
+        using var conv = new ConvEncoder([3, 16, 16], channels, kernel, Pool.Mean, @out, norm, groups: 4);
+        Assert.Equal(ConvFormula(3, channels, kernel, @out, norm), Count(conv));
     }
 
     [Theory]

@@ -1,0 +1,207 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Jepa.Runtime.Masks;
+
+/// <summary>
+/// The deterministic cores of the image augmentations, on a whole batch at once with one parameter per sample (a
+/// <c>(B)</c> tensor), as <c>torchvision.transforms.functional</c> computes them for one image (the reference of the
+/// tests). Images are <c>(B, C, H, W)</c> floats in [0, 1]. No loop over samples or pixels: everything is tensor
+/// operations, so it runs where the images are (CPU or GPU).
+/// </summary>
+public static class ImageOps
+{
+    private const float SmallestNormal = 1.17549435e-38f;
+
+    /// <summary>ITU-R 601-2 luma weights of (R, G, B), as torchvision's <c>rgb_to_grayscale</c>.</summary>
+    public static readonly (double R, double G, double B) Luma = (0.2989, 0.587, 0.114);
+
+    /// <summary>
+    /// <c>resized_crop</c>: sample i's box <c>[top, top + height) x [left, left + width)</c> (whole pixels, inside the
+    /// image) resized to <paramref name="size"/> by bilinear interpolation with <c>align_corners = false</c> and no
+    /// antialiasing (<c>F.interpolate</c>'s rule: output pixel <c>o</c> reads crop coordinate
+    /// <c>(o + 1/2) width / out - 1/2</c>, clamped to <c>[0, width - 1]</c>). One <c>grid_sample</c> for the batch.
+    /// (B, C, H, W) -> (B, C, size.H, size.W).
+    /// </summary>
+    public static Tensor ResizedCrop(Tensor images, Tensor top, Tensor left, Tensor height, Tensor width, (int H, int W) size)
+    {
+        CheckImages(images, nameof(ResizedCrop));
+        if (size.H < 1 || size.W < 1) throw new ArgumentOutOfRangeException(nameof(size), size, "The output size must be at least 1x1.");
+        long b = images.shape[0], h = images.shape[2], w = images.shape[3];
+        var y = SourceCoordinates(top, height, size.H, h, images.device);                         // (B, oh) in [-1, 1]
+        var x = SourceCoordinates(left, width, size.W, w, images.device);                         // (B, ow)
+        var grid = stack([x.unsqueeze(1).expand(b, size.H, size.W), y.unsqueeze(2).expand(b, size.H, size.W)], 3);   // (B, oh, ow, 2)
+        return nn.functional.grid_sample(images, grid.to(images.dtype), GridSampleMode.Bilinear, GridSamplePaddingMode.Border, align_corners: false);
+    }
+
+    /// <summary>Where each output pixel along one axis reads, in <c>grid_sample</c>'s normalised coordinates (B, out).</summary>
+    private static Tensor SourceCoordinates(Tensor start, Tensor length, int outSize, long inSize, Device device)
+    {
+        var len = length.to(ScalarType.Float64, device).unsqueeze(1);                              // (B, 1)
+        var o = arange(outSize, dtype: ScalarType.Float64, device: device) + 0.5;                 // (out)
+        var inCrop = (o * len / outSize - 0.5).clamp_min(0).minimum(len - 1);                      // (B, out) crop pixels
+        var pixel = inCrop + start.to(ScalarType.Float64, device).unsqueeze(1);                    // image pixels
+        return (pixel * 2 + 1) / inSize - 1;                                                       // align_corners = false
+    }
+
+    /// <summary><c>adjust_brightness</c>: <c>clamp(f x, 0, 1)</c>, any number of channels.</summary>
+    public static Tensor AdjustBrightness(Tensor images, Tensor factor) =>
+        (PerSample(factor, images) * images).clamp(0, 1);
+
+    /// <summary>
+    /// <c>adjust_contrast</c>: <c>clamp(f x + (1 - f) m, 0, 1)</c> with <c>m</c> the sample's mean grey level: the mean
+    /// of the luma over the image for 3 channels, the mean over every channel and pixel otherwise.
+    /// </summary>
+    public static Tensor AdjustContrast(Tensor images, Tensor factor)
+    {
+        var grey = images.shape[1] == 3 ? Grayscale(images) : images;
+        var mean = grey.mean([1, 2, 3], keepdim: true);                                          // (B, 1, 1, 1)
+        return Blend(images, mean, PerSample(factor, images));
+    }
+
+    /// <summary><c>adjust_saturation</c>: <c>clamp(f x + (1 - f) luma(x), 0, 1)</c>; 3 channels.</summary>
+    public static Tensor AdjustSaturation(Tensor images, Tensor factor)
+    {
+        CheckRgb(images, "saturation");
+        return Blend(images, Grayscale(images), PerSample(factor, images));
+    }
+
+    /// <summary>
+    /// <c>adjust_hue</c>: each pixel's hue (HSV) turned by <c>f</c> (in turns, [-0.5, 0.5]), its value (largest channel)
+    /// and chroma (largest minus smallest channel) kept; 3 channels. The hue, in sixths of a turn, comes from the largest
+    /// channel (red first, then green, on ties): <c>(G - B) / chroma</c>, <c>(B - R) / chroma + 2</c> or
+    /// <c>(R - G) / chroma + 4</c>, 0 for grey; back to RGB with <c>channel_n = max - chroma clamp(min(k_n, 4 - k_n), 0, 1)</c>,
+    /// <c>k_n = (n + hue) mod 6</c> for <c>n = 5, 3, 1</c> (R, G, B). torchvision goes through (h, s, v) with
+    /// <c>s = chroma / max</c>; the same numbers up to float rounding.
+    /// </summary>
+    public static Tensor AdjustHue(Tensor images, Tensor shift)
+    {
+        CheckRgb(images, "hue");
+        var (r, g, b) = (images[.., 0], images[.., 1], images[.., 2]);                            // (B, H, W)
+        var max = images.amax([1]);
+        var chroma = max - images.amin([1]);
+        // Dividing by at least the smallest normal float makes 0 / 0 (grey, where chroma = 0) a 0 without a select; only
+        // subnormal chromas are smaller.
+        var c = chroma.clamp_min(SmallestNormal);
+        // Masks as 0/1 factors rather than nested selects: a select on data-dependent conditions is several times slower
+        // than arithmetic on the CPU (measured, docs/runtime-blocks.md), and 0/1 products and sums with 0 are exact.
+        var isRed = max.eq(r).to(images.dtype);
+        var isGreen = max.eq(g).to(images.dtype) * (1 - isRed);
+        var isBlue = 1 - isRed - isGreen;
+        var sixths = isRed * ((g - b) / c) + isGreen * ((b - r) / c + 2) + isBlue * ((r - g) / c + 4);   // (B, H, W) in (-1, 5]
+        var turned = (sixths + (shift.to(images.dtype, images.device) * 6).view(-1, 1, 1)).remainder_(6.0);
+        var channels = new[] { 5.0, 3.0, 1.0 }.Select(n =>
+        {
+            var k = (turned + n).remainder_(6.0);
+            return max - chroma * minimum(k, 4 - k).clamp_(0, 1);
+        }).ToArray();
+        return stack(channels, 1);                                                                // (B, 3, H, W)
+    }
+
+    /// <summary><c>rgb_to_grayscale</c>: <c>0.2989 R + 0.587 G + 0.114 B</c>. (B, 3, H, W) -> (B, 1, H, W).</summary>
+    public static Tensor Grayscale(Tensor images)
+    {
+        CheckRgb(images, "grayscale");
+        return (images[.., 0..1] * Luma.R + images[.., 1..2] * Luma.G + images[.., 2..3] * Luma.B);
+    }
+
+    /// <summary>
+    /// <c>gaussian_blur</c> with a <paramref name="kernelSize"/> x <paramref name="kernelSize"/> kernel and sample i's
+    /// <c>sigma_i</c> on both axes: weights <c>exp(-t^2 / (2 sigma^2))</c> at <c>t = -(k - 1)/2 .. (k - 1)/2</c>,
+    /// normalised to sum 1, with reflect padding of <c>k / 2</c> (so <c>k / 2 &lt; min(H, W)</c>): torchvision's 2-D kernel
+    /// in its separable form. Each axis is one batched matrix product with a per-sample (n, n) matrix that holds the
+    /// kernel with the reflection folded in: <c>M[i, j] = sum of w_t over t with reflect(i + t) = j</c>.
+    /// </summary>
+    public static Tensor GaussianBlur(Tensor images, int kernelSize, Tensor sigma)
+    {
+        CheckImages(images, nameof(GaussianBlur));
+        long h = images.shape[2], w = images.shape[3];
+        if (kernelSize < 1 || kernelSize % 2 == 0) throw new ArgumentOutOfRangeException(nameof(kernelSize), kernelSize, "The blur kernel size must be odd and positive.");
+        var half = kernelSize / 2;
+        if (half >= Math.Min(h, w)) throw new ArgumentOutOfRangeException(nameof(kernelSize), kernelSize, $"A blur kernel of {kernelSize} needs images larger than {half}x{half} (reflect padding), got {h}x{w}.");
+        var t = linspace(-half, half, kernelSize, dtype: images.dtype, device: images.device);    // (k)
+        var s = sigma.to(images.dtype, images.device).unsqueeze(1);                                // (B, 1)
+        var weights = (-(t * t) / (2 * s * s)).exp();                                            // (B, k)
+        weights /= weights.sum([1], keepdim: true);
+        var rows = ReflectedKernel(weights, h, half);                                            // (B, H, H)
+        var cols = ReflectedKernel(weights, w, half);                                            // (B, W, W)
+        return rows.unsqueeze(1).matmul(images).matmul(cols.transpose(1, 2).unsqueeze(1));        // (B, C, H, W)
+    }
+
+    /// <summary>Per-sample (n, n) matrices applying a 1-D kernel (B, k) with reflect padding along an axis of length n.</summary>
+    private static Tensor ReflectedKernel(Tensor weights, long n, int half)
+    {
+        var device = weights.device;
+        var source = arange(n, dtype: ScalarType.Int64, device: device).unsqueeze(1) + arange(-half, half + 1, dtype: ScalarType.Int64, device: device);   // (n, k)
+        source = source.abs();                                                                    // reflect at 0: -1 -> 1
+        source = where(source.gt(n - 1), 2 * (n - 1) - source, source);                           // reflect at n - 1
+        var b = weights.shape[0];
+        var index = source.unsqueeze(0).expand(b, n, 2 * half + 1);                               // (B, n, k)
+        return zeros(b, n, n, dtype: weights.dtype, device: device).scatter_add(2, index, weights.unsqueeze(1).expand(b, n, 2 * half + 1));
+    }
+
+    /// <summary><c>solarize</c>: <c>1 - x</c> where <c>x &gt;= threshold</c>, else <c>x</c>; one threshold per sample.
+    /// (<c>lerp</c> with 0/1 weights is exact and, unlike a select on the pixels, vectorised.)</summary>
+    public static Tensor Solarize(Tensor images, Tensor threshold) =>
+        images.lerp(1 - images, images.ge(PerSample(threshold, images)).to(images.dtype));
+
+    /// <summary>
+    /// <c>erase</c>: sample i's box <c>[top, top + height) x [left, left + width)</c> set to <paramref name="value"/> in
+    /// every channel; a box of height or width 0 erases nothing.
+    /// </summary>
+    public static Tensor Erase(Tensor images, Tensor top, Tensor left, Tensor height, Tensor width, double value)
+    {
+        CheckImages(images, nameof(Erase));
+        var box = Box(top, left, height, width, images.shape[2], images.shape[3], images.device);   // (B, H, W)
+        return where(box.unsqueeze(1), value, images);
+    }
+
+    /// <summary>
+    /// Pixel-level masking from token positions: the image is cut into <paramref name="patch"/> x <paramref name="patch"/>
+    /// cells (the last row and column of cells may be smaller when <paramref name="patch"/> does not divide the size),
+    /// numbered row-major on a <c>ceil(H / patch) x ceil(W / patch)</c> grid; every pixel of a cell that is not in sample
+    /// i's <paramref name="keep"/> (B, K) indices becomes <paramref name="value"/> in every channel.
+    /// </summary>
+    public static Tensor MaskCells(Tensor images, Tensor keep, int patch, double value)
+    {
+        CheckImages(images, nameof(MaskCells));
+        if (patch < 1) throw new ArgumentOutOfRangeException(nameof(patch), patch, "The cell size must be at least 1 pixel.");
+        long b = images.shape[0], h = images.shape[2], w = images.shape[3];
+        long gh = (h + patch - 1) / patch, gw = (w + patch - 1) / patch;
+        var kept = zeros(b, gh * gw, dtype: ScalarType.Bool, device: images.device)
+            .scatter(1, keep.to(images.device), ones(keep.shape, dtype: ScalarType.Bool, device: images.device));   // (B, gh gw)
+        var cellRow = arange(h, dtype: ScalarType.Int64, device: images.device).div(patch, RoundingMode.floor);   // (H) cell row of each pixel row
+        var cellCol = arange(w, dtype: ScalarType.Int64, device: images.device).div(patch, RoundingMode.floor);   // (W)
+        var cellOfPixel = (cellRow.unsqueeze(1) * gw + cellCol.unsqueeze(0)).view(1, h * w).expand(b, h * w);   // (B, H W)
+        var keptPixel = kept.gather(1, cellOfPixel).view(b, 1, h, w);                               // (B, 1, H, W)
+        return where(keptPixel, images, value);
+    }
+
+    /// <summary>Boxes as masks (B, H, W): rows <c>[top, top + height)</c>, columns <c>[left, left + width)</c>.</summary>
+    internal static Tensor Box(Tensor top, Tensor left, Tensor height, Tensor width, long h, long w, Device device)
+    {
+        var (t, l) = (top.to(ScalarType.Int64, device).unsqueeze(1), left.to(ScalarType.Int64, device).unsqueeze(1));
+        var r = arange(h, dtype: ScalarType.Int64, device: device);
+        var c = arange(w, dtype: ScalarType.Int64, device: device);
+        var inRows = r.ge(t).logical_and(r.lt(t + height.to(ScalarType.Int64, device).unsqueeze(1)));   // (B, H)
+        var inCols = c.ge(l).logical_and(c.lt(l + width.to(ScalarType.Int64, device).unsqueeze(1)));    // (B, W)
+        return inRows.unsqueeze(2).logical_and(inCols.unsqueeze(1));
+    }
+
+    /// <summary><c>clamp(f a + (1 - f) b, 0, 1)</c>, torchvision's <c>_blend</c> for float images.</summary>
+    private static Tensor Blend(Tensor a, Tensor b, Tensor f) => (f * a + (1 - f) * b).clamp(0, 1);
+
+    /// <summary>A (B) parameter as (B, 1, 1, 1) in the images' type and device.</summary>
+    private static Tensor PerSample(Tensor parameter, Tensor images) => parameter.to(images.dtype, images.device).view(-1, 1, 1, 1);
+
+    private static void CheckImages(Tensor images, string op)
+    {
+        if (images.dim() != 4) throw new ArgumentException($"{op} needs images (B, C, H, W), got [{string.Join(", ", images.shape)}].", nameof(images));
+    }
+
+    private static void CheckRgb(Tensor images, string op)
+    {
+        CheckImages(images, op);
+        if (images.shape[1] != 3) throw new ArgumentException($"{op} needs 3 colour channels (R, G, B), got {images.shape[1]}.", nameof(images));
+    }
+}
