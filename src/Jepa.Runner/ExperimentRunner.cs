@@ -97,7 +97,7 @@ public static class ExperimentRunner
         }
     }
 
-    private static bool UserError(Exception exception) => exception is DataException or CheckpointException or NonFiniteLossException
+    private static bool UserError(Exception exception) => exception is DataException or CheckpointException or NonFiniteLossException or DeviceUnavailableException
         or TorchNativeLoadException or RunException or UnauthorizedAccessException or IOException or ArgumentException;
 }
 

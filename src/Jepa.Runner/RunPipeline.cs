@@ -1,9 +1,7 @@
 using System.Globalization;
 using Jepa.Runtime.Data;
 using Jepa.Runtime.Evaluation;
-using Jepa.Runtime.Native;
 using Jepa.Runtime.Training;
-using TorchSharp;
 
 namespace Jepa.Runner;
 
@@ -14,28 +12,11 @@ internal sealed class RunPipeline(ExperimentDefinition definition, RunSettings s
     {
         var options = definition.Defaults;
         if (settings.Device is { } device) options = options with { Device = device };
-        TorchNative.EnsureLoaded();
-        var cuda = options.Device.StartsWith("cuda", StringComparison.Ordinal);
-        if (cuda)
-        {
-            try
-            {
-                TorchNative.EnsureLoaded(cuda: true);
-            }
-            catch (TorchNativeLoadException)
-            {
-                // Explained below, in terms of this command line.
-            }
-        }
-
-        if (cuda && !torch.cuda.is_available())
-        {
-            throw new RunException("CUDA was asked for (--device cuda) but is not available: this build uses the CPU backend " +
-                                   "(set the MSBuild property JepaTorchBackend=cuda-linux and run on a machine with an NVIDIA GPU), or use --device cpu.");
-        }
+        // Before any data is read: a device that is not there fails at once, as the experiment's constructor would.
+        Devices.Resolve(options.Device);
 
         var evaluation = options.Evaluation;
-        var folder = RunFolder(options);
+        var folder = PrepareRunFolder();
         using var all = DataFiles.Load(settings.Data, definition.InputShape, evaluation.Any ? evaluation.Names : null);
         var (train, test) = all.HasLabels ? all.Split(evaluation.TestFraction, options.Seed) : (all, null);
         using (test)
@@ -77,7 +58,7 @@ internal sealed class RunPipeline(ExperimentDefinition definition, RunSettings s
         }
     }
 
-    private string RunFolder(ExperimentOptions options)
+    private string PrepareRunFolder()
     {
         var folder = settings.Out
                      ?? (settings.Resume is { } resume ? (Directory.Exists(resume) ? resume : Path.GetDirectoryName(Path.GetFullPath(resume))!) : null)
@@ -100,10 +81,10 @@ internal sealed class RunPipeline(ExperimentDefinition definition, RunSettings s
     private string? ResumeCheckpoint()
     {
         if (settings.Resume is not { } resume) return null;
-        var path = Directory.Exists(resume) ? Path.Combine(resume, JepaExperiment.CheckpointFileName) : resume;
+        var path = Directory.Exists(resume) ? Path.Combine(resume, RunFolder.CheckpointFileName) : resume;
         // A missing checkpoint with its previous one beside it (a kill between the two renames of a write) resumes
         // from the previous one, with a warning from the trainer.
-        if (!File.Exists(path) && !File.Exists(JepaExperiment.PreviousCheckpointPath(path)))
+        if (!File.Exists(path) && !File.Exists(RunFolder.PreviousCheckpointPath(path)))
             throw new RunException($"There is no checkpoint to resume from at {path}.");
         return path;
     }

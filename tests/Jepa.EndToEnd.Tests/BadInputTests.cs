@@ -55,7 +55,7 @@ public class BadInputTests(BadInputTests.Files files, ITestOutputHelper log) : I
         { "negative checkpoint interval", "--checkpoint-every -5", 2, "error: --checkpoint-every cannot be negative." },
         { "two run lengths", "--steps 3 --epochs 2", 2, "error: --epochs and --steps cannot be combined: give one run length." },
         { "unknown device", "--device gpu", 2, "error: Argument 'gpu' not recognized. Must be one of:" },
-        { "CUDA on the CPU build", "--device cuda --steps 2 --out {run}", 1, "error: CUDA was asked for (--device cuda) but is not available" },
+        { "CUDA on the CPU build", "--device cuda --steps 2 --out {run}", 1, "error: Device 'cuda' was asked for, but CUDA is not available here: TorchSharp's CUDA backend did not load" },
         { "missing data file", "--data {0}/missing.csv --out {run}", 1, "error: The data file {0}/missing.csv does not exist." },
         { "a folder as data", "--data {0} --out {run}", 1, "error: The data path {0} is a folder; give the data file: a CSV, or MNIST IDX images and labels files." },
         { "three data files", "--data {0}/nan.csv {0}/inf.csv {0}/text.csv --out {run}", 1, "error: --data takes one CSV file, or two MNIST IDX files (images and labels); got 3 files" },

@@ -118,7 +118,7 @@ public class CollapseMonitorTests
         Assert.Equal([0L, 5, 10], run.CollapseReadings.Select(r => r.Step));
 
         // The last reading is the metrics of Encode on the fixed monitoring batch (64 samples from the data).
-        var batch = data.Batches(64, e.InitialOptions.Seed ^ JepaExperiment.MonitorSeed, 0).First();
+        var batch = data.Batches(64, e.InitialOptions.Seed ^ CollapseMonitor.MonitorSeed, 0).First();
         e.Context.eval();
         var z = e.Encode(batch);
         Assert.Equal(CollapseMetrics.EmbeddingStd(z), run.LastCollapse!.Std);
