@@ -22,6 +22,7 @@ public abstract class JepaExperiment : IDisposable
     private readonly TrainingState state = new();
     private TrainingOptimizer? optimizer;
     private Generator? generator;
+    private Normalizer? normalizer;
     private bool disposed;
 
     /// <summary>Loads TorchSharp's native backend and resolves <see cref="ExperimentOptions.Device"/>.</summary>
@@ -109,6 +110,47 @@ public abstract class JepaExperiment : IDisposable
     protected virtual Tensor MonitorEmbeddings(Tensor batch) => Encode(batch);
 
     /// <summary>
+    /// The one place where inputs are normalised: per channel, <c>(x - mean) / std</c> with the
+    /// <see cref="ExperimentOptions.Normalization"/> of <see cref="EffectiveOptions"/> (computed on the training data when
+    /// a fresh run starts, or declared; restored by <see cref="Load"/>), after any augmentation. Generated code calls it
+    /// on the batch right before each encoder forward and in <see cref="Encode"/>. Without a normalisation (none yet, or
+    /// <see cref="InputNormalization.None"/>) it returns <paramref name="samples"/> itself. docs/runtime-training.md,
+    /// "Normalisation".
+    /// </summary>
+    public Tensor Normalize(Tensor samples)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        if (EffectiveOptions.Normalization is not { } stats) return samples;
+        if (normalizer is null || !normalizer.Fits(stats, samples))
+        {
+            normalizer?.Dispose();
+            normalizer = new Normalizer(stats, samples);
+        }
+        return normalizer.Apply(samples);
+    }
+
+    /// <summary>
+    /// The representation of samples as loaded (not yet normalised), as the evaluation and anything that embeds or
+    /// exports use it: moved to <see cref="Device"/>, normalised, <see cref="Encode"/>d (no gradient). Wrap it in
+    /// <see cref="EvaluationMode"/>.
+    /// </summary>
+    public Tensor Embed(Tensor samples)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        return Encode(AtBoundary(samples.to(Device)));
+    }
+
+    /// <summary>
+    /// <see cref="Normalize"/> applied from outside the generated code, until the C# emitter calls it itself (issue 12):
+    /// the trainer normalises each batch before <see cref="TrainingStep"/>, the collapse monitor its batch before
+    /// <see cref="MonitorEmbeddings"/>, and <see cref="Embed"/> the samples before <see cref="Encode"/>. Meanwhile the
+    /// corruptions of a training step see normalised values. Once generated code calls <see cref="Normalize"/> before
+    /// each encoder forward and in <see cref="Encode"/>, this must return its argument (docs/runtime-training.md,
+    /// "Normalisation", says what the emitter writes).
+    /// </summary>
+    internal Tensor AtBoundary(Tensor samples) => Normalize(samples);
+
+    /// <summary>
     /// Trains until the run length (<see cref="ExperimentOptions.Steps"/> or <see cref="ExperimentOptions.Epochs"/>,
     /// or the override in <paramref name="run"/>) is reached, continuing from <see cref="StepsTaken"/> (after a
     /// <see cref="Load"/> or an earlier call). Throws <see cref="NonFiniteLossException"/> when a loss term is NaN or
@@ -134,7 +176,7 @@ public abstract class JepaExperiment : IDisposable
 
     /// <summary>
     /// Runs the probes of <paramref name="options"/> (by default the experiment's <see cref="ExperimentOptions.Evaluation"/>)
-    /// on frozen <see cref="Encode"/> embeddings of a stratified split of <paramref name="labelled"/> (seeded by the run
+    /// on frozen <see cref="Embed"/> embeddings of a stratified split of <paramref name="labelled"/> (seeded by the run
     /// seed; the data in the experiment's input shape). The modules are in eval mode meanwhile.
     /// </summary>
     public EvaluationReport Evaluate(JepaDataset labelled, EvaluationOptions? options = null, int batchSize = 512)
@@ -145,7 +187,7 @@ public abstract class JepaExperiment : IDisposable
         options ??= InitialOptions.Evaluation;
         using (EvaluationMode())
         {
-            return Evaluator.Run(x => Encode(x.to(Device)), labelled, options, InitialOptions.Seed, batchSize);
+            return Evaluator.Run(Embed, labelled, options, InitialOptions.Seed, batchSize);
         }
     }
 
@@ -268,6 +310,7 @@ public abstract class JepaExperiment : IDisposable
         if (!disposing) return;
         optimizer?.Dispose();
         generator?.Dispose();
+        normalizer?.Dispose();
         if (ContextModule is not null)
             foreach (var m in Modules().Select(r => r.Module).Distinct()) m.Dispose();
     }

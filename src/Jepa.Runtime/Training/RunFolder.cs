@@ -1,3 +1,6 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
 namespace Jepa.Runtime.Training;
 
 /// <summary>
@@ -22,6 +25,13 @@ public sealed class RunFolder
     /// <summary>The effective options file the trainer writes in a run folder.</summary>
     public const string OptionsFileName = "options.json";
 
+    /// <summary>
+    /// The run-state file: what a run is (its options with every override, its data and their fingerprint, its
+    /// normalisation), written by the program that runs it (Jepa.Runner writes and reads it for <c>--resume</c>); issue 15
+    /// adds how the run stopped and who holds the folder. The trainer itself does not read it.
+    /// </summary>
+    public const string StateFileName = "run.json";
+
     /// <summary>A run folder at <paramref name="path"/> (made absolute; created when the run starts).</summary>
     public RunFolder(string path)
     {
@@ -34,6 +44,32 @@ public sealed class RunFolder
 
     /// <summary>The latest checkpoint of the run.</summary>
     public string CheckpointPath => System.IO.Path.Combine(Path, CheckpointFileName);
+
+    /// <summary>The run-state file's path.</summary>
+    public string StatePath => System.IO.Path.Combine(Path, StateFileName);
+
+    /// <summary>The run-state file's content, or null when the folder has none. Throws <see cref="InvalidDataException"/>
+    /// naming the file when it is not a JSON object.</summary>
+    public JsonObject? ReadState()
+    {
+        if (!File.Exists(StatePath)) return null;
+        try
+        {
+            return JsonNode.Parse(File.ReadAllText(StatePath)) as JsonObject ?? throw new JsonException("not a JSON object");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"The run-state file '{StatePath}' cannot be read: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Writes the run-state file atomically (creating the folder).</summary>
+    public void WriteState(JsonObject state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        Directory.CreateDirectory(Path);
+        WriteAtomically(StatePath, state.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+    }
 
     /// <summary>Whether the folder's checkpoint belongs to this run, so a newer one keeps it as the previous one.</summary>
     private bool keepPrevious;

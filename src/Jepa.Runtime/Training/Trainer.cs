@@ -59,15 +59,18 @@ internal sealed class Trainer
     {
         var resumedFrom = run.ResumeFrom is null ? null : RunFolder.Resume(experiment, run.ResumeFrom, folder, log);
 
-        // 1. The run: effective options, length, schedules.
+        // 1. The run: effective options, length, normalisation, schedules.
         options = experiment.InitialOptions;
         if (run.Steps is not null) options = options with { Steps = run.Steps };
         if (run.Epochs is not null) options = options with { Epochs = run.Epochs };
         options.Validate();
-        experiment.EffectiveOptions = options;
         var count = data.Count;
         if (count < options.Batch)
             throw new ArgumentException($"The training data has {count} samples, fewer than one batch of {options.Batch}.", nameof(data));
+        // Declared, or kept from the checkpoint or an earlier run, or computed on the data when a fresh run starts.
+        if (options.Normalization is null)
+            options = options with { Normalization = experiment.EffectiveOptions.Normalization ?? InputNormalization.Compute(data, options.Seed) };
+        experiment.EffectiveOptions = options;
         stepsPerEpoch = count / options.Batch;
         total = options.Steps ?? checked(options.Epochs!.Value * stepsPerEpoch);
         var warmup = options.WarmupSteps > 0 ? options.WarmupSteps : (long)Math.Round(options.WarmupEpochs * stepsPerEpoch);
@@ -156,7 +159,7 @@ internal sealed class Trainer
         // 2. The experiment's step: loss terms, BackwardAndStep, UpdateEma.
         try
         {
-            experiment.Step(x, step);
+            experiment.Step(experiment.AtBoundary(x), step);
         }
         catch (NonFiniteLossException e)
         {

@@ -181,7 +181,7 @@ public class TrainerTests
         var run = e.Train(data);
         Assert.Equal(18, run.Steps); // 100 / 16 = 6 full batches per epoch
         Assert.Equal(18, run.TotalSteps);
-        Assert.Equal(3, data.Enumerations); // one per epoch (no collapse monitor)
+        Assert.Equal(4, data.Enumerations); // one per epoch (no collapse monitor), one to compute the normalisation
     }
 
     [Fact]
