@@ -2,10 +2,11 @@ using Jepa.Runtime.Data;
 
 namespace Jepa.Runner;
 
-/// <summary>Loads the data of <c>--data</c>: one CSV file, or MNIST IDX images and labels; the digits data by default.</summary>
+/// <summary>Loads the data of <c>--data</c> (and <c>--test-data</c>, <c>--probe-data</c>): one CSV file, or MNIST IDX images
+/// (and labels); the digits data when no file is given. Labels are optional.</summary>
 internal static class DataFiles
 {
-    public static JepaDataset Load(IReadOnlyList<string> files, long[] inputShape, string? labelsNeededBy)
+    public static DataSource Load(IReadOnlyList<string> files, long[] inputShape)
     {
         foreach (var file in files)
         {
@@ -24,7 +25,9 @@ internal static class DataFiles
         };
         using (data)
         {
-            return data.ForExperiment(inputShape, labelsNeededBy);
+            var paths = files.Select(Path.GetFullPath).ToArray();
+            var root = paths.Length == 0 ? "" : Path.GetDirectoryName(paths[0])!;
+            return new DataSource(data.Source, paths, data.ForExperiment(inputShape), null, DataFile.Of(root, paths));
         }
     }
 
