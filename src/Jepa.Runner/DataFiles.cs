@@ -5,13 +5,14 @@ using Jepa.Runtime.Data;
 namespace Jepa.Runner;
 
 /// <summary>
-/// Opens what <c>--data</c> names (<see cref="DataSources.Open"/>; the embedded digits without it) with the loader
-/// options of the command line: the training samples, the source's own test split, and the files read.
+/// Opens what a data option names (<see cref="DataSources.Open"/>; the embedded digits when it names nothing) with the
+/// loader options of the command line (<c>--skip-bad-files</c>, <c>--cache-memory</c>, <c>--data-workers</c>).
 /// </summary>
 internal static partial class DataFiles
 {
-    public static LoadedData Load(RunSettings settings, long[] inputShape, Action<string> log) =>
-        DataSources.Open(settings.Data, new DataOptions
+    public static DataSource Load(IReadOnlyList<string> paths, long[] inputShape, RunSettings settings, Action<string> log)
+    {
+        var loaded = DataSources.Open(paths, new DataOptions
         {
             InputShape = inputShape,
             Workers = settings.DataWorkers,
@@ -19,6 +20,9 @@ internal static partial class DataFiles
             SkipBadFiles = settings.SkipBadFiles,
             Log = log,
         });
+        var description = paths.Count == 0 ? loaded.Layout : string.Join(" ", paths);
+        return new DataSource(description, [.. paths.Select(Path.GetFullPath)], loaded);
+    }
 
     /// <summary>
     /// A memory size: a whole or decimal number with an optional binary unit (K, M, G, T; KB, KiB and the like mean

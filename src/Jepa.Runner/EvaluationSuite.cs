@@ -13,9 +13,10 @@ namespace Jepa.Runner;
 internal sealed record RepresentationResult(string Key, string Label, EvaluationReport Report);
 
 /// <summary>
-/// Evaluates on the held-out split, with the experiment's probes, three representations: the trained encoder, the same
-/// encoder at its random initialisation (same options and seed, untrained), and the raw input. The comparison is what
-/// tells whether pretraining added anything (calibration.md: on digits, random MLP features are already strong).
+/// Evaluates on the test split (<see cref="RunData"/>), with the experiment's probes fitted on the probe split, three
+/// representations: the trained encoder, the same encoder at its random initialisation (same options, normalisation
+/// and seed, untrained), and the raw input (as loaded, not normalised). The comparison is what tells whether pretraining
+/// added anything (calibration.md: on digits, random MLP features are already strong).
 /// </summary>
 internal static class EvaluationSuite
 {
@@ -29,8 +30,8 @@ internal static class EvaluationSuite
         using var randomMode = random.EvaluationMode();
         return
         [
-            new("jepa", "JEPA encoder (trained)", Evaluate(x => trained.Encode(x.to(trained.Device)), train, test, evaluation)),
-            new("random_init", "same encoder, random init", Evaluate(x => random.Encode(x.to(random.Device)), train, test, evaluation)),
+            new("jepa", "JEPA encoder (trained)", Evaluate(trained.Embed, train, test, evaluation)),
+            new("random_init", "same encoder, random init", Evaluate(random.Embed, train, test, evaluation)),
             new("raw_input", "raw input", Evaluate(x => x.flatten(1), train, test, evaluation)),
         ];
     }
@@ -41,14 +42,14 @@ internal static class EvaluationSuite
         return Evaluator.Run(Evaluator.Embed(encode, train), train.Labels!, Evaluator.Embed(encode, test), test.Labels!, evaluation);
     }
 
-    public static void Print(IReadOnlyList<RepresentationResult> results, EvaluationOptions evaluation, TextWriter output)
+    public static void Print(IReadOnlyList<RepresentationResult> results, EvaluationOptions evaluation, RunData data, TextWriter output)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Out = new AnsiConsoleOutput(output),
             Ansi = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected ? AnsiSupport.Detect : AnsiSupport.No,
         });
-        var table = new Table().Border(TableBorder.Rounded).Title("Evaluation on the held-out split");
+        var table = new Table().Border(TableBorder.Rounded).Title(data.HeldOut ? "Evaluation on the held-out split" : "Evaluation on the test data");
         table.AddColumn("representation");
         if (evaluation.LinearProbe is not null) table.AddColumn(new TableColumn("linear probe (all labels)").RightAligned());
         if (evaluation.FewShot is { } fs) table.AddColumn(new TableColumn($"few-shot ({fs.LabelsPerClass}/class, {fs.Draws} draws)").RightAligned());
@@ -69,9 +70,9 @@ internal static class EvaluationSuite
 
     private static string Percent(double? value) => value is { } v ? (v * 100).ToString("F1", CultureInfo.InvariantCulture) + " %" : "-";
 
-    /// <summary>Writes <c>evaluation.json</c>: experiment, steps, seconds, each probe for each representation, and the
-    /// final collapse readings.</summary>
-    public static string WriteJson(string folder, string experiment, TrainingRun run, IReadOnlyList<RepresentationResult> results)
+    /// <summary>Writes <c>evaluation.json</c>: experiment, steps, seconds, each probe for each representation, the
+    /// final collapse readings, and the counts and sources of the train, probe and test samples.</summary>
+    public static string WriteJson(string folder, string experiment, TrainingRun run, IReadOnlyList<RepresentationResult> results, RunData data)
     {
         JsonObject Probe(Func<EvaluationReport, double?> select)
         {
@@ -98,6 +99,7 @@ internal static class EvaluationSuite
             ["stop_reason"] = run.StopReason.ToString(),
             ["train_samples"] = results[0].Report.TrainCount,
             ["test_samples"] = results[0].Report.TestCount,
+            ["data"] = data.ToJson(),
         };
         var path = Path.Combine(folder, FileName);
         File.WriteAllText(path, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");

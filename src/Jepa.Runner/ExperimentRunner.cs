@@ -77,7 +77,6 @@ public static class ExperimentRunner
         return previous[b.Length];
     }
 
-    /// <summary>An option taking a whole number, with a message for anything else (instead of a .NET type name).</summary>
     /// <summary>Runs with already parsed settings; returns the exit code.</summary>
     public static int Execute(ExperimentDefinition definition, RunSettings settings, TextWriter output, TextWriter error)
     {
@@ -97,28 +96,37 @@ public static class ExperimentRunner
         }
     }
 
-    private static bool UserError(Exception exception) => exception is DataException or CheckpointException or NonFiniteLossException
+    private static bool UserError(Exception exception) => exception is DataException or CheckpointException or NonFiniteLossException or DeviceUnavailableException
         or TorchNativeLoadException or RunException or UnauthorizedAccessException or IOException or ArgumentException;
 }
 
 /// <summary>
 /// The options of a run (<c>--epochs</c>, <c>--steps</c>, <c>--device</c>, <c>--out</c>, <c>--resume</c>, <c>--data</c>,
-/// <c>--skip-bad-files</c>, <c>--cache-memory</c>, <c>--data-workers</c>, <c>--plain</c>, <c>--checkpoint-every</c>) and their checks: the command line of every example, and of <c>jepa train</c>,
-/// which adds them to its own command so both parse the same way.
+/// <c>--test-data</c>, <c>--probe-data</c>, <c>--skip-bad-files</c>, <c>--cache-memory</c>, <c>--data-workers</c>, <c>--plain</c>,
+/// <c>--checkpoint-every</c>) and their checks: the command line of every example, and of <c>jepa train</c>, which adds
+/// them to its own command so both parse the same way.
 /// </summary>
 public sealed class RunOptions
 {
-    private readonly Option<int?> _epochs = WholeNumber<int>("--epochs", "Train for N passes over the data (replaces the file's length).");
-    private readonly Option<long?> _steps = WholeNumber<long>("--steps", "Train for N optimizer steps (replaces the file's length).");
+    private readonly Option<int?> _epochs = WholeNumber<int>("--epochs", "Train for N passes over the data (replaces the file's length; with --resume, more than the run's extends it).");
+    private readonly Option<long?> _steps = WholeNumber<long>("--steps", "Train for N optimizer steps (replaces the file's length; with --resume, more than the run's extends it).");
     private readonly Option<string?> _device = new("--device") { Description = "cpu, cuda or auto (default: the file's device)." };
     private readonly Option<string?> _output = new("--out") { Description = "The run folder (default: runs/<experiment>-<time>)." };
-    private readonly Option<string?> _resume = new("--resume") { Description = "Resume from a run folder (or its checkpoint file)." };
-    private readonly Option<string[]> _data = new("--data")
+    private readonly Option<string?> _resume = new("--resume")
     {
-        Description = "The data: a folder (images in class folders or flat, train/ and test/ splits, or MNIST-style IDX files) or files " +
-                      "(a CSV with the label last, .npy, .npz, IDX); docs/data.md (default: the digits data).",
-        AllowMultipleArgumentsPerToken = true,
+        Description = "Resume from a run folder (or its checkpoint file) with the run's own options and data, from its run.json; " +
+                      "an option given again must have the same value.",
     };
+
+    private readonly Option<string[]> _data = DataOption("--data",
+        "What the encoder trains on: a folder (images in class folders or flat, train/ and test/ splits, or MNIST-style IDX files) " +
+        "or files (a CSV with the label last, .npy, .npz, IDX); labels optional; docs/data.md (default: the digits data).");
+
+    private readonly Option<string[]> _testData = DataOption("--test-data",
+        "Labelled samples the evaluation reports on (default: the data's own test split, else 25 % held out, stratified).");
+
+    private readonly Option<string[]> _probeData = DataOption("--probe-data",
+        "Labelled samples the probes fit on (default: the training data, when it has labels).");
 
     private readonly Option<bool> _skipBadFiles = new("--skip-bad-files") { Description = "Leave out images that cannot be decoded (counted in a note) instead of stopping." };
     private readonly Option<long?> _cacheMemory = new("--cache-memory")
@@ -137,7 +145,7 @@ public sealed class RunOptions
 
     private readonly Option<bool> _plain = new("--plain") { Description = "Print plain progress lines instead of the live display." };
     private readonly Option<int?> _checkpointEvery = WholeNumber<int>("--checkpoint-every",
-        $"Write the run folder's checkpoint every N steps (default {RunSettings.DefaultCheckpointEvery}; 0: only at the end).");
+        $"Write the run folder's checkpoint every N steps (default {RunSettings.DefaultCheckpointEvery}, or the resumed run's; 0: only at the end).");
 
     public RunOptions()
     {
@@ -147,7 +155,7 @@ public sealed class RunOptions
     /// <summary>Adds the options and their checks to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _epochs, _steps, _device, _output, _resume, _data, _skipBadFiles, _cacheMemory, _dataWorkers, _plain, _checkpointEvery })
+        foreach (var option in new Option[] { _epochs, _steps, _device, _output, _resume, _data, _testData, _probeData, _skipBadFiles, _cacheMemory, _dataWorkers, _plain, _checkpointEvery })
             command.Options.Add(option);
         command.Validators.Add(result =>
         {
@@ -185,8 +193,16 @@ public sealed class RunOptions
         SkipBadFiles = result.GetValue(_skipBadFiles),
         CacheMemory = result.GetValue(_cacheMemory),
         DataWorkers = result.GetValue(_dataWorkers),
+        TestData = result.GetValue(_testData) ?? [],
+        ProbeData = result.GetValue(_probeData) ?? [],
         Plain = result.GetValue(_plain),
-        CheckpointEvery = result.GetValue(_checkpointEvery) ?? RunSettings.DefaultCheckpointEvery,
+        CheckpointEvery = result.GetValue(_checkpointEvery),
+    };
+
+    private static Option<string[]> DataOption(string name, string description) => new(name)
+    {
+        Description = description,
+        AllowMultipleArgumentsPerToken = true,
     };
 
     private static Option<T?> WholeNumber<T>(string name, string description) where T : struct, System.Numerics.IBinaryInteger<T> => new(name)

@@ -1,6 +1,6 @@
 namespace Jepa.Runner;
 
-/// <summary>What the command line asked for.</summary>
+/// <summary>What the command line asked for. With <see cref="Resume"/>, what it leaves out comes from the run's <c>run.json</c>.</summary>
 public sealed record RunSettings
 {
     /// <summary>Overrides the run length in epochs.</summary>
@@ -18,8 +18,14 @@ public sealed record RunSettings
     /// <summary>A run folder (or checkpoint file) to resume from.</summary>
     public string? Resume { get; init; }
 
-    /// <summary>What --data names: a folder or files (docs/data.md); empty: the digits data.</summary>
+    /// <summary>What the encoder trains on (--data): a folder or files (docs/data.md), labels optional; empty: the digits data.</summary>
     public IReadOnlyList<string> Data { get; init; } = [];
+
+    /// <summary>The labelled samples the evaluation reports on; empty: the data's own test split, else a held-out split.</summary>
+    public IReadOnlyList<string> TestData { get; init; } = [];
+
+    /// <summary>The labelled samples the probes fit on; empty: the training data when it has labels.</summary>
+    public IReadOnlyList<string> ProbeData { get; init; } = [];
 
     /// <summary>Leave out images that cannot be decoded (found when the folder is indexed) instead of stopping.</summary>
     public bool SkipBadFiles { get; init; }
@@ -33,8 +39,9 @@ public sealed record RunSettings
     /// <summary>Plain progress lines even on a terminal.</summary>
     public bool Plain { get; init; }
 
-    /// <summary>Steps between checkpoints of the run folder; 0: only at the end.</summary>
-    public int CheckpointEvery { get; init; } = DefaultCheckpointEvery;
+    /// <summary>Steps between checkpoints of the run folder; 0: only at the end; null: the resumed run's, else
+    /// <see cref="DefaultCheckpointEvery"/>.</summary>
+    public int? CheckpointEvery { get; init; }
 
     public const int DefaultCheckpointEvery = 500;
 }

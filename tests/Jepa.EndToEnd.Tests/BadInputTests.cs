@@ -65,7 +65,7 @@ public class BadInputTests(BadInputTests.Files files, ITestOutputHelper log) : I
         { "negative checkpoint interval", "--checkpoint-every -5", 2, "error: --checkpoint-every cannot be negative." },
         { "two run lengths", "--steps 3 --epochs 2", 2, "error: --epochs and --steps cannot be combined: give one run length." },
         { "unknown device", "--device gpu", 2, "error: Argument 'gpu' not recognized. Must be one of:" },
-        { "CUDA on the CPU build", "--device cuda --steps 2 --out {run}", 1, "error: CUDA was asked for (--device cuda) but is not available" },
+        { "CUDA on the CPU build", "--device cuda --steps 2 --out {run}", 1, "error: Device 'cuda' was asked for, but CUDA is not available here: TorchSharp's CUDA backend did not load" },
         { "missing data file", "--data {0}/missing.csv --out {run}", 1, "error: The data path '{0}/missing.csv' does not exist." },
         { "a folder without images as data", "--data {0} --out {run}", 1, "error: '{0}' holds no images (.png, .jpg, .jpeg, .bmp, .webp); it holds a-file, binary.csv, empty.csv and " },
         { "a folder of images for a flat input", "--data {1} --out {run}", 1, "error: '{1}' is a folder of images, which become samples of shape [channels, height, width] with 1 (grey) or 3 (RGB) channels; the experiment's input is [64]." },

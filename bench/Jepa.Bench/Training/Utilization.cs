@@ -18,11 +18,11 @@ public static class Utilization
     private static IEnumerable<Model> Models()
     {
         yield return new("mlp small (64-256-256-128, B 256)", () => Experiments.Create("mlp"), BenchMlp.InputShape.ToArray(), BenchMlp.Options.Default.Batch, BenchMlp.FlopsPerStep);
-        yield return new("mlp medium (256-1024-1024-256, B 256)", () => new UtilMlpMedium(UtilMlpMedium.Options.Default with { Collapse = null }), UtilMlpMedium.InputShape.ToArray(), UtilMlpMedium.Options.Default.Batch, UtilMlpMedium.FlopsPerStep);
-        yield return new("mlp large (1024-4096-4096-1024, B 256)", () => new UtilMlpLarge(UtilMlpLarge.Options.Default with { Collapse = null }), UtilMlpLarge.InputShape.ToArray(), UtilMlpLarge.Options.Default.Batch, UtilMlpLarge.FlopsPerStep);
+        yield return new("mlp medium (256-1024-1024-256, B 256)", () => new UtilMlpMedium(UtilMlpMedium.Options.Default with { Collapse = null, Normalization = InputNormalization.None }), UtilMlpMedium.InputShape.ToArray(), UtilMlpMedium.Options.Default.Batch, UtilMlpMedium.FlopsPerStep);
+        yield return new("mlp large (1024-4096-4096-1024, B 256)", () => new UtilMlpLarge(UtilMlpLarge.Options.Default with { Collapse = null, Normalization = InputNormalization.None }), UtilMlpLarge.InputShape.ToArray(), UtilMlpLarge.Options.Default.Batch, UtilMlpLarge.FlopsPerStep);
         yield return new("vit small (8x8, 16 tokens, D 64, B 128)", () => Experiments.Create("vit"), BenchVit.InputShape.ToArray(), BenchVit.Options.Default.Batch, BenchVit.FlopsPerStep);
-        yield return new("vit medium (16x16, 64 tokens, D 128, B 64)", () => new UtilVitMedium(UtilVitMedium.Options.Default with { Collapse = null }), UtilVitMedium.InputShape.ToArray(), UtilVitMedium.Options.Default.Batch, UtilVitMedium.FlopsPerStep);
-        yield return new("vit large (32x32, 64 tokens, D 256, B 32)", () => new UtilVitLarge(UtilVitLarge.Options.Default with { Collapse = null }), UtilVitLarge.InputShape.ToArray(), UtilVitLarge.Options.Default.Batch, UtilVitLarge.FlopsPerStep);
+        yield return new("vit medium (16x16, 64 tokens, D 128, B 64)", () => new UtilVitMedium(UtilVitMedium.Options.Default with { Collapse = null, Normalization = InputNormalization.None }), UtilVitMedium.InputShape.ToArray(), UtilVitMedium.Options.Default.Batch, UtilVitMedium.FlopsPerStep);
+        yield return new("vit large (32x32, 64 tokens, D 256, B 32)", () => new UtilVitLarge(UtilVitLarge.Options.Default with { Collapse = null, Normalization = InputNormalization.None }), UtilVitLarge.InputShape.ToArray(), UtilVitLarge.Options.Default.Batch, UtilVitLarge.FlopsPerStep);
     }
 
     public static JsonObject Run(Settings s, Table table)

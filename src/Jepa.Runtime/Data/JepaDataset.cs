@@ -71,7 +71,7 @@ public sealed class JepaDataset : ISampleSet
     public IReadOnlyList<string> ClassNames => Labels is null ? [] : classNames ??= SampleOrder.NumericClassNames(LabelValues);
 
     /// <summary>Names the classes (an image folder's class folders); the labels index them.</summary>
-    internal JepaDataset WithClassNames(IReadOnlyList<string> names)
+    public JepaDataset WithClassNames(IReadOnlyList<string> names)
     {
         classNames = Labels is null ? null : names;
         return this;

@@ -28,6 +28,8 @@ internal static class Checkpoint
     private const int HeaderLength = 20;
     private const int HashLength = 32;
 
+    private const string NormalizationKey = nameof(ExperimentOptions.Normalization);
+
     /// <summary>Option names that may differ between a checkpoint and the experiment loading it (run length, device, monitoring, evaluation).</summary>
     internal static readonly HashSet<string> MayDiffer = ["Steps", "Epochs", "Device", "Collapse", "Evaluation"];
 
@@ -259,7 +261,15 @@ internal static class Checkpoint
         var ownType = e.InitialOptions.GetType().FullName ?? e.InitialOptions.GetType().Name;
         if (optionsType != ownType)
             throw fail($"its options are a {optionsType}, not a {ownType} (options of a different experiment).", null);
-        var differences = Differences(JsonNode.Parse(optionsJson)!.AsObject(), e.InitialOptions.ToJsonObject());
+        var savedOptions = JsonNode.Parse(optionsJson)!.AsObject();
+        var current = e.InitialOptions.ToJsonObject();
+        // An experiment that computes its normalisation on the training data takes the checkpoint's (a checkpoint
+        // written before normalisation existed trained without it); a declared one must be the checkpoint's.
+        var normalization = savedOptions.TryGetPropertyValue(NormalizationKey, out var saved)
+            ? JsonSerializer.Deserialize<InputNormalization>(saved, ExperimentOptions.Json)
+            : InputNormalization.None;
+        if (e.InitialOptions.Normalization is null) current[NormalizationKey] = saved?.DeepClone();
+        var differences = Differences(savedOptions, current);
         if (differences.Count > 0)
             throw fail($"its options differ from this experiment's (options of a different experiment): {string.Join("; ", differences)}.", null);
 
@@ -353,6 +363,7 @@ internal static class Checkpoint
             }
             e.EnsureGenerator().set_state(generatorState);
             lock (JepaExperiment.GlobalRandomLock) torch.random.set_rng_state(globalState);
+            if (e.InitialOptions.Normalization is null) e.EffectiveOptions = e.EffectiveOptions with { Normalization = normalization };
             var state = e.State;
             state.Step = step;
             state.Epoch = epoch;

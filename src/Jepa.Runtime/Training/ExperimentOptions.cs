@@ -116,6 +116,14 @@ public abstract record ExperimentOptions
         Knn = new Evaluation.KnnOptions(),
     };
 
+    /// <summary>
+    /// The per-channel normalisation of the inputs (<see cref="JepaExperiment.Normalize"/>): declared values, or null
+    /// (the default) to compute it on the training data when a fresh run starts (<see cref="InputNormalization.Compute"/>);
+    /// <see cref="InputNormalization.None"/> turns it off. The trainer puts the values it used here, in
+    /// <see cref="JepaExperiment.EffectiveOptions"/>, so <c>options.json</c> and every checkpoint carry them.
+    /// </summary>
+    public InputNormalization? Normalization { get; init; }
+
     /// <summary>The options as indented JSON, with the derived record's properties (enums as names).</summary>
     public string ToJson() => JsonSerializer.Serialize(this, GetType(), Json);
 
@@ -156,6 +164,7 @@ public abstract record ExperimentOptions
             if (ev.FewShot is { } fs && (fs.LabelsPerClass < 1 || fs.Draws < 1 || fs.Epochs < 1)) problems.Add("Evaluation.FewShot needs at least 1 label per class, 1 draw and 1 epoch.");
             if (ev.Knn is { K: < 1 }) problems.Add("Evaluation.Knn.K must be at least 1.");
         }
+        if (Normalization is { } n) problems.AddRange(n.Problems());
         if (!IsKnownDevice(Device)) problems.Add($"Device must be cpu, cuda, cuda:N or auto (is '{Device}').");
         return problems;
     }

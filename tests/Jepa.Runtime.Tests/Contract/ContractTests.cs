@@ -4,7 +4,10 @@ using static TorchSharp.torch;
 
 namespace Jepa.Runtime.Tests.Contract;
 
-/// <summary>The two samples of docs/internals/generated-code-contract.md compile against the runtime and train.</summary>
+/// <summary>
+/// The generator's output for the two samples of docs/internals/generated-code-contract.md (the examples' committed
+/// snapshots, examples/Digits and examples/TokenJepa, linked into this project) compiles against the runtime and trains.
+/// </summary>
 [Collection(TrainerCollection.Name)]
 public class ContractTests
 {
@@ -19,9 +22,9 @@ public class ContractTests
     {
         using var e = new Digits.DigitsJepa(Digits.DigitsJepa.Options.Default with { Batch = 32 });
         // docs/models.md: mlp 64 -> 256 -> 256 -> 128 and predictor 128 -> 256 -> 128, sum(prev * h + h) + prev * o + o.
-        // (The sample's ParameterCount constant, 116224, is the contract's placeholder; the compiler computes it.)
         const long context = 64 * 256 + 256 + 256 * 256 + 256 + 256 * 128 + 128, predictor = 128 * 256 + 256 + 256 * 128 + 128;
         Assert.Equal(context + predictor, e.EnsureOptimizer().Parameters.Sum(p => p.numel()));
+        Assert.Equal(context + predictor, Digits.DigitsJepa.ParameterCount);
         var run = e.Train(Random(200, 64), new TrainOptions { Steps = 8 });
         Assert.Equal(8, run.Steps);
         Assert.Equal(StopReason.Completed, run.StopReason);
@@ -59,29 +62,29 @@ public class ContractTests
     [Fact]
     public void Sample_2_token_jepa_trains_a_few_steps_on_random_data()
     {
-        using var e = new TokenSample.TokenJepa(TokenSample.TokenJepa.Options.Default with { Batch = 16 });
+        using var e = new global::TokenJepa.TokenJepa(global::TokenJepa.TokenJepa.Options.Default with { Batch = 16 });
         var run = e.Train(Random(64, 1, 8, 8), new TrainOptions { Epochs = 2 });
         Assert.Equal(8, run.Steps); // 64 / 16 = 4 steps per epoch
         Assert.True(double.IsFinite(run.FinalTerms["smooth_l1"]));
         using var z = e.Encode(rand(3, 1, 8, 8));
-        Assert.Equal([3L, TokenSample.TokenJepa.EmbeddingWidth], z.shape);
+        Assert.Equal([3L, global::TokenJepa.TokenJepa.EmbeddingWidth], z.shape);
     }
 
     [Fact]
     public void Samples_resume_bit_identically()
     {
         var data = Random(128, 1, 8, 8);
-        var options = TokenSample.TokenJepa.Options.Default with { Batch = 32, Steps = 10 };
-        using var straight = new TokenSample.TokenJepa(options);
+        var options = global::TokenJepa.TokenJepa.Options.Default with { Batch = 32, Steps = 10 };
+        using var straight = new global::TokenJepa.TokenJepa(options);
         straight.Train(data);
         var path = Path.Combine(TestFolders.Create("token-resume"), "c.ckpt");
-        using (var first = new TokenSample.TokenJepa(options))
+        using (var first = new global::TokenJepa.TokenJepa(options))
         {
             using var cancel = new CancellationTokenSource();
             first.Train(data, null, new SyncProgress<StepReport>(r => { if (r.Step == 6) cancel.Cancel(); }), cancel.Token);
             first.Save(path);
         }
-        using var resumed = new TokenSample.TokenJepa(options);
+        using var resumed = new global::TokenJepa.TokenJepa(options);
         resumed.Load(path);
         resumed.Train(data);
         ModuleState.AssertIdentical(straight.ContextEncoder, resumed.ContextEncoder);

@@ -23,7 +23,7 @@ public class CheckpointRecoveryTests
         e.Train(TensorData.Random(), new TrainOptions { Steps = Total, RunFolder = folder, CheckpointEvery = 4, Log = _ => { } },
             new SyncProgress<StepReport>(r => { if (r.Step == 12) cancel.Cancel(); }), cancel.Token);
         Assert.Equal(12, e.StepsTaken);
-        return (folder, Path.Combine(folder, JepaExperiment.CheckpointFileName), Path.Combine(folder, JepaExperiment.PreviousCheckpointFileName));
+        return (folder, Path.Combine(folder, RunFolder.CheckpointFileName), Path.Combine(folder, RunFolder.PreviousCheckpointFileName));
     }
 
     private static long StepOf(string checkpoint)
@@ -57,9 +57,9 @@ public class CheckpointRecoveryTests
         Assert.Equal(12, StepOf(latest));
         Assert.Equal(8, StepOf(previous));
         Assert.Equal(
-            [JepaExperiment.CheckpointFileName, JepaExperiment.PreviousCheckpointFileName],
+            [RunFolder.CheckpointFileName, RunFolder.PreviousCheckpointFileName],
             Directory.GetFiles(folder, "*ckpt*").Select(Path.GetFileName).Order(StringComparer.Ordinal));
-        Assert.Equal(previous, JepaExperiment.PreviousCheckpointPath(latest));
+        Assert.Equal(previous, RunFolder.PreviousCheckpointPath(latest));
     }
 
     [Fact]
@@ -146,8 +146,8 @@ public class CheckpointRecoveryTests
         var folder = TestFolders.Create("abandoned");
         using var exited = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("true") { UseShellExecute = false })!;
         exited.WaitForExit();
-        var dead = Path.Combine(folder, $".{JepaExperiment.CheckpointFileName}.{exited.Id}.{Guid.NewGuid():N}.tmp");
-        var live = Path.Combine(folder, $".{JepaExperiment.CheckpointFileName}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        var dead = Path.Combine(folder, $".{RunFolder.CheckpointFileName}.{exited.Id}.{Guid.NewGuid():N}.tmp");
+        var live = Path.Combine(folder, $".{RunFolder.CheckpointFileName}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         var unrelated = Path.Combine(folder, ".other.ckpt.1.x.tmp");
         foreach (var file in new[] { dead, live, unrelated }) File.WriteAllText(file, "partial");
 

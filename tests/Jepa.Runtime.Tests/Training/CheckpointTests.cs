@@ -82,7 +82,7 @@ public class CheckpointTests
         using (var first = new TinyJepa(options))
             first.Train(data, new TrainOptions { Steps = 12, RunFolder = folder }); // the schedules follow a 12-step run here...
         using var second = new TinyJepa(options);
-        var run = second.Train(data, new TrainOptions { Steps = 20, RunFolder = folder, ResumeFrom = Path.Combine(folder, JepaExperiment.CheckpointFileName) });
+        var run = second.Train(data, new TrainOptions { Steps = 20, RunFolder = folder, ResumeFrom = Path.Combine(folder, RunFolder.CheckpointFileName) });
         Assert.Equal(20, run.Steps);
         Assert.Equal(12, second.Seen[0].Step - 1);
         // ...so the weights differ from the straight 20-step run (the schedules depend on the run length), but the

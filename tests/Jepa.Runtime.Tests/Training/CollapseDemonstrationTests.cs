@@ -119,6 +119,7 @@ public class CollapseDemonstrationTests(ITestOutputHelper output)
             Seed = 1,
             EmaMomentum = new(0.996, 1.0),
             Collapse = new CollapseMonitorOptions(MinStd: 0.01, MinRank: 3, Action: CollapseAction.Warn, Every: 100),
+            Normalization = InputNormalization.None, // as the PyTorch reference script: the pixels / 16 as they are
         };
 
         private readonly MlpEncoder encoder;

@@ -117,10 +117,10 @@ public class CollapseMonitorTests
         Assert.Empty(run.CollapseAlarms);
         Assert.Equal([0L, 5, 10], run.CollapseReadings.Select(r => r.Step));
 
-        // The last reading is the metrics of Encode on the fixed monitoring batch (64 samples from the data).
-        var batch = data.Batches(64, e.InitialOptions.Seed ^ JepaExperiment.MonitorSeed, 0).First();
+        // The last reading is the metrics of Encode on the fixed monitoring batch (64 samples from the data), normalised.
+        var batch = data.Batches(64, e.InitialOptions.Seed ^ CollapseMonitor.MonitorSeed, 0).First();
         e.Context.eval();
-        var z = e.Encode(batch);
+        var z = e.Encode(e.Normalize(batch));
         Assert.Equal(CollapseMetrics.EmbeddingStd(z), run.LastCollapse!.Std);
         Assert.Equal(CollapseMetrics.RankMe(z), run.LastCollapse.RankMe);
     }

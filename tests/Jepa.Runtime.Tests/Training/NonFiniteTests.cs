@@ -12,7 +12,7 @@ public class NonFiniteTests
     {
         var folder = TestFolders.Create("nonfinite");
         var data = TensorData.Random();
-        var checkpoint = Path.Combine(folder, JepaExperiment.CheckpointFileName);
+        var checkpoint = Path.Combine(folder, RunFolder.CheckpointFileName);
 
         // What the first 10 steps of a 30-step run give (the EMA schedule depends on the run length).
         using var reference = new TinyJepa();

@@ -84,18 +84,22 @@ public sealed class TinyJepa : JepaExperiment
     public bool SkipEma { get; set; }
     public bool ZeroLoss { get; set; }
     public List<(long Step, double Lr, double Wd, double? Momentum)> Seen { get; } = [];
+    /// <summary>Called with "step" and each training batch, and with "encode" and each input of <see cref="Encode"/>.</summary>
+    public Action<string, Tensor>? Saw { get; set; }
 
     public override Tensor Corrupt(Tensor image, Generator generator) =>
         image + torch.randn(image.shape, generator: generator, device: image.device) * Settings.NoiseStd;
 
     public override Tensor Encode(Tensor image)
     {
+        Saw?.Invoke("encode", image);
         using var _ = no_grad();
         return Target.forward(image);
     }
 
     protected override LossTerms TrainingStep(Tensor image, StepContext step)
     {
+        Saw?.Invoke("step", image);
         Seen.Add((step.Step, step.LearningRate, step.WeightDecay, step.EmaMomentum));
         Tensor target;
         if (Settings.Target == TargetKind.Shared)
@@ -130,13 +134,12 @@ public sealed class TensorData(Tensor features) : ITrainingData
 
     public IEnumerable<Tensor> Batches(int batchSize, long seed, long epoch, bool dropLast = true, long startBatch = 0)
     {
-        Assert.True(dropLast);
         Enumerations++;
         using var g = new Generator(unchecked((ulong)(seed * 1_000_003 + epoch)));
         using var perm = randperm(Count, generator: g).DetachFromDisposeScope();
-        for (var start = startBatch * batchSize; start + batchSize <= Count; start += batchSize)
+        for (var start = startBatch * batchSize; start + (dropLast ? batchSize : 1) <= Count; start += batchSize)
         {
-            using var idx = perm.narrow(0, start, batchSize);
+            using var idx = perm.narrow(0, start, Math.Min(batchSize, Count - start));
             yield return features.index_select(0, idx);
         }
     }

@@ -181,7 +181,7 @@ public class TrainerTests
         var run = e.Train(data);
         Assert.Equal(18, run.Steps); // 100 / 16 = 6 full batches per epoch
         Assert.Equal(18, run.TotalSteps);
-        Assert.Equal(3, data.Enumerations); // one per epoch (no collapse monitor)
+        Assert.Equal(4, data.Enumerations); // one per epoch (no collapse monitor), one to compute the normalisation
     }
 
     [Fact]
@@ -203,9 +203,11 @@ public class TrainerTests
     {
         using var e = new TinyJepa(TinyOptions.Default with { Device = "auto" });
         Assert.Equal(DeviceType.CPU, e.Device.type);
-        var x = Assert.ThrowsAny<Exception>(() => new TinyJepa(TinyOptions.Default with { Device = "cuda" }));
-        Assert.Contains("CUDA", x.Message);
-        Assert.Contains("JepaTorchBackend", x.Message);
+        var x = Assert.Throws<DeviceUnavailableException>(() => new TinyJepa(TinyOptions.Default with { Device = "cuda" }));
+        Assert.StartsWith("Device 'cuda' was asked for, but CUDA is not available here: ", x.Message);
+        Assert.Contains("JepaTorchBackend=cuda-linux", x.Message);
+        // The runner resolves the device with the same call before it reads any data: one message everywhere.
+        Assert.Equal(x.Message, Assert.Throws<DeviceUnavailableException>(() => Devices.Resolve("cuda:1")).Message.Replace("'cuda:1'", "'cuda'"));
         var y = Assert.Throws<ArgumentException>(() => new TinyJepa(TinyOptions.Default with { Device = "tpu" }));
         Assert.Contains("cpu, cuda, cuda:N or auto", y.Message);
     }

@@ -1,0 +1,249 @@
+using System.Diagnostics;
+using Jepa.Runtime.Schedules;
+using static TorchSharp.torch;
+
+namespace Jepa.Runtime.Training;
+
+/// <summary>
+/// The training loop of one call of <see cref="JepaExperiment.Train(ITrainingData, TrainOptions?, IProgress{StepReport}?, CancellationToken)"/>:
+/// epochs of steps, each in its own dispose scope, with schedules, checkpoints (through <see cref="RunFolder"/>),
+/// metrics and the collapse monitor. docs/runtime-training.md, "The experiment and its loop", describes each step.
+/// </summary>
+internal sealed class Trainer
+{
+    private readonly JepaExperiment experiment;
+    private readonly TrainingState state;
+    private readonly TrainOptions run;
+    private readonly IProgress<StepReport>? progress;
+    private readonly Action<string> log;
+    private readonly RunFolder? folder;
+    private readonly Stopwatch clock = new();
+    private readonly Queue<(long Step, double Seconds)> window = new();
+    private ExperimentOptions options = null!;
+    private TrainingSchedule schedule = null!;
+    private long total;
+    private long stepsPerEpoch;
+    private double secondsBefore;
+    private MetricsWriter? metrics;
+    private CollapseMonitor? monitor;
+    private string? lastCheckpoint;
+
+    private Trainer(JepaExperiment experiment, TrainOptions run, IProgress<StepReport>? progress)
+    {
+        this.experiment = experiment;
+        state = experiment.State;
+        this.run = run;
+        this.progress = progress;
+        log = run.Log ?? (message => Console.Error.WriteLine(message));
+        folder = run.RunFolder is null ? null : new RunFolder(run.RunFolder);
+    }
+
+    /// <summary>Trains <paramref name="experiment"/> on <paramref name="data"/> until the run length is reached.</summary>
+    public static TrainingRun Train(JepaExperiment experiment, ITrainingData data, TrainOptions? run, IProgress<StepReport>? progress, CancellationToken cancellationToken)
+    {
+        run ??= new TrainOptions();
+        CheckRunOptions(run);
+        return new Trainer(experiment, run, progress).Train(data, cancellationToken);
+    }
+
+    private static void CheckRunOptions(TrainOptions run)
+    {
+        if (run.Steps is not null && run.Epochs is not null) throw new ArgumentException("TrainOptions: set Steps or Epochs, not both.", nameof(run));
+        if (run.LogEvery < 1) throw new ArgumentException($"TrainOptions.LogEvery must be at least 1 (is {run.LogEvery}).", nameof(run));
+        if (run.CheckpointEvery < 0) throw new ArgumentException($"TrainOptions.CheckpointEvery cannot be negative (is {run.CheckpointEvery}).", nameof(run));
+        if (run.MonitorSamples < 2) throw new ArgumentException($"TrainOptions.MonitorSamples must be at least 2 (is {run.MonitorSamples}).", nameof(run));
+        if (run.CheckpointEvery > 0 && run.RunFolder is null) throw new ArgumentException("TrainOptions.CheckpointEvery needs a RunFolder.", nameof(run));
+    }
+
+    private TrainingRun Train(ITrainingData data, CancellationToken cancellationToken)
+    {
+        var resumedFrom = run.ResumeFrom is null ? null : RunFolder.Resume(experiment, run.ResumeFrom, folder, log);
+
+        // 1. The run: effective options, length, normalisation, schedules.
+        options = experiment.InitialOptions;
+        if (run.Steps is not null) options = options with { Steps = run.Steps };
+        if (run.Epochs is not null) options = options with { Epochs = run.Epochs };
+        options.Validate();
+        var count = data.Count;
+        if (count < options.Batch)
+            throw new ArgumentException($"The training data has {count} samples, fewer than one batch of {options.Batch}.", nameof(data));
+        // Declared, or kept from the checkpoint or an earlier run, or computed on the data when a fresh run starts.
+        if (options.Normalization is null)
+            options = options with { Normalization = experiment.EffectiveOptions.Normalization ?? InputNormalization.Compute(data, options.Seed) };
+        experiment.EffectiveOptions = options;
+        stepsPerEpoch = count / options.Batch;
+        total = options.Steps ?? checked(options.Epochs!.Value * stepsPerEpoch);
+        var warmup = options.WarmupSteps > 0 ? options.WarmupSteps : (long)Math.Round(options.WarmupEpochs * stepsPerEpoch);
+        schedule = new TrainingSchedule(options.Schedule, options.LearningRate, options.StartLr, options.FinalLr, warmup,
+            options.WeightDecay, experiment.TargetKind == TargetKind.Ema ? options.EmaMomentum : null, total);
+        secondsBefore = state.Seconds;
+        clock.Start();
+
+        // 2. Optimizer, generator, train mode.
+        experiment.EnsureOptimizer();
+        experiment.EnsureGenerator();
+        state.TotalSteps = total;
+        foreach (var m in experiment.Modules().Select(r => r.Module).Distinct()) m.train();
+        if (folder is not null && run.ResumeFrom is not null && File.Exists(folder.CheckpointPath))
+            lastCheckpoint = folder.CheckpointPath;
+        folder?.Adopt(resumedFrom);
+
+        var stop = StopReason.Completed;
+        try
+        {
+            // 3. Run folder and collapse monitor (with its baseline at step 0).
+            if (folder is not null)
+            {
+                folder.WriteOptions(options);
+                metrics = new MetricsWriter(folder.Path, state.Step);
+            }
+            if (options.Collapse is { } collapse && state.Step < total)
+            {
+                monitor = new CollapseMonitor(experiment, collapse, data, (int)Math.Min(count, run.MonitorSamples), options.Seed);
+                if (state.Step == 0 && state.Readings.Count == 0)
+                {
+                    var baseline = monitor.Measure(0);
+                    state.Readings.Add(baseline);
+                    metrics?.Write(new MetricsRow(0, 0, state.Seconds, EmbeddingStd: baseline.Std, RankMe: baseline.RankMe));
+                }
+            }
+
+            // 4. Epochs of steps.
+            while (state.Step < total && stop == StopReason.Completed)
+                stop = TrainEpoch(data, cancellationToken);
+
+            // 5. The final checkpoint.
+            state.Seconds = Seconds;
+            if (folder is not null) SaveCheckpoint();
+        }
+        finally
+        {
+            metrics?.Dispose();
+            monitor?.Dispose();
+        }
+        return new TrainingRun(state.Step, total, clock.Elapsed.TotalSeconds, state.LastTerms, state.LastLoss,
+            [.. state.Readings], [.. state.Alarms], stop, folder?.Path, lastCheckpoint);
+    }
+
+    /// <summary>The steps of the current epoch from the current position, until it ends, the run ends or something stops it.</summary>
+    private StopReason TrainEpoch(ITrainingData data, CancellationToken cancellationToken)
+    {
+        // The order depends only on (seed, epoch), so a resumed run starts at the batch it stopped before.
+        using var batches = data.Batches(options.Batch, options.Seed, state.Epoch, dropLast: true, startBatch: state.Position).GetEnumerator();
+        while (state.Step < total)
+        {
+            if (cancellationToken.IsCancellationRequested) return StopReason.Cancelled;
+            if (!batches.MoveNext())
+                throw new InvalidOperationException($"Epoch {state.Epoch} of the training data ended after {state.Position} batches of {options.Batch}; " +
+                                                    $"{data.Count} samples make {stepsPerEpoch}. Did the data change since the checkpoint?");
+            var stop = TakeStep(batches.Current);
+            if (folder is not null && run.CheckpointEvery > 0 && state.Step % run.CheckpointEvery == 0 && state.Step < total && stop == StopReason.Completed)
+                SaveCheckpoint();
+            if (stop != StopReason.Completed) return stop;
+            if (state.Position == 0) break; // the epoch is over
+        }
+        return StopReason.Completed;
+    }
+
+    /// <summary>One optimizer step on <paramref name="batch"/>, inside its own dispose scope, with what follows it.</summary>
+    private StopReason TakeStep(Tensor batch)
+    {
+        using var scope = NewDisposeScope();
+        var index = state.Step; // 0-based index of this step
+
+        // 1. The batch (now owned by this scope) on the device; this step's schedule values.
+        var x = batch.MoveToOtherDisposeScope(scope).to(experiment.Device);
+        var step = new StepContext(index + 1, state.Epoch, experiment.EnsureGenerator(), experiment.Optimizer!, schedule.LearningRateAt(index),
+            schedule.WeightDecayAt(index), schedule.EmaMomentumAt(index), options.GradClip);
+
+        // 2. The experiment's step: loss terms, BackwardAndStep, UpdateEma.
+        try
+        {
+            experiment.Step(experiment.AtBoundary(x), step);
+        }
+        catch (NonFiniteLossException e)
+        {
+            throw e.WithCheckpoint(lastCheckpoint);
+        }
+        var name = experiment.GetType().Name;
+        if (step.Terms is null) throw new InvalidOperationException($"{name}.TrainingStep returned without calling BackwardAndStep.");
+        if (experiment.TargetKind == TargetKind.Ema && !step.EmaUpdated) throw new InvalidOperationException($"{name}.TrainingStep did not call UpdateEma for its EMA target.");
+
+        // 3. Where the run stands.
+        var epoch = state.Epoch;
+        state.Step++;
+        state.Position++;
+        if (state.Position == stepsPerEpoch)
+        {
+            state.Epoch++;
+            state.Position = 0;
+        }
+        state.LastTerms = step.Terms.Values!;
+        state.LastLoss = step.Terms.Total!.Value;
+        state.Seconds = Seconds;
+        var stepsPerSecond = Rate(state.Step);
+
+        // 4. The collapse monitor.
+        var stop = StopReason.Completed;
+        CollapseReading? reading = null;
+        CollapseAlarm? alarm = null;
+        if (monitor is not null && monitor.IsDue(state.Step, total))
+        {
+            reading = monitor.Measure(state.Step);
+            state.Readings.Add(reading);
+            alarm = monitor.Judge(reading);
+            if (alarm is not null)
+            {
+                state.Alarms.Add(alarm);
+                log(alarm.Message);
+                if (alarm.Action == CollapseAction.Stop) stop = StopReason.Collapse;
+            }
+        }
+
+        // 5. Metrics and progress.
+        if (state.Step % run.LogEvery == 0 || reading is not null || state.Step == total || stop != StopReason.Completed)
+        {
+            metrics?.Write(new MetricsRow(state.Step, epoch, state.Seconds, state.LastTerms, state.LastLoss, step.LearningRate,
+                step.WeightDecay, step.EmaMomentum, step.GradientNorm, stepsPerSecond, reading?.Std, reading?.RankMe));
+            progress?.Report(new StepReport(state.Step, total, epoch, state.LastTerms, state.LastLoss, step.LearningRate,
+                step.WeightDecay, step.EmaMomentum, step.GradientNorm!.Value, stepsPerSecond, TimeSpan.FromSeconds(state.Seconds),
+                stepsPerSecond > 0 ? TimeSpan.FromSeconds((total - state.Step) / stepsPerSecond) : null,
+                state.Readings.Count > 0 ? state.Readings[^1] : null, alarm));
+        }
+        return stop;
+    }
+
+    private void SaveCheckpoint()
+    {
+        metrics?.Flush();
+        experiment.ThrowIfDisposed();
+        lastCheckpoint = folder!.SaveCheckpoint(experiment);
+    }
+
+    /// <summary>Seconds trained in all runs so far, this one included.</summary>
+    private double Seconds => secondsBefore + clock.Elapsed.TotalSeconds;
+
+    /// <summary>Steps per second over the last 50 steps.</summary>
+    private double Rate(long step)
+    {
+        var seconds = clock.Elapsed.TotalSeconds;
+        window.Enqueue((step, seconds));
+        while (window.Count > 50) window.Dequeue();
+        var (firstStep, firstSeconds) = window.Peek();
+        return window.Count < 2 || seconds <= firstSeconds ? 0 : (step - firstStep) / (seconds - firstSeconds);
+    }
+}
+
+/// <summary>Where a run stands: everything besides the modules and the optimizer that a checkpoint must restore.</summary>
+internal sealed class TrainingState
+{
+    public long Step;
+    public int Epoch;
+    public long Position;
+    public long TotalSteps;
+    public double Seconds;
+    public IReadOnlyDictionary<string, double> LastTerms = new Dictionary<string, double>();
+    public double LastLoss = double.NaN;
+    public List<CollapseReading> Readings = [];
+    public List<CollapseAlarm> Alarms = [];
+}
