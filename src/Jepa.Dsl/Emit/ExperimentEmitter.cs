@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using Jepa.Dsl.Binding;
+using Jepa.Dsl.Catalog;
 using Jepa.Dsl.Text;
 using static Jepa.Dsl.Emit.CSharp;
 
@@ -193,12 +194,11 @@ internal sealed class ExperimentEmitter
     /// encoder <c>warmup</c> with <c>steps</c> and the base option <c>WarmupSteps</c>), and <see cref="Setting"/> must
     /// read the property that <see cref="OptionName"/> made. The fixed owners keep their prefixes.
     /// </summary>
-    private readonly Dictionary<string, string> _ownerPrefixes = new(StringComparer.Ordinal)
-    {
-        ["predictor"] = "Predictor", ["loss"] = "Loss", ["vicreg"] = "Vicreg", ["sigreg"] = "Sigreg", ["barlow_twins"] = "BarlowTwins",
-    };
+    private readonly Dictionary<string, string> _ownerPrefixes = Builtins.Regularizers.ToDictionary(r => r.Name, r => Pascal(r.Name), StringComparer.Ordinal)
+        .Concat(new Dictionary<string, string> { ["predictor"] = "Predictor", ["loss"] = "Loss" })
+        .ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
 
-    private readonly HashSet<string> _prefixes = new(StringComparer.Ordinal) { "Predictor", "Loss", "Vicreg", "Sigreg", "BarlowTwins" };
+    private readonly HashSet<string> _prefixes = new(new[] { "Predictor", "Loss" }.Concat(Builtins.Regularizers.Select(r => Pascal(r.Name))), StringComparer.Ordinal);
 
     private readonly Dictionary<(string Prefix, string Parameter), string> _optionNames = new();
 
@@ -219,13 +219,14 @@ internal sealed class ExperimentEmitter
     private List<string> LinkPrefixes(BoundCorruption corruption)
     {
         var prefix = Pascal(corruption.Name);
-        var seen = new Dictionary<CorruptionKind, int>();
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
         var prefixes = new List<string>();
         for (var i = 0; i < corruption.Links.Count; i++)
         {
             var link = corruption.Links[i];
-            seen[link.Kind] = seen.TryGetValue(link.Kind, out var count) ? count + 1 : 1;
-            var wanted = prefix + Pascal(link.Call.Function) + (seen[link.Kind] > 1 ? seen[link.Kind].ToString(System.Globalization.CultureInfo.InvariantCulture) : string.Empty);
+            var function = link.Call.Function;
+            seen[function] = seen.TryGetValue(function, out var count) ? count + 1 : 1;
+            var wanted = prefix + Pascal(function) + (seen[function] > 1 ? seen[function].ToString(System.Globalization.CultureInfo.InvariantCulture) : string.Empty);
             prefixes.Add(Prefix($"corruption {corruption.Name} {i}", wanted, "Link"));
         }
 
@@ -285,22 +286,14 @@ internal sealed class ExperimentEmitter
             var linkPrefix = linkPrefixes[i];
             foreach (var argument in link.Call.Arguments)
             {
-                var (type, value) = argument.Value switch
-                {
-                    NumberValue n when argument.Type == ParameterType.Integer => ("int", Integer((long)n.Value)),
-                    NumberValue n => ("double", Number(n.Value)),
-                    RangeValue r => ("(double Min, double Max)", Pair((r.Low, r.High))),
-                    _ => throw Unsupported($"the value of {argument.Name} in {link.Source}"),
-                };
-                Add(group, OptionName(linkPrefix, argument.Name), type, value, Doc(argument.Name, link.Call.Function, corruption.Span));
+                Add(group, OptionName(linkPrefix, argument.Name), ArgumentType(link.Call, argument), ArgumentValue(link.Call, argument), Doc(argument.Name, link.Call.Function, corruption.Span));
             }
         }
 
         var name = Pascal(corruption.Name);
         var hasInput = corruption.InputLinks.Count > 0;
         var mask = corruption.TokenMask;
-        var maskType = mask is null ? string.Empty
-            : mask.Kind == CorruptionKind.BlockMask ? $"{Runtime}.Masks.MultiBlockMask" : $"{Runtime}.Masks.RandomTokenMask";
+        var maskType = mask is null ? string.Empty : CSharpTemplate.ConstructedType(Mapping(mask.Builtin).TokenMask!);
         var input = hasInput ? Unique(name, "Corruption", _members) : null;
         _corruptions[corruption.Name] = new CorruptionMembers(
             input is null ? null : Identifier(input),
@@ -327,14 +320,14 @@ internal sealed class ExperimentEmitter
         var call = encoder.Call!;
         foreach (var argument in call.Arguments)
         {
-            Add(group, OptionName(prefix, argument.Name), ArgumentType(argument), ArgumentValue(argument), Doc(argument.Name, $"encoder {encoder.Name} = {call.Function}", encoder.Span));
+            Add(group, OptionName(prefix, argument.Name), ArgumentType(call, argument), ArgumentValue(call, argument), Doc(argument.Name, $"encoder {encoder.Name} = {call.Function}", encoder.Span));
         }
     }
 
     private void CollectPredictor()
     {
         var predictor = _e.Predictor;
-        if (predictor.Kind == PredictorKind.None || predictor.Call is null)
+        if (predictor.IsIdentity || predictor.Call is null)
         {
             return;
         }
@@ -343,10 +336,10 @@ internal sealed class ExperimentEmitter
         var group = Group(predictor.Source ?? "predictor", span);
         foreach (var argument in predictor.Call.Arguments)
         {
-            Add(group, OptionName("Predictor", argument.Name), ArgumentType(argument), ArgumentValue(argument), Doc(argument.Name, $"predictor = {predictor.Call.Function}", span));
+            Add(group, OptionName("Predictor", argument.Name), ArgumentType(predictor.Call, argument), ArgumentValue(predictor.Call, argument), Doc(argument.Name, $"predictor = {predictor.Call.Function}", span));
         }
 
-        if (predictor.Kind == PredictorKind.Mlp && predictor.Call.Find("out") is null)
+        if (predictor.Builtin?.Find("out") is not null && predictor.Call.Find("out") is null)
         {
             Add(group, OptionName("Predictor", "out"), "int", Integer(predictor.Out ?? _pipeline.Target.Width ?? 0),
                 $"<c>out</c> of <c>predictor = mlp</c>: not written, the target's width ({At(span)}).");
@@ -356,9 +349,9 @@ internal sealed class ExperimentEmitter
     private void CollectObjective()
     {
         var group = Group($"loss {_loss.Source}", _loss.Span);
-        foreach (var argument in _loss.Call.Arguments.Where(a => a.Name != "target_norm"))
+        foreach (var argument in _loss.Call.Arguments.Where(a => _loss.Builtin!.Find(a.Name)!.IsOption))
         {
-            Add(group, OptionName("Loss", argument.Name), ArgumentType(argument), ArgumentValue(argument), Doc(argument.Name, "loss " + _loss.Call.Function, _loss.Span));
+            Add(group, OptionName("Loss", argument.Name), ArgumentType(_loss.Call, argument), ArgumentValue(_loss.Call, argument), Doc(argument.Name, "loss " + _loss.Call.Function, _loss.Span));
         }
 
         Add(group, OptionName("Loss", "scale"), "double", Number(_loss.Weight), $"The weight of the loss term (<c>* w</c>, 1 if not written; {At(_loss.Span)}).");
@@ -368,14 +361,14 @@ internal sealed class ExperimentEmitter
             var prefix = Prefix(regularizer.Call.Function, Pascal(regularizer.Call.Function), "Regularizer");
             foreach (var argument in regularizer.Call.Arguments)
             {
-                Add(regularizerGroup, OptionName(prefix, argument.Name), ArgumentType(argument), ArgumentValue(argument), Doc(argument.Name, "regularize " + regularizer.Call.Function, regularizer.Span));
+                Add(regularizerGroup, OptionName(prefix, argument.Name), ArgumentType(regularizer.Call, argument), ArgumentValue(regularizer.Call, argument), Doc(argument.Name, "regularize " + regularizer.Call.Function, regularizer.Span));
             }
 
             Add(regularizerGroup, OptionName(prefix, "scale"), "double", Number(regularizer.Weight), $"The weight of the <c>{Xml(regularizer.Call.Function)}</c> term (<c>* w</c>, 1 if not written; {At(regularizer.Span)}).");
         }
     }
 
-    private static string ArgumentType(BoundArgument argument) => argument.Type switch
+    private static string ArgumentType(BoundCall call, BoundArgument argument) => argument.Type switch
     {
         ParameterType.Integer => "int",
         ParameterType.Number => "double",
@@ -384,11 +377,11 @@ internal sealed class ExperimentEmitter
         ParameterType.Range => "(double Min, double Max)",
         ParameterType.NumberOrSchedule => $"{Runtime}.Schedules.Ramp",
         ParameterType.Boolean => "bool",
-        ParameterType.Option => OptionEnum(argument.Name).Type,
+        ParameterType.Option => OptionEnum(call, argument),
         _ => throw Unsupported($"the type of {argument.Name}"),
     };
 
-    private static string ArgumentValue(BoundArgument argument) => argument.Value switch
+    private static string ArgumentValue(BoundCall call, BoundArgument argument) => argument.Value switch
     {
         NumberValue n when argument.Type == ParameterType.Integer => Integer((long)n.Value),
         NumberValue n when argument.Type == ParameterType.NumberOrSchedule => $"new {Runtime}.Schedules.Ramp({Number(n.Value)})",
@@ -398,7 +391,7 @@ internal sealed class ExperimentEmitter
         ListValue l when argument.Type == ParameterType.IntegerList => IntList(l.Items.Select(i => (int)((NumberValue)i).Value)),
         ListValue l => NumberList(l.Items.Select(i => ((NumberValue)i).Value)),
         BooleanValue b => Bool(b.Value),
-        OptionValue o => OptionEnum(argument.Name).Type + "." + Pascal(o.Name),
+        OptionValue o => OptionEnum(call, argument) + "." + Pascal(o.Name),
         _ => throw Unsupported($"the value of {argument.Name}"),
     };
 
@@ -414,18 +407,31 @@ internal sealed class ExperimentEmitter
         _ => throw Unsupported($"the value of {name}"),
     };
 
-    private static (string Type, bool Known) OptionEnum(string parameter) => parameter switch
-    {
-        "norm" => ($"{Runtime}.Models.Norm", true),
-        "act" => ($"{Runtime}.Models.Activation", true),
-        "pool" => ($"{Runtime}.Models.Pool", true),
-        _ => throw Unsupported($"the option parameter {parameter}"),
-    };
+    /// <summary>The C# enum of an option parameter, from the catalog.</summary>
+    private static string OptionEnum(BoundCall call, BoundArgument argument) =>
+        call.Builtin?.Find(argument.Name)?.OptionSet?.CSharp ?? throw Unsupported($"the option parameter {argument.Name} of {call.Function}");
+
+    /// <summary>A built-in's C# mapping; an entry without one is an internal error (a test checks every entry).</summary>
+    private static CSharpMember Mapping(Builtin? builtin) =>
+        builtin?.CSharp ?? throw Unsupported(builtin is null ? "an unknown built-in" : $"{builtin}, which has no C# mapping");
 
     private static NotSupportedException Unsupported(string what) => new($"the emitter does not support {what}");
 
     private string Setting(string prefix, string parameter) =>
-        "Settings." + (_optionNames.TryGetValue((prefix, parameter), out var name) ? name : prefix + Pascal(parameter));
+        "Settings." + (_optionNames.TryGetValue((prefix, parameter), out var name) ? name : throw Unsupported($"the option {parameter} of {prefix}, which was not collected"));
+
+    /// <summary>The C# of a catalog template for a call whose arguments are options with <paramref name="prefix"/>:
+    /// an absent optional parameter is <c>null</c>; <paramref name="provided"/> fills the <c>{$name}</c> holes.</summary>
+    private string Expand(string template, BoundCall call, string prefix, Func<string, string>? provided = null) =>
+        CSharpTemplate.Expand(template, hole => hole.StartsWith("$", StringComparison.Ordinal)
+            ? provided?.Invoke(hole.Substring(1)) ?? throw Unsupported($"the hole {{{hole}}} in {template}")
+            : call.Find(hole) is null ? "null" : Setting(prefix, hole));
+
+    /// <summary>The C# of a catalog template for a train-level call, its arguments written as literals.</summary>
+    private static string Literal(string template, BoundCall call) =>
+        CSharpTemplate.Expand(template, hole => call.Find(hole) is { } argument
+            ? argument.Type == ParameterType.Option ? ArgumentValue(call, argument) : ArgumentValue(call, argument)
+            : throw Unsupported($"the hole {{{hole}}} in {template}"));
 
     private void WriteOptions()
     {
@@ -461,50 +467,46 @@ internal sealed class ExperimentEmitter
     {
         _w.Line($"// train   {At(train.Span)}");
         var optimizer = train.OptimizerCall!;
-        _w.Line($"Optimizer = {Runtime}.Training.OptimizerKind.{(train.Optimizer == Binding.OptimizerKind.Sgd ? "Sgd" : "AdamW")};");
+        _w.Line($"Optimizer = {Mapping(train.Optimizer).Member};");
         _w.Line($"LearningRate = {Ramp(train.LearningRate!.Value)};");
         if (train.WeightDecay is { } decay)
         {
             _w.Line($"WeightDecay = {Ramp(decay)};");
         }
 
-        if (train.Optimizer == Binding.OptimizerKind.AdamW && optimizer.GetNumberList("betas") is { Count: 2 } betas)
+        if (optimizer.GetNumberList("betas") is { Count: 2 } betas)
         {
             _w.Line($"Betas = ({Number(betas[0])}, {Number(betas[1])});");
         }
 
-        if (train.Optimizer == Binding.OptimizerKind.Sgd)
+        if (optimizer.GetNumber("momentum") is { } momentum)
         {
-            if (optimizer.GetNumber("momentum") is { } momentum)
-            {
-                _w.Line($"Momentum = {Number(momentum)};");
-            }
-
-            if (optimizer.GetBool("nesterov") is { } nesterov)
-            {
-                _w.Line($"Nesterov = {Bool(nesterov)};");
-            }
+            _w.Line($"Momentum = {Number(momentum)};");
         }
 
-        if (train.Schedule == LrScheduleKind.WarmupCosine)
+        if (optimizer.GetBool("nesterov") is { } nesterov)
         {
-            _w.Line($"Schedule = {Runtime}.Schedules.LrScheduleKind.WarmupCosine;");
-            if (train.WarmupEpochs is { } epochs)
-            {
-                _w.Line($"WarmupEpochs = {Integer(epochs)};");
-            }
-            else
-            {
-                _w.Line($"WarmupSteps = {Integer(train.WarmupSteps ?? 0)};");
-            }
-
-            var schedule = train.ScheduleCall!;
-            _w.Line($"StartLr = {Number(schedule.GetNumber("start_lr") ?? 0)};");
-            _w.Line($"FinalLr = {Number(schedule.GetNumber("final_lr") ?? 1e-6)};");
+            _w.Line($"Nesterov = {Bool(nesterov)};");
         }
-        else
+
+        _w.Line($"Schedule = {Mapping(train.Schedule).Member};");
+        if (train.WarmupEpochs is { } epochs)
         {
-            _w.Line($"Schedule = {Runtime}.Schedules.LrScheduleKind.Constant;");
+            _w.Line($"WarmupEpochs = {Integer(epochs)};");
+        }
+        else if (train.WarmupSteps is { } warmup)
+        {
+            _w.Line($"WarmupSteps = {Integer(warmup)};");
+        }
+
+        if (train.ScheduleCall?.GetNumber("start_lr") is { } startLr)
+        {
+            _w.Line($"StartLr = {Number(startLr)};");
+        }
+
+        if (train.ScheduleCall?.GetNumber("final_lr") is { } finalLr)
+        {
+            _w.Line($"FinalLr = {Number(finalLr)};");
         }
 
         _w.Line($"Batch = {Integer(train.Batch)};");
@@ -518,7 +520,7 @@ internal sealed class ExperimentEmitter
         }
 
         _w.Line($"Seed = {Integer(train.Seed)};");
-        _w.Line($"Device = {String(train.Device.ToString().ToLowerInvariant())};");
+        _w.Line($"Device = {String(Mapping(train.Device).Member!)};");
         if (train.Clip is { } clip)
         {
             _w.Line($"GradClip = {Number(clip)};");
@@ -549,22 +551,10 @@ internal sealed class ExperimentEmitter
         _w.Line("{");
         using (_w.Indented())
         {
-            if (evaluate.LinearProbeEpochs is { } epochs)
+            foreach (var item in Builtins.Evaluations.Select(b => evaluate.Items.FirstOrDefault(i => i.Builtin == b)).Where(i => i is not null))
             {
-                _w.Line($"LinearProbe = new {Runtime}.Evaluation.LinearProbeOptions(Epochs: {Integer(epochs)}),");
+                _w.Line(Literal(Mapping(item!.Builtin).Member!, item) + ",");
             }
-
-            if (evaluate.FewShotLabelsPerClass is { } labels)
-            {
-                _w.Line($"FewShot = new {Runtime}.Evaluation.FewShotOptions(LabelsPerClass: {Integer(labels)}, Draws: {Integer(evaluate.FewShotDraws ?? 10)}),");
-            }
-
-            if (evaluate.KnnK is { } k)
-            {
-                _w.Line($"Knn = new {Runtime}.Evaluation.KnnOptions(K: {Integer(k)}),");
-            }
-
-            _w.Line($"TestFraction = {Number(evaluate.TestFraction)},");
         }
 
         _w.Line("};");
@@ -572,15 +562,11 @@ internal sealed class ExperimentEmitter
 
     private void WriteMonitorOptions()
     {
-        if (_e.Monitor.Collapse is not { } collapse)
+        foreach (var item in Builtins.Monitors.Select(b => _e.Monitor.Items.FirstOrDefault(i => i.Builtin == b)).Where(i => i is not null))
         {
-            return;
+            _w.Line($"// monitor   {At(item!.Span)}");
+            _w.Line(Literal(Mapping(item.Builtin).Member!, item) + ";");
         }
-
-        _w.Line($"// monitor   {At(collapse.Span)}");
-        var action = collapse.Action == Binding.CollapseAction.Stop ? "Stop" : "Warn";
-        _w.Line($"Collapse = new {Runtime}.Training.CollapseMonitorOptions(MinStd: {Number(collapse.MinStd)}, MinRank: {Number(collapse.MinRank)}, " +
-                $"Action: {Runtime}.Training.CollapseAction.{action}, Every: {Integer(collapse.Every)});");
     }
 
     // ---- constants and members ------------------------------------------------------------------------------------
@@ -626,19 +612,12 @@ internal sealed class ExperimentEmitter
 
     private string ModuleType(BoundEncoder encoder) => encoder.Kind switch
     {
-        EncoderKind.Mlp => $"{Runtime}.Models.MlpEncoder",
-        EncoderKind.Conv => $"{Runtime}.Models.ConvEncoder",
-        EncoderKind.Vit => $"{Runtime}.Models.VitEncoder",
+        EncoderKind.Module => CSharpTemplate.ConstructedType(Mapping(encoder.Builtin).Member!),
         EncoderKind.Custom => "global::" + encoder.Custom!.TypeName,
         _ => throw Unsupported($"the encoder kind {encoder.Kind}"),
     };
 
-    private string PredictorType => _e.Predictor.Kind switch
-    {
-        PredictorKind.Mlp => $"{Runtime}.Models.MlpEncoder",
-        PredictorKind.Transformer => $"{Runtime}.Models.TransformerPredictor",
-        _ => $"{Runtime}.Models.Identity",
-    };
+    private string PredictorType => CSharpTemplate.ConstructedType(Mapping(_e.Predictor.Builtin).Member!);
 
     private string TargetDescription => _kind switch
     {
@@ -701,16 +680,10 @@ internal sealed class ExperimentEmitter
     private string Construct(BoundEncoder encoder)
     {
         var prefix = EncoderPrefix(encoder);
-        var call = encoder.Call;
         switch (encoder.Kind)
         {
-            case EncoderKind.Mlp:
-                return $"new {ModuleType(encoder)}(InputShape, {Setting(prefix, "hidden")}, {Setting(prefix, "out")}, {Setting(prefix, "norm")}, {Setting(prefix, "act")})";
-            case EncoderKind.Conv:
-                return $"new {ModuleType(encoder)}(InputShape, {Setting(prefix, "channels")}, {Setting(prefix, "kernel")}, {Setting(prefix, "pool")}, {Setting(prefix, "out")})";
-            case EncoderKind.Vit:
-                var pool = call!.Find("pool") is null ? "null" : Setting(prefix, "pool");
-                return $"new {ModuleType(encoder)}(InputShape, {Setting(prefix, "patch")}, {Setting(prefix, "dim")}, {Setting(prefix, "depth")}, {Setting(prefix, "heads")}, pool: {pool})";
+            case EncoderKind.Module:
+                return Expand(Mapping(encoder.Builtin).Member!, encoder.Call!, prefix, hole => hole == "input_shape" ? "InputShape" : null!);
             case EncoderKind.Custom:
                 var arguments = encoder.Custom!.Arguments.Select(a => $"{Identifier(a.Name)}: {Setting(prefix, a.Name)}");
                 return $"new {ModuleType(encoder)}({string.Join(", ", arguments)})";
@@ -720,12 +693,9 @@ internal sealed class ExperimentEmitter
     }
 
     /// <summary>The width of the context encoder's output, read from the module so that changed options stay consistent.</summary>
-    private string ContextWidth => _context.Kind switch
-    {
-        EncoderKind.Mlp or EncoderKind.Conv => "ContextEncoder.OutputWidth",
-        EncoderKind.Vit => "ContextEncoder.Dim",
-        _ => Integer(_context.Output.Width ?? 0),
-    };
+    private string ContextWidth => _context.Kind == EncoderKind.Module
+        ? CSharpTemplate.Expand(Mapping(_context.Builtin).Width!, hole => hole == "$module" ? "ContextEncoder" : throw Unsupported($"the hole {{{hole}}}"))
+        : Integer(_context.Output.Width ?? 0);
 
     private void WriteConstructor()
     {
@@ -739,7 +709,8 @@ internal sealed class ExperimentEmitter
             switch (_kind)
             {
                 case Binding.TargetKind.Ema:
-                    WriteModuleAssignment("TargetEncoder", _context, $"{Runtime}.Training.Ema.CopyOf(ContextEncoder, () => {Construct(_context)})");
+                    WriteModuleAssignment("TargetEncoder", _context, CSharpTemplate.Expand(Mapping(_target.Builtin).Member!,
+                        hole => hole switch { "$source" => "ContextEncoder", "$create" => Construct(_context), _ => throw Unsupported($"the hole {{{hole}}}") }));
                     break;
                 case Binding.TargetKind.Independent:
                     WriteModuleAssignment("TargetEncoder", _target, Construct(_target));
@@ -786,17 +757,17 @@ internal sealed class ExperimentEmitter
 
     private string ConstructPredictor()
     {
-        switch (_e.Predictor.Kind)
+        var predictor = _e.Predictor;
+        var call = predictor.Call ?? new BoundCall(predictor.Builtin!.Name, default, EquatableArrayEmpty, false, predictor.Builtin);
+        return Expand(Mapping(predictor.Builtin).Member!, call, "Predictor", hole => hole switch
         {
-            case PredictorKind.Mlp:
-                return $"new {Runtime}.Models.MlpEncoder([{ContextWidth}], {Setting("Predictor", "hidden")}, {Setting("Predictor", "out")}, {Setting("Predictor", "norm")}, {Setting("Predictor", "act")})";
-            case PredictorKind.Transformer:
-                var grid = _pipeline.Grid ?? throw Unsupported("a transformer predictor without a token grid");
-                return $"new {Runtime}.Models.TransformerPredictor(encoderDim: {ContextWidth}, {Setting("Predictor", "dim")}, {Setting("Predictor", "depth")}, {Setting("Predictor", "heads")}, grid: ({Integer(grid.Height)}, {Integer(grid.Width)}))";
-            default:
-                return $"new {Runtime}.Models.Identity()";
-        }
+            "context_width" => ContextWidth,
+            "grid" => _pipeline.Grid is { } grid ? $"({Integer(grid.Height)}, {Integer(grid.Width)})" : throw Unsupported("a predictor that needs a token grid, without one"),
+            _ => null!,
+        });
     }
+
+    private static readonly Jepa.Dsl.Collections.EquatableArray<BoundArgument> EquatableArrayEmpty = Jepa.Dsl.Collections.EquatableArray<BoundArgument>.Empty;
 
     private void WriteCorruption(BoundCorruption corruption, CorruptionMembers members)
     {
@@ -807,31 +778,17 @@ internal sealed class ExperimentEmitter
         {
             var link = corruption.Links[i];
             var p = prefixes[i];
-            string S(string parameter) => Setting(p, parameter);
             var grid = _pipeline.Grid is { } g ? $"({Integer(g.Height)}, {Integer(g.Width)})" : "(0, 0)";
-            switch (link.Kind)
+            var mapping = Mapping(link.Builtin);
+            var template = (link.IsTokenMask ? mapping.TokenMask : mapping.Member) ?? throw Unsupported($"the corruption {link.Source} as {(link.IsTokenMask ? "a token mask" : "an input corruption")}");
+            var expression = Expand(template, link.Call, p, hole => hole == "grid" ? grid : null!);
+            if (link.IsTokenMask)
             {
-                case CorruptionKind.GaussianNoise:
-                    inputs.Add($"new {Runtime}.Masks.GaussianNoise({S("std")})");
-                    break;
-                case CorruptionKind.FeatureDropout:
-                    inputs.Add($"new {Runtime}.Masks.FeatureDropout({S("p")})");
-                    break;
-                case CorruptionKind.RandomCrop:
-                    inputs.Add($"new {Runtime}.Masks.RandomCrop({S("scale")}.Min, {S("scale")}.Max, {S("aspect")}.Min, {S("aspect")}.Max)");
-                    break;
-                case CorruptionKind.RandomMask when link.IsTokenMask:
-                    mask = $"new {Runtime}.Masks.RandomTokenMask(grid: {grid}, ratio: {S("ratio")})";
-                    break;
-                case CorruptionKind.RandomMask:
-                    inputs.Add($"new {Runtime}.Masks.RandomFeatureMask({S("ratio")})");
-                    break;
-                case CorruptionKind.BlockMask:
-                    mask = $"new {Runtime}.Masks.MultiBlockMask(grid: {grid}, targets: {S("targets")}, targetScale: {S("target_scale")}, " +
-                           $"contextScale: {S("context_scale")}, aspect: {S("aspect")}, minKeep: {S("min_keep")})";
-                    break;
-                default:
-                    throw Unsupported($"the corruption {link.Source}");
+                mask = expression;
+            }
+            else
+            {
+                inputs.Add(expression);
             }
         }
 
@@ -940,7 +897,7 @@ internal sealed class ExperimentEmitter
     }
 
     private bool RegularizersNeedTargetOutput =>
-        _objective.Regularizers.Any(r => r.Kind == RegularizerKind.BarlowTwins || (TargetTrainable && r.Kind != RegularizerKind.BarlowTwins));
+        _objective.Regularizers.Any(r => r.Builtin!.Has(BuiltinFlags.PairsSides) || TargetTrainable);
 
     private void WriteTrainingStep()
     {
@@ -975,9 +932,7 @@ internal sealed class ExperimentEmitter
     private void WriteMasks()
     {
         var link = _contextCorruption!.TokenMask!;
-        var what = link.Kind == CorruptionKind.BlockMask
-            ? "target blocks and one context block without them (I-JEPA multi-block)"
-            : "a random set of target tokens, the rest is the context";
+        var what = link.Builtin!.MaskNote ?? throw Unsupported($"the token mask {link.Source} without a note");
         _w.Line($"// {Next()} Masks for this batch: {what}; {Comment(link.Source)}.");
         _w.Line($"var masks = {MaskMember}.Sample({_batch}.shape[0], step.Generator);   // masks.Context (B, Nc), masks.Target (B, Nt): token indices");
     }
@@ -1096,20 +1051,21 @@ internal sealed class ExperimentEmitter
     private void WritePrediction()
     {
         var shapes = $"{Batched(_pipeline.Context)} -> {Batched(_pipeline.Prediction)}";
-        switch (_e.Predictor.Kind)
+        var predictor = _e.Predictor.Builtin!;
+        if (predictor.Has(BuiltinFlags.LocatesTargets))
         {
-            case PredictorKind.Transformer:
-                _w.Line($"// {Next()} Predict the target tokens from the context tokens and the target positions.   {shapes}");
-                _w.Line("var predicted = Predictor.forward(context, masks.Context, masks.Target);");
-                break;
-            case PredictorKind.Mlp:
-                _w.Line($"// {Next()} Predict the target representation from the context one{(Tokens ? ", token by token" : string.Empty)}.   {shapes}");
-                _w.Line("var predicted = Predictor.forward(context);");
-                break;
-            default:
-                _w.Line($"// {Next()} No predictor: the context representation is the prediction.   {Batched(_pipeline.Prediction)}");
-                _w.Line("var predicted = context;");
-                break;
+            _w.Line($"// {Next()} Predict the target tokens from the context tokens and the target positions.   {shapes}");
+            _w.Line("var predicted = Predictor.forward(context, masks.Context, masks.Target);");
+        }
+        else if (!predictor.Has(BuiltinFlags.Identity))
+        {
+            _w.Line($"// {Next()} Predict the target representation from the context one{(Tokens ? ", token by token" : string.Empty)}.   {shapes}");
+            _w.Line("var predicted = Predictor.forward(context);");
+        }
+        else
+        {
+            _w.Line($"// {Next()} No predictor: the context representation is the prediction.   {Batched(_pipeline.Prediction)}");
+            _w.Line("var predicted = context;");
         }
     }
 
@@ -1117,46 +1073,37 @@ internal sealed class ExperimentEmitter
     {
         _w.Line($"// {Next()} Loss terms.");
         _w.Line($"var terms = new {Runtime}.Training.LossTerms();");
-        var sigreg = _objective.Regularizers.FirstOrDefault(r => r.Kind == RegularizerKind.SigReg);
-        var lossWeight = sigreg is null
+        var shared = _objective.Regularizers.FirstOrDefault(r => r.Builtin!.SharesPredictionWeight is not null);
+        var lossWeight = shared is null
             ? Setting("Loss", "scale")
-            : $"(1 - {Setting("Sigreg", "weight")}) * {Setting("Loss", "scale")}";
-        var (name, call) = _loss.Kind switch
+            : $"(1 - {Setting(_ownerPrefixes[shared.Call.Function], shared.Builtin!.SharesPredictionWeight!.Parameter)}) * {Setting("Loss", "scale")}";
+        var call = Expand(Mapping(_loss.Builtin).Member!, _loss.Call, "Loss", hole => hole switch { "predicted" => "predicted", "target" => "target", _ => null! });
+        if (shared is not null)
         {
-            LossKind.Mse => ("mse", $"{Runtime}.Losses.Loss.Mse(predicted, target)"),
-            LossKind.L1 => ("l1", $"{Runtime}.Losses.Loss.L1(predicted, target)"),
-            LossKind.Cosine => ("cosine", $"{Runtime}.Losses.Loss.Cosine(predicted, target)"),
-            LossKind.SmoothL1 => ("smooth_l1", $"{Runtime}.Losses.Loss.SmoothL1(predicted, target, beta: {Setting("Loss", "beta")})"),
-            LossKind.InfoNce => ("info_nce", $"{Runtime}.Losses.Loss.InfoNce(predicted, target, temperature: {Setting("Loss", "temperature")})"),
-            _ => throw Unsupported($"the loss {_loss.Source}"),
-        };
-        if (sigreg is not null)
-        {
-            _w.Line("// SIGReg's weight w follows LeJEPA: L = (1 - w) * L_pred + w * SIGReg.");
+            _w.Line($"// {shared.Builtin!.SharesPredictionWeight!.Note}.");
         }
 
-        _w.Line($"terms.Add({String(name)}, {call}, weight: {lossWeight});");
+        _w.Line($"terms.Add({String(_loss.Call.Function)}, {call}, weight: {lossWeight});");
         foreach (var regularizer in _objective.Regularizers)
         {
+            var builtin = regularizer.Builtin!;
             var prefix = _ownerPrefixes[regularizer.Call.Function];
             var scale = Setting(prefix, "scale");
-            _w.Line($"// regularize {Comment(regularizer.Source)}: on the context encoder's output{(TargetTrainable && regularizer.Kind != RegularizerKind.BarlowTwins ? " and the target encoder's, averaged" : string.Empty)}.");
-            switch (regularizer.Kind)
+            var pairs = builtin.Has(BuiltinFlags.PairsSides);
+            _w.Line($"// regularize {Comment(regularizer.Source)}: on the context encoder's output{(TargetTrainable && !pairs ? " and the target encoder's, averaged" : string.Empty)}.");
+            foreach (var term in builtin.Terms)
             {
-                case RegularizerKind.VicReg:
-                    _w.Line($"terms.Add(\"vicreg_variance\", {Both(z => $"{Runtime}.Losses.Regularizers.VicRegVariance({z})")}, weight: {Setting(prefix, "variance")} * {scale});");
-                    _w.Line($"terms.Add(\"vicreg_covariance\", {Both(z => $"{Runtime}.Losses.Regularizers.VicRegCovariance({z})")}, weight: {Setting(prefix, "covariance")} * {scale});");
-                    break;
-                case RegularizerKind.SigReg:
-                    _w.Line($"terms.Add(\"sigreg\", {Both(z => $"{Runtime}.Losses.Regularizers.SigReg({z}, {Setting(prefix, "directions")}, step.Generator)")}, weight: {Setting(prefix, "weight")} * {scale});");
-                    break;
-                case RegularizerKind.BarlowTwins:
-                    var z1 = Tokens ? $"{Runtime}.Models.Tokens.MeanPool(context)" : "context";
-                    var z2 = Tokens ? $"{Runtime}.Models.Tokens.MeanPool({_targetOutput})" : _targetOutput;
-                    _w.Line($"terms.Add(\"barlow_twins\", {Runtime}.Losses.Regularizers.BarlowTwins({z1}, {z2}, {Setting(prefix, "lambda")}), weight: {scale});");
-                    break;
-                default:
-                    throw Unsupported($"the regularizer {regularizer.Source}");
+                string Term(string z) => Expand(term.CSharp, regularizer.Call, prefix, hole => hole switch
+                {
+                    "z" => z,
+                    "z1" => Tokens ? $"{Runtime}.Models.Tokens.MeanPool(context)" : "context",
+                    "z2" => Tokens ? $"{Runtime}.Models.Tokens.MeanPool({_targetOutput})" : _targetOutput,
+                    "generator" => "step.Generator",
+                    _ => null!,
+                });
+                var value = pairs ? Term("context") : Both(Term);
+                var weight = term.WeightParameter is { } parameter ? $"{Setting(prefix, parameter)} * {scale}" : scale;
+                _w.Line($"terms.Add({String(term.Name)}, {value}, weight: {weight});");
             }
         }
     }

@@ -9,7 +9,8 @@ namespace Jepa.Dsl.Tests.Binding;
 /// <summary>
 /// The bound model is what the incremental generator caches, so it must be plain immutable data with value equality:
 /// a walk over the fields of every type reachable from <see cref="BoundFile"/> finds only primitives, strings, enums,
-/// spans, <see cref="EquatableArray{T}"/> and records of the model, with no syntax node, array or mutable collection.
+/// spans, <see cref="EquatableArray{T}"/>, records of the model and the catalog's built-ins (singletons), with no syntax
+/// node, array or mutable collection.
 /// </summary>
 public class ModelGraphTests
 {
@@ -101,6 +102,9 @@ public class ModelGraphTests
         }
     }
 
+    /// <summary>Values, and the catalog's descriptions of built-ins the binder attaches: immutable singletons, equal by
+    /// identity.</summary>
     private static bool IsLeaf(Type type) =>
-        type.IsPrimitive || type.IsEnum || type == typeof(string) || type == typeof(decimal) || type == typeof(SourceSpan) || type == typeof(Dim);
+        type.IsPrimitive || type.IsEnum || type == typeof(string) || type == typeof(decimal) || type == typeof(SourceSpan) || type == typeof(Dim)
+        || type == typeof(Jepa.Dsl.Catalog.Builtin);
 }

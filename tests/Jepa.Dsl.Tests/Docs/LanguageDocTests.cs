@@ -22,13 +22,9 @@ public class LanguageDocTests
     public void EveryBuiltInAndParameterIsDocumented()
     {
         var text = RepositoryRoot.Read("docs/language.md");
-        var specs = typeof(Jepa.Dsl.Binding.Builtins)
-            .GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
-            .Where(f => f.FieldType == typeof(Jepa.Dsl.Binding.FunctionSpec))
-            .Select(f => (Jepa.Dsl.Binding.FunctionSpec)f.GetValue(null)!)
-            .ToList();
+        var specs = Jepa.Dsl.Catalog.Builtins.All;
         Assert.True(specs.Count > 25);
-        var names = specs.SelectMany(s => s.Parameters.Select(p => p.Name).Append(s.Name)).Concat(Jepa.Dsl.Binding.Builtins.TrainSettings.Keys);
+        var names = specs.SelectMany(s => s.Parameters.Select(p => p.Name).Append(s.Name)).Concat(Jepa.Dsl.Catalog.Builtins.TrainSettings.Keys);
         var missing = names.Distinct().Where(name => !text.Contains($"`{name}`", StringComparison.Ordinal)).ToList();
         Assert.Empty(missing);
     }
