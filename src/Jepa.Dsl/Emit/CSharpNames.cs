@@ -28,6 +28,7 @@ internal sealed class CSharpNames
         "ContextModule", "TargetModule", "PredictorModule", "TargetKind", "InitializationScope", "Equals",
         "GetHashCode", "ToString", "GetType", "MemberwiseClone", "Finalize", "CheckpointFileName", "OptionsFileName",
         "Definition", "Evaluate", "EvaluationMode", "PreviousCheckpointFileName", "PreviousCheckpointPath", "ParameterDigest",
+        "ReferenceEquals",
     };
 
     /// <summary>Members of the options record's base (<c>ExperimentOptions</c>) and of records: an option property must
@@ -36,7 +37,8 @@ internal sealed class CSharpNames
     {
         "Batch", "Epochs", "Steps", "Seed", "Device", "Optimizer", "LearningRate", "WeightDecay", "Momentum", "Betas",
         "Schedule", "WarmupSteps", "WarmupEpochs", "StartLr", "FinalLr", "GradClip", "EmaMomentum", "Collapse",
-        "Evaluation", "Default", "EqualityContract",
+        "Evaluation", "Default", "EqualityContract", "Nesterov", "ToJson", "ToJsonObject", "Problems", "Validate", "PrintMembers",
+        "Equals", "GetHashCode", "ToString", "GetType", "MemberwiseClone", "Finalize", "ReferenceEquals",
     };
 
     private readonly HashSet<string> _members;
