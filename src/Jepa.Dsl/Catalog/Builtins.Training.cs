@@ -38,8 +38,8 @@ public static partial class Builtins
     public static readonly Builtin WarmupCosine = new("warmup_cosine", BuiltinKind.Schedule,
         "linear warm-up from start_lr to lr, then a cosine to final_lr; weight decay follows its own cosine",
         BuiltinFlags.None,
-        new Parameter("warmup_epochs", ParameterType.Integer, NonNegative) { DefaultNote = "`warmup_steps: 0`" },
-        Int("warmup_steps", NonNegative),
+        new Parameter("warmup_epochs", ParameterType.Integer, NonNegative) { DefaultNote = "not written: warm-up in steps" },
+        new Parameter("warmup_steps", ParameterType.Integer, NonNegative) { DefaultNote = "0, unless warmup_epochs is written (not both: JEPA115)" },
         Num("start_lr", NonNegative, 0),
         Num("final_lr", NonNegative, 1e-6))
     {
