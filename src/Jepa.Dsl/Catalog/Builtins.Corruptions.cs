@@ -62,6 +62,14 @@ public static partial class Builtins
         CSharp = new("new global::Jepa.Runtime.Masks.RandomCrop({scale}.Min, {scale}.Max, {aspect}.Min, {aspect}.Max)"),
     };
 
+    public static readonly Builtin HorizontalFlip = new("hflip", BuiltinKind.Corruption,
+        "flips each image left to right with probability p",
+        BuiltinFlags.NeedsImage,
+        Num("p", Unit, 0.5))
+    {
+        CSharp = new("new global::Jepa.Runtime.Masks.HorizontalFlip({p})"),
+    };
+
     /// <summary>The links of a corruption chain.</summary>
-    public static IReadOnlyList<Builtin> Corruptions { get; } = new[] { RandomMask, BlockMask, GaussianNoise, FeatureDropout, RandomCrop };
+    public static IReadOnlyList<Builtin> Corruptions { get; } = new[] { RandomMask, BlockMask, GaussianNoise, FeatureDropout, RandomCrop, HorizontalFlip };
 }
