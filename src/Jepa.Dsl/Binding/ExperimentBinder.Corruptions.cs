@@ -28,12 +28,10 @@ internal sealed partial class ExperimentBinder
 
         public List<BoundCorruptionLink> Links { get; } = new();
 
-        public bool IsUsed { get; set; }
-
         public bool HasErrors => Links.Any(l => l.IsError || l.Call.HasErrors);
 
         /// <summary>The bound corruption; shape inference decides which link of the context side is a token mask.</summary>
-        public BoundCorruption ToBound() => new(Name, Syntax.Span, Syntax.Name.Span, Source, Links.ToEquatableArray(), IsUsed);
+        public BoundCorruption ToBound(bool isUsed) => new(Name, Syntax.Span, Syntax.Name.Span, Source, Links.ToEquatableArray(), isUsed);
     }
 
     private void BindCorruptions()

@@ -44,15 +44,13 @@ internal sealed partial class ExperimentBinder
 
         public string? Module { get; set; }
 
-        public bool IsUsed { get; set; }
-
         public int Visit { get; set; }
 
         public bool IsTrainableModule => Kind is EncoderKind.Module or EncoderKind.Custom;
 
         /// <summary>The bound encoder; its output, token mode and parameter count come from the passes.</summary>
-        public BoundEncoder ToBound() => new(
-            Name, Syntax.Span, Syntax.Name.Span, Source, Kind, Call, Custom, Reference, ReferenceSpan, Module, Shape.Unknown, false, null, IsUsed);
+        public BoundEncoder ToBound(bool isUsed) => new(
+            Name, Syntax.Span, Syntax.Name.Span, Source, Kind, Call, Custom, Reference, ReferenceSpan, Module, Shape.Unknown, false, null, isUsed);
     }
 
     /// <summary>Follows aliases to the encoder that defines the module (an error node for a broken chain).</summary>

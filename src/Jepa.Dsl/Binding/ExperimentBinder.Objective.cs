@@ -223,7 +223,6 @@ internal sealed partial class ExperimentBinder
             if (_corruptionByName.TryGetValue(corruptionName.Text, out var corruption))
             {
                 state.Corruption = corruption;
-                corruption.IsUsed = true;
             }
             else
             {

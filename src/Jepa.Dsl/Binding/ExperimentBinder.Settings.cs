@@ -222,7 +222,7 @@ internal sealed partial class ExperimentBinder
 
     // ---- warnings --------------------------------------------------------------------------------------------------
 
-    private void ReportWarnings(ObjectiveState? objective, BoundTrain? train)
+    private void ReportWarnings(ObjectiveState? objective, BoundTrain? train, Usage usage)
     {
         foreach (var encoder in _encoders.Where(e => e.Kind == EncoderKind.Ema && e.Call is not null))
         {
@@ -247,27 +247,38 @@ internal sealed partial class ExperimentBinder
             return;
         }
 
-        MarkUsed(objective.Context!.Encoder);
-        MarkUsed(objective.Target!.Encoder);
         // Error nodes were reported already; an unused warning on top would be a cascade.
-        foreach (var corruption in _corruptions.Where(c => !c.IsUsed && !c.HasErrors))
+        foreach (var corruption in _corruptions.Where(c => !usage.Corruptions.Contains(c.Name) && !c.HasErrors))
         {
             _diagnostics.Report(DiagnosticDescriptors.UnusedCorruption, corruption.Syntax.Name.Span, corruption.Name);
         }
 
-        foreach (var encoder in _encoders.Where(e => !e.IsUsed && e.Kind != EncoderKind.Error && e.Call?.HasErrors != true))
+        foreach (var encoder in _encoders.Where(e => !usage.Encoders.Contains(e.Name) && e.Kind != EncoderKind.Error && e.Call?.HasErrors != true))
         {
             _diagnostics.Report(DiagnosticDescriptors.UnusedEncoder, encoder.Syntax.Name.Span, encoder.Name);
         }
     }
 
-    private static void MarkUsed(EncoderState? encoder)
+    /// <summary>What the objective uses: the corruptions its sides name, and, once both sides bound, the encoders they
+    /// name with every encoder those copy or alias.</summary>
+    private sealed record Usage(HashSet<string> Corruptions, HashSet<string> Encoders);
+
+    private static Usage UsageOf(ObjectiveState? objective)
     {
-        var steps = 0;
-        while (encoder is not null && !encoder.IsUsed && steps++ < 1000)
+        var corruptions = new HashSet<string>(new[] { objective?.Context?.Corruption, objective?.Target?.Corruption }
+            .Where(c => c is not null).Select(c => c!.Name));
+        var encoders = new HashSet<string>();
+        if (objective is { IsComplete: true })
         {
-            encoder.IsUsed = true;
-            encoder = encoder.Referent;
+            foreach (var side in new[] { objective.Context!.Encoder, objective.Target!.Encoder })
+            {
+                var steps = 0;
+                for (var encoder = side; encoder is not null && encoders.Add(encoder.Name) && steps++ < 1000; encoder = encoder.Referent)
+                {
+                }
+            }
         }
+
+        return new Usage(corruptions, encoders);
     }
 }

@@ -88,13 +88,14 @@ internal sealed partial class ExperimentBinder
         var evaluate = BindEvaluate();
         var monitor = BindMonitor();
         ReportMissingStatements();
-        ReportWarnings(objectiveState, train);
+        var usage = UsageOf(objectiveState);
+        ReportWarnings(objectiveState, train, usage);
 
         // The passes. The pipeline's checks need an objective whose two sides bound to encoders, with a trainable
         // context: otherwise they are skipped silently (the error was reported).
-        var corruptions = _corruptions.Select(c => c.ToBound()).ToList();
+        var corruptions = _corruptions.Select(c => c.ToBound(usage.Corruptions.Contains(c.Name))).ToList();
         var ready = objectiveState is { IsComplete: true, ContextTrains: true };
-        var shapes = ShapeInference.Run(_input, _encoders.Select(e => e.ToBound()).ToList(), corruptions, ready ? objective : null, predictor, _diagnostics);
+        var shapes = ShapeInference.Run(_input, _encoders.Select(e => e.ToBound(usage.Encoders.Contains(e.Name))).ToList(), corruptions, ready ? objective : null, predictor, _diagnostics);
         if (ready)
         {
             CollapseRule.Check(objective!, shapes.Encoders.Single(e => e.Name == objective!.Context.ResolvedEncoder), _diagnostics);
