@@ -1,7 +1,6 @@
 using System.Reflection;
 using System.Runtime.Loader;
 using Jepa.Dsl;
-using Jepa.Dsl.Binding;
 using Jepa.Dsl.Catalog;
 using Jepa.Generators.Tests.Infrastructure;
 using Jepa.Runtime.Data;
@@ -18,28 +17,12 @@ public class CatalogTrainingTests
 {
     private static readonly string File = RepositoryRoot.Read("tests/Jepa.Generators.Tests/Sources/every-builtin.jepa");
 
-    /// <summary>The built-ins a bound experiment uses.</summary>
-    private static IEnumerable<Builtin> Used(BoundExperiment e)
-    {
-        var calls = e.Corruptions.SelectMany(c => c.Links.Select(l => l.Call))
-            .Concat(e.Encoders.Select(x => x.Call))
-            .Append(e.Predictor.Call)
-            .Append(e.Objective?.Loss?.Call)
-            .Concat(e.Objective?.Regularizers.Select(r => r.Call) ?? [])
-            .Append(e.Train?.OptimizerCall)
-            .Concat(e.Evaluate.Items)
-            .Concat(e.Monitor.Items);
-        return calls.Select(c => c?.Builtin).Append(e.Predictor.Builtin).Append(e.Train?.Schedule).Append(e.Train?.Device)
-            .Where(b => b is not null)
-            .Select(b => b!);
-    }
-
     [Fact]
     public void The_file_uses_every_builtin_of_the_catalog()
     {
         var compilation = JepaCompiler.Compile("every-builtin.jepa", File);
 
-        var used = compilation.Bound.Experiments.SelectMany(Used).ToHashSet();
+        var used = compilation.Bound.Experiments.SelectMany(e => e.Builtins()).ToHashSet();
         var unused = Builtins.All.Where(b => !used.Contains(b)).Select(b => b.ToString()).ToList();
         Assert.True(unused.Count == 0, "every-builtin.jepa does not use: " + string.Join(", ", unused));
     }

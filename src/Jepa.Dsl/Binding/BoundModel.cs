@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using Jepa.Dsl.Catalog;
 using Jepa.Dsl.Collections;
@@ -43,6 +44,23 @@ public sealed record BoundExperiment(
     /// <summary>The encoder the target side names, aliases followed: an <c>ema</c>/<c>stopgrad</c> encoder, the context
     /// encoder itself (shared), or another trainable encoder (independent).</summary>
     public BoundEncoder? TargetEncoder => FindEncoder(Objective?.Target.ResolvedEncoder);
+
+    /// <summary>Every built-in the experiment names that bound (each once, in no particular order).</summary>
+    public IEnumerable<Builtin> Builtins()
+    {
+        var calls = Corruptions.SelectMany(c => c.Links.Select(l => l.Call))
+            .Concat(Encoders.Select(e => e.Call))
+            .Append(Predictor.Call)
+            .Append(Objective?.Loss?.Call)
+            .Concat(Objective?.Regularizers.Select(r => r.Call) ?? Enumerable.Empty<BoundCall>())
+            .Append(Train?.OptimizerCall)
+            .Concat(Evaluate.Items)
+            .Concat(Monitor.Items);
+        return calls.Select(c => c?.Builtin).Append(Predictor.Builtin).Append(Train?.Schedule).Append(Train?.Device)
+            .Where(b => b is not null)
+            .Select(b => b!)
+            .Distinct();
+    }
 }
 
 /// <summary><c>input NAME: float[...]</c>.</summary>

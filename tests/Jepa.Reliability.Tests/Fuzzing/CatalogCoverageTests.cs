@@ -1,6 +1,5 @@
 using CsCheck;
 using Jepa.Dsl;
-using Jepa.Dsl.Binding;
 using Jepa.Dsl.Catalog;
 using Jepa.Dsl.Tests.Properties;
 
@@ -15,16 +14,7 @@ public class CatalogCoverageTests
         var reached = new HashSet<Builtin>();
         foreach (var text in Cases(files, count))
         {
-            foreach (var e in JepaCompiler.Compile("/project/fuzz.jepa", text).Bound.Experiments)
-            {
-                var calls = e.Corruptions.SelectMany(c => c.Links.Select(l => l.Call)).Concat(e.Encoders.Select(x => x.Call)).Append(e.Predictor.Call)
-                    .Append(e.Objective?.Loss?.Call).Concat(e.Objective?.Regularizers.Select(r => r.Call) ?? []).Append(e.Train?.OptimizerCall)
-                    .Concat(e.Evaluate.Items).Concat(e.Monitor.Items);
-                foreach (var builtin in calls.Select(c => c?.Builtin).Append(e.Predictor.Builtin).Append(e.Train?.Schedule).Append(e.Train?.Device))
-                {
-                    if (builtin is not null) reached.Add(builtin);
-                }
-            }
+            reached.UnionWith(JepaCompiler.Compile("/project/fuzz.jepa", text).Bound.Experiments.SelectMany(e => e.Builtins()));
         }
 
         return reached;
