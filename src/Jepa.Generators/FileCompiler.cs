@@ -23,9 +23,9 @@ internal static class FileCompiler
 {
     /// <summary>
     /// A test seam, null outside tests: called in the current async flow with a stage's name and the <c>.jepa</c> path
-    /// (<c>compile</c> at the start of <see cref="Compile"/>, <c>emit</c> for each experiment's spec, <c>print</c> for each
-    /// source printed, <c>custom-types</c> for each C# type checked). A test makes it throw to check that a failure inside the generator becomes a located
-    /// JEPA9xx instead of escaping.
+    /// (<c>compile</c> at the start of <see cref="Compile"/>, <c>emit</c> for each experiment's spec, <c>print</c> for
+    /// each source printed, <c>custom-types</c> for each C# type checked). A test makes it throw to check that a failure
+    /// inside the generator becomes a located JEPA9xx instead of escaping.
     /// </summary>
     internal static readonly AsyncLocal<Action<string, string>?> FaultInjection = new();
 

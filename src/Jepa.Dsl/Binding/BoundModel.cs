@@ -121,7 +121,8 @@ public enum EncoderKind
 }
 
 /// <summary>
-/// <c>encoder NAME = ...</c>; a built-in's description is <c>Call.Builtin</c>. <see cref="Reference"/> is the encoder an <c>ema</c>, <c>stopgrad</c> or alias names;
+/// <c>encoder NAME = ...</c>; a built-in's description is <c>Call.Builtin</c>. <see cref="Reference"/> is the encoder an
+/// <c>ema</c>, <c>stopgrad</c> or alias names;
 /// <see cref="Module"/> is the trainable encoder whose architecture this one runs (itself for mlp, conv, vit and C#
 /// types). <see cref="Output"/> is the shape of its output on the whole input (<c>[16, 64]</c> tokens for a vit
 /// without pool). <see cref="Parameters"/> counts the parameters of its architecture (docs/models.md).

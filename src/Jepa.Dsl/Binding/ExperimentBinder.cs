@@ -95,7 +95,8 @@ internal sealed partial class ExperimentBinder
         // context: otherwise they are skipped silently (the error was reported).
         var corruptions = _corruptions.Select(c => c.ToBound(usage.Corruptions.Contains(c.Name))).ToList();
         var ready = objectiveState is { IsComplete: true, ContextTrains: true };
-        var shapes = ShapeInference.Run(_input, _encoders.Select(e => e.ToBound(usage.Encoders.Contains(e.Name))).ToList(), corruptions, ready ? objective : null, predictor, _diagnostics);
+        var encoders = _encoders.Select(e => e.ToBound(usage.Encoders.Contains(e.Name))).ToList();
+        var shapes = ShapeInference.Run(_input, encoders, corruptions, ready ? objective : null, predictor, _diagnostics);
         if (ready)
         {
             CollapseRule.Check(objective!, shapes.Encoders.Single(e => e.Name == objective!.Context.ResolvedEncoder), _diagnostics);

@@ -114,7 +114,9 @@ internal sealed class CSharpNames
 
     /// <summary>The options property of an option.</summary>
     public string Option(OptionId id) =>
-        _options.TryGetValue(id, out var name) ? name : throw new NotSupportedException($"the emitter does not support the option {id.Parameter} of {id.Owner.Name}, which the spec lacks");
+        _options.TryGetValue(id, out var name)
+            ? name
+            : throw new NotSupportedException($"the emitter does not support the option {id.Parameter} of {id.Owner.Name}, which the spec lacks");
 
     /// <summary>The member holding a corruption's input links, and the one holding its token mask.</summary>
     public (string? Input, string? Mask) Corruption(string name) => _corruptions[name];
@@ -137,8 +139,10 @@ internal sealed class CSharpNames
 
         if (!_ownerPrefixes.TryGetValue(owner, out var prefix))
         {
+            // A link: the corruption, the function and, for a repeated function, its count (NoisyGaussianNoise2).
+            var occurrence = owner.Occurrence > 1 ? owner.Occurrence.ToString(CultureInfo.InvariantCulture) : string.Empty;
             prefix = owner.Kind == OwnerKind.Link
-                ? Unique(Pascal(owner.Name) + Pascal(owner.Function) + (owner.Occurrence > 1 ? owner.Occurrence.ToString(CultureInfo.InvariantCulture) : string.Empty), "Link", _prefixes)
+                ? Unique(Pascal(owner.Name) + Pascal(owner.Function) + occurrence, "Link", _prefixes)
                 : Unique(Pascal(owner.Name), "Encoder", _prefixes);
             _ownerPrefixes[owner] = prefix;
         }

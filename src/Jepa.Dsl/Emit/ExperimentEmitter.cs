@@ -368,7 +368,8 @@ internal sealed class ExperimentEmitter
         TargetKind.Ema => "the EMA copy of the context encoder",
         TargetKind.StopGradient => "the context encoder, run without gradient",
         TargetKind.Shared => "the context encoder itself (shared weights)",
-        _ => "a second trainable encoder",
+        TargetKind.Independent => "a second trainable encoder",
+        _ => throw Unsupported($"the target kind {_model.TargetKind}"),
     };
 
     /// <summary>True when the target side has a module of its own: an EMA copy or a second encoder.</summary>
@@ -565,7 +566,8 @@ internal sealed class ExperimentEmitter
     {
         TargetKind.Ema => "the EMA target encoder's output",
         TargetKind.Independent => "the target encoder's output",
-        _ => "the context encoder's output",
+        TargetKind.StopGradient or TargetKind.Shared => "the context encoder's output",
+        _ => throw Unsupported($"the target kind {_model.TargetKind}"),
     };
 
     private void WriteEncode()

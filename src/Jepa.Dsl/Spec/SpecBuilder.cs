@@ -369,7 +369,8 @@ public sealed class SpecBuilder
             TargetKind.Ema => "through the EMA target encoder, without gradient",
             TargetKind.StopGradient => "through the context encoder under stop-gradient (no gradient flows back)",
             TargetKind.Shared => "through the context encoder, with gradient (shared weights)",
-            _ => "through the target encoder, with gradient",
+            TargetKind.Independent => "through the target encoder, with gradient",
+            _ => throw Unsupported($"the target kind {_kind}"),
         };
         var what = _targetCorruption is null ? "the full input" : "the corrupted view";
         var shapes = $"{Batched(_e.Input!.Shape)} -> {Batched(EncodedOutput)}" + (Masked ? $" -> {Batched(_pipeline.Target)}" : string.Empty);

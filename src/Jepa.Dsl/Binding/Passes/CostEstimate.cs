@@ -88,7 +88,8 @@ internal static class CostEstimate
                 $"stop-gradient: '{context.Name}' run without gradient, no parameters of its own"),
             TargetKind.Shared => new ModuleCost("target", target.Name, 0, targetFlops, false, true,
                 $"shared with '{context.Name}': the same weights, trained through both sides"),
-            _ => new ModuleCost("target", target.Name, target.Parameters, targetFlops, true, true, "a second encoder, trained"),
+            TargetKind.Independent => new ModuleCost("target", target.Name, target.Parameters, targetFlops, true, true, "a second encoder, trained"),
+            _ => throw new System.InvalidOperationException($"no cost for the target kind {objective.TargetKind}"),
         };
         var predictorCost = new ModuleCost("predictor", null, predictor.Parameters, predictorFlops, !identity, true,
             identity ? "none: the identity" : "trained");

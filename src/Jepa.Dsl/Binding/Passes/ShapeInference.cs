@@ -67,10 +67,11 @@ internal sealed class ShapeInference
             }
         }
 
+        // A wrapper's module is a trainable encoder, inferred above.
         foreach (var encoder in encoders.Where(e => !e.IsTrainableModule))
         {
-            _encoders[encoder.Name] = encoder.Module is { } module && _encoders[module] is var resolved
-                ? encoder with { Output = resolved.Output, TokenMode = resolved.TokenMode }
+            _encoders[encoder.Name] = encoder.Module is { } module
+                ? encoder with { Output = _encoders[module].Output, TokenMode = _encoders[module].TokenMode }
                 : encoder;
         }
 
