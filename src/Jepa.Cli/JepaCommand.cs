@@ -4,7 +4,7 @@ using Jepa.Runner;
 namespace Jepa.Cli;
 
 /// <summary>
-/// <c>jepa check|fmt|graph|train</c>. Exit codes: 0 success; 1 a file has errors, is not formatted (<c>fmt --check</c>)
+/// <c>jepa check|fmt|graph|train|export|evaluate</c>. Exit codes: 0 success; 1 a file has errors, is not formatted (<c>fmt --check</c>)
 /// or a run failed; 2 the command line itself is wrong.
 /// </summary>
 public static class JepaCommand
@@ -25,11 +25,13 @@ public static class JepaCommand
 
     internal static RootCommand Create(TextWriter output, TextWriter error)
     {
-        var root = new RootCommand("Checks, formats, draws and trains .jepa files with the same compiler, generator and runner as a build.");
+        var root = new RootCommand("Checks, formats, draws, trains, exports and evaluates .jepa files with the same compiler, generator and runner as a build.");
         root.Subcommands.Add(Check(output, error));
         root.Subcommands.Add(Format(output, error));
         root.Subcommands.Add(Graph(output, error));
         root.Subcommands.Add(Train(output, error));
+        root.Subcommands.Add(Export(output, error));
+        root.Subcommands.Add(Evaluate(output, error));
         return root;
     }
 
@@ -82,6 +84,44 @@ public static class JepaCommand
         var runOptions = new RunOptions();
         runOptions.AddTo(command);
         command.SetAction(result => TrainCommand.Execute(result.GetValue(file)!, result.GetValue(experiment), runOptions.Read(result), output, error));
+        return command;
+    }
+
+    private static Command Export(TextWriter output, TextWriter error)
+    {
+        var file = new Argument<string>("file") { Description = "A .jepa file." };
+        var target = new Option<string>("--target") { Description = "The target: pytorch (a program for python3 and torchrun, docs/scale-out.md).", Required = true };
+        target.AcceptOnlyFromAmong(Jepa.Dsl.Emit.PyTorchEmitter.Target);
+        var outDirectory = new Option<string?>("--out", "-o") { Description = "The folder for train_NAME.py (default: the pytorch folder beside the file)." };
+        var experiment = new Option<string?>("--experiment") { Description = "Export only this experiment (default: every experiment of the file)." };
+        var check = new Option<bool>("--check") { Description = "Write nothing; exit with 1 when a program in the folder is missing or differs from the export." };
+        var command = new Command("export", "Writes the PyTorch program of each experiment of a .jepa file: train_NAME.py, for python3 and torchrun.")
+        {
+            file, target, outDirectory, experiment, check,
+        };
+        command.SetAction(result => ExportCommand.Execute(result.GetValue(file)!, result.GetValue(target)!, result.GetValue(outDirectory), result.GetValue(experiment),
+            result.GetValue(check), output, error));
+        return command;
+    }
+
+    private static Command Evaluate(TextWriter output, TextWriter error)
+    {
+        var file = new Argument<string>("file") { Description = "The .jepa file the checkpoint was trained from." };
+        var checkpoint = new Option<string>("--checkpoint")
+        {
+            Description = "A checkpoint: checkpoint.ckpt of a .NET run, checkpoint.pt of an exported PyTorch program, or a run folder holding one.",
+            Required = true,
+        };
+        var experiment = new Option<string?>("--experiment") { Description = "The experiment when the file has several." };
+        var outDirectory = new Option<string?>("--out") { Description = "The folder for evaluation.json (default: the checkpoint's folder)." };
+        var command = new Command("evaluate", "Loads a checkpoint into the experiment of a .jepa file and runs its probes (linear, few-shot, kNN) on the splits a run uses.")
+        {
+            file, checkpoint, experiment, outDirectory,
+        };
+        var runOptions = new RunOptions();
+        runOptions.AddTo(command, training: false);
+        command.SetAction(result => EvaluateCommand.Execute(result.GetValue(file)!, result.GetValue(experiment), result.GetValue(checkpoint)!,
+            runOptions.Read(result) with { Out = result.GetValue(outDirectory) }, output, error));
         return command;
     }
 }

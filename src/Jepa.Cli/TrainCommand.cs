@@ -11,27 +11,29 @@ internal static class TrainCommand
 {
     public static int Execute(string file, string? name, RunSettings settings, TextWriter output, TextWriter error)
     {
+        var definition = Build(file, name, error);
+        return definition is null ? 1 : ExperimentRunner.Execute(definition, settings, output, error);
+    }
+
+    /// <summary>The experiment of a file, compiled in-process; null after printing why not.</summary>
+    public static Jepa.Runtime.Training.ExperimentDefinition? Build(string file, string? name, TextWriter error)
+    {
         if (!File.Exists(file))
         {
             error.WriteLine($"error: {file} does not exist");
-            return 1;
+            return null;
         }
 
         var path = Path.GetFullPath(file);
         var compilation = JepaFiles.Compile(path, error);
-        if (compilation is null) return 1;
+        if (compilation is null) return null;
         var experiment = JepaFiles.Select(compilation, name, error);
-        if (experiment is null) return 1;
+        if (experiment is null) return null;
 
         var assembly = InProcessBuild.Compile(path, compilation.Text, error);
-        if (assembly is null) return 1;
+        if (assembly is null) return null;
         var definition = InProcessBuild.Definition(assembly, experiment.Name);
-        if (definition is null)
-        {
-            error.WriteLine($"error: the generated code has no {experiment.Name}.Definition");
-            return 1;
-        }
-
-        return ExperimentRunner.Execute(definition, settings, output, error);
+        if (definition is null) error.WriteLine($"error: the generated code has no {experiment.Name}.Definition");
+        return definition;
     }
 }

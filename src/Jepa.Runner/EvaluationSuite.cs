@@ -9,6 +9,14 @@ using TorchSharp;
 
 namespace Jepa.Runner;
 
+/// <summary>What <c>evaluation.json</c> says about the weights evaluated: the steps that trained them, the training time and
+/// the last collapse reading when known, the alarms, why training stopped (null for a checkpoint on its own), and the
+/// checkpoint they were loaded from (null right after training).</summary>
+internal sealed record EvaluatedRun(long Steps, double? Seconds, CollapseReading? LastCollapse, int Alarms, string? StopReason, string? Checkpoint)
+{
+    public static EvaluatedRun Of(TrainingRun run) => new(run.Steps, run.Seconds, run.LastCollapse, run.CollapseAlarms.Count, run.StopReason.ToString(), null);
+}
+
 /// <summary>One representation evaluated: the trained encoder, the same encoder at random initialisation, or the raw input.</summary>
 internal sealed record RepresentationResult(string Key, string Label, EvaluationReport Report);
 
@@ -71,8 +79,9 @@ internal static class EvaluationSuite
     private static string Percent(double? value) => value is { } v ? (v * 100).ToString("F1", CultureInfo.InvariantCulture) + " %" : "-";
 
     /// <summary>Writes <c>evaluation.json</c>: experiment, steps, seconds, each probe for each representation, the
-    /// final collapse readings, and the counts and sources of the train, probe and test samples.</summary>
-    public static string WriteJson(string folder, string experiment, TrainingRun run, IReadOnlyList<RepresentationResult> results, RunData data)
+    /// final collapse readings, and the counts and sources of the train, probe and test samples; for a checkpoint
+    /// evaluated on its own (<c>jepa evaluate</c>), its path.</summary>
+    public static string WriteJson(string folder, string experiment, EvaluatedRun run, IReadOnlyList<RepresentationResult> results, RunData data)
     {
         JsonObject Probe(Func<EvaluationReport, double?> select)
         {
@@ -86,7 +95,7 @@ internal static class EvaluationSuite
         {
             ["experiment"] = experiment,
             ["steps"] = run.Steps,
-            ["seconds"] = Math.Round(run.Seconds, 3),
+            ["seconds"] = run.Seconds is { } seconds ? JsonValue.Create(Math.Round(seconds, 3)) : null,
             ["linear_probe"] = Probe(r => r.LinearProbe),
             ["few_shot"] = Probe(r => r.FewShot?.Mean),
             ["knn"] = Probe(r => r.Knn),
@@ -94,13 +103,14 @@ internal static class EvaluationSuite
             {
                 ["final_std"] = last is null ? null : JsonValue.Create(last.Std),
                 ["final_rank"] = last is null ? null : JsonValue.Create(last.RankMe),
-                ["alarms"] = run.CollapseAlarms.Count,
+                ["alarms"] = run.Alarms,
             },
-            ["stop_reason"] = run.StopReason.ToString(),
+            ["stop_reason"] = run.StopReason,
             ["train_samples"] = results[0].Report.TrainCount,
             ["test_samples"] = results[0].Report.TestCount,
             ["data"] = data.ToJson(),
         };
+        if (run.Checkpoint is { } checkpoint) json["checkpoint"] = checkpoint;
         var path = Path.Combine(folder, FileName);
         File.WriteAllText(path, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         return path;

@@ -72,16 +72,23 @@ public static class ExperimentRunner
         }
         catch (Exception exception) when (UserError(exception))
         {
-            // An ArgumentException's message ends in " (Parameter 'name')", which says nothing to the user.
-            var message = exception is ArgumentException { ParamName: { } name } argument
-                ? argument.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal)
-                : exception.Message;
-            error.WriteLine($"error: {message}");
-            return 1;
+            return Report(exception, error);
         }
     }
 
-    private static bool UserError(Exception exception) => exception is DataException or CheckpointException or NonFiniteLossException or DeviceUnavailableException
+    /// <summary>Prints a user error in one line, without a stack trace; returns the exit code 1.</summary>
+    internal static int Report(Exception exception, TextWriter error)
+    {
+        // An ArgumentException's message ends in " (Parameter 'name')", which says nothing to the user.
+        var message = exception is ArgumentException { ParamName: { } name } argument
+            ? argument.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal)
+            : exception.Message;
+        error.WriteLine($"error: {message}");
+        return 1;
+    }
+
+    /// <summary>Failures caused by what the user asked for (options, data, files, devices), not by a bug.</summary>
+    internal static bool UserError(Exception exception) => exception is DataException or CheckpointException or NonFiniteLossException or DeviceUnavailableException
         or TorchNativeLoadException or RunException or UnauthorizedAccessException or IOException or ArgumentException;
 }
 
@@ -137,10 +144,14 @@ public sealed class RunOptions
         _device.AcceptOnlyFromAmong("cpu", "cuda", "auto");
     }
 
-    /// <summary>Adds the options and their checks to <paramref name="command"/>.</summary>
-    public void AddTo(Command command)
+    /// <summary>Adds the options and their checks to <paramref name="command"/>; without <paramref name="training"/>
+    /// only those that say what to evaluate on (the data options and <c>--device</c>), for <c>jepa evaluate</c>.</summary>
+    public void AddTo(Command command, bool training = true)
     {
-        foreach (var option in new Option[] { _epochs, _steps, _device, _output, _resume, _data, _testData, _probeData, _skipBadFiles, _cacheMemory, _dataWorkers, _plain, _checkpointEvery })
+        var options = training
+            ? new Option[] { _epochs, _steps, _device, _output, _resume, _data, _testData, _probeData, _skipBadFiles, _cacheMemory, _dataWorkers, _plain, _checkpointEvery }
+            : new Option[] { _device, _data, _testData, _probeData, _skipBadFiles, _cacheMemory, _dataWorkers };
+        foreach (var option in options)
             command.Options.Add(option);
         command.Validators.Add(result =>
         {

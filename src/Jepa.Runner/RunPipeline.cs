@@ -89,7 +89,7 @@ internal sealed class RunPipeline(ExperimentDefinition definition, RunSettings g
             using var testSamples = data.TestDataset();
             var results = EvaluationSuite.Run(definition, experiment.EffectiveOptions, experiment, probeSamples, testSamples, evaluation);
             EvaluationSuite.Print(results, evaluation, data, output);
-            var path = EvaluationSuite.WriteJson(folder.Path, definition.Name, run, results, data);
+            var path = EvaluationSuite.WriteJson(folder.Path, definition.Name, EvaluatedRun.Of(run), results, data);
             output.WriteLine($"Evaluation: {path}");
         }
         return run;

@@ -118,7 +118,7 @@ public sealed class Bounds
 }
 
 /// <summary>The names an option parameter accepts (<c>none</c>, <c>layer</c>, <c>batch</c>) and the runtime enum each
-/// target maps them to (the member is the name in PascalCase).</summary>
+/// target maps them to (the member is the name in PascalCase; the PyTorch target passes the name as a string).</summary>
 public sealed class OptionSet
 {
     public OptionSet(string? csharp, params string[] names)
@@ -132,6 +132,11 @@ public sealed class OptionSet
     /// <summary>The C# enum, <c>global::</c>-qualified; null when the value is read by the compiler itself
     /// (<c>target_norm</c>).</summary>
     public string? CSharp { get; }
+
+    /// <summary>The names whose module couples the samples of a batch in training mode (<c>norm: batch</c>: batch
+    /// statistics), with what that means; a multi-process target must give such a module the whole batch's
+    /// statistics.</summary>
+    public IReadOnlyDictionary<string, string> CouplesSamples { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>A parameter of a built-in.</summary>
@@ -213,12 +218,66 @@ public sealed class Parameter
 /// <param name="Width">For an encoder module: the member that holds its output width.</param>
 public sealed record CSharpMember(string? Member, string? TokenMask = null, string? Width = null);
 
+/// <summary>How a term that couples the samples of a batch (<see cref="BuiltinFlags.CouplesSamples"/>) sees the batches of
+/// the other processes in the PyTorch target.</summary>
+public enum PythonCoupling
+{
+    /// <summary>A term of its own part's samples: DistributedDataParallel averages the processes' gradients.</summary>
+    None,
+
+    /// <summary>Its sample inputs are gathered from every process first (autograd-aware, <c>ddp.all_gather</c>).</summary>
+    Gather,
+
+    /// <summary>It sums its statistics over the processes itself (autograd-aware, <c>ddp.all_reduce</c>, the
+    /// <c>{$reduce}</c> hole).</summary>
+    Reduce,
+}
+
+/// <summary>A random draw a regularizer needs in the PyTorch target (SIGReg's directions): drawn from the step's
+/// generator for the whole batch, so every process draws the same. <see cref="Template"/>'s holes: its parameters,
+/// <c>{$width}</c> (the width of what it acts on) and <c>{$generator}</c>.</summary>
+public sealed record PythonDraw(string Name, string Template, string Note);
+
+/// <summary>
+/// How a built-in maps to the PyTorch runtime (python/jepa_torch; a program imports it as <c>jt</c> and its modules as
+/// <c>C</c> corruptions, <c>L</c> losses, <c>M</c> models and <c>T</c> training): templates like
+/// <see cref="CSharpMember"/>'s, whose <c>{parameter}</c> holes the PyTorch emitter fills with Python literals (or the
+/// program's constants for the loss and regularizers), and whose <c>{$name}</c> holes with what it provides
+/// (<c>{$input_shape}</c>, <c>{$grid}</c>, <c>{$context_width}</c>, <c>{$source}</c>, <c>{$create}</c>,
+/// <c>{$predicted}</c>, <c>{$target}</c>, <c>{$first}</c>). An entry whose <see cref="Member"/> is null says
+/// <see cref="Unused"/>: the program has nothing to write for it.
+/// </summary>
+/// <param name="Member">What a module, corruption or loss is built or called as; the optimizer's or schedule's name;
+/// the options of a monitor or evaluation item.</param>
+/// <param name="TokenMask">For a corruption that can be a token mask: the mask it is then.</param>
+/// <param name="Coupling">For a loss or regularizer that couples samples: how it sees the other processes' samples.</param>
+/// <param name="CouplingNote">For such a term: what it computes over the global batch (the program's comment).</param>
+/// <param name="Draw">For a regularizer: the random draw it needs.</param>
+/// <param name="Unused">Why the program has nothing to write for it (the probes run in .NET; the device is chosen when
+/// the program runs).</param>
+public sealed record PythonMember(
+    string? Member,
+    string? TokenMask = null,
+    PythonCoupling Coupling = PythonCoupling.None,
+    string? CouplingNote = null,
+    PythonDraw? Draw = null,
+    string? Unused = null)
+{
+    /// <summary>An entry the PyTorch program has nothing to write for, and why.</summary>
+    public static PythonMember NotInProgram(string why) => new(null, Unused: why);
+}
+
 /// <summary>A regularizer's weight parameter <c>w</c> that weighs it against the prediction: <c>L = (1 - w) L_pred + w R</c>.</summary>
 public sealed record PredictionShare(string Parameter, string Note);
 
 /// <summary>One loss term a regularizer adds: its name in the metrics, the parameter its weight is multiplied by (else
 /// only the term's <c>* w</c>), and its runtime call per target.</summary>
-public sealed record RegularizerTerm(string Name, string? WeightParameter, string CSharp);
+public sealed record RegularizerTerm(string Name, string? WeightParameter, string CSharp)
+{
+    /// <summary>The PyTorch runtime call (holes <c>{$z}</c>, <c>{$z1}</c>, <c>{$z2}</c>, <c>{$drawn}</c>,
+    /// <c>{$reduce}</c>); null where the PyTorch target lacks it.</summary>
+    public string? Python { get; init; }
+}
 
 /// <summary>
 /// A built-in of the language, described once: its name, parameters (in declaration order, which is the order of bound
@@ -250,6 +309,10 @@ public sealed class Builtin
 
     /// <summary>The C# runtime member; null only for an entry not yet mapped, which a test reports.</summary>
     public CSharpMember? CSharp { get; init; }
+
+    /// <summary>The PyTorch runtime member; null for an entry the PyTorch target does not support yet (exporting a file
+    /// that uses it is JEPA154 at the call; a test lists such entries).</summary>
+    public PythonMember? Python { get; init; }
 
     /// <summary>For an encoder: what it binds to (a trainable module, an EMA copy, a stop-gradient view).</summary>
     public EncoderKind EncoderKind { get; init; } = EncoderKind.Module;

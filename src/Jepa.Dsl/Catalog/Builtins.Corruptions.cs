@@ -14,6 +14,7 @@ public static partial class Builtins
     {
         CSharp = new("new global::Jepa.Runtime.Masks.RandomFeatureMask({ratio})",
             TokenMask: "new global::Jepa.Runtime.Masks.RandomTokenMask(grid: {$grid}, ratio: {ratio})"),
+        Python = new("C.RandomFeatureMask(ratio={ratio})", TokenMask: "C.RandomTokenMask(grid={$grid}, ratio={ratio})"),
         TokenCounts = (call, tokens) => call.GetNumber("ratio") is { } ratio ? CostModel.RandomMaskTokens(tokens, ratio) : null,
         MaskNote = "a random set of target tokens, the rest is the context",
     };
@@ -29,6 +30,8 @@ public static partial class Builtins
     {
         CSharp = new(null, TokenMask: "new global::Jepa.Runtime.Masks.MultiBlockMask(grid: {$grid}, targets: {targets}, targetScale: {target_scale}, " +
                                       "contextScale: {context_scale}, aspect: {aspect}, minKeep: {min_keep})"),
+        Python = new(null, TokenMask: "C.MultiBlockMask(grid={$grid}, targets={targets}, target_scale={target_scale}, " +
+                                      "context_scale={context_scale}, aspect={aspect}, min_keep={min_keep})"),
         TokenCounts = (call, tokens) =>
             call.GetInt("targets") is { } targets && call.GetRange("target_scale") is { } targetScale
             && call.GetRange("context_scale") is { } contextScale && call.GetInt("min_keep") is { } minKeep
@@ -43,6 +46,7 @@ public static partial class Builtins
         Num("std", NonNegative, required: true, note: "the noise's standard deviation"))
     {
         CSharp = new("new global::Jepa.Runtime.Masks.GaussianNoise({std})"),
+        Python = new("C.GaussianNoise(std={std})"),
     };
 
     public static readonly Builtin FeatureDropout = new("feature_dropout", BuiltinKind.Corruption,
@@ -51,6 +55,7 @@ public static partial class Builtins
         Num("p", HalfOpenUnit, required: true, note: "the probability of dropping a feature"))
     {
         CSharp = new("new global::Jepa.Runtime.Masks.FeatureDropout({p})"),
+        Python = new("C.FeatureDropout(p={p})"),
     };
 
     public static readonly Builtin RandomCrop = new("random_crop", BuiltinKind.Corruption,
@@ -60,6 +65,7 @@ public static partial class Builtins
         Range("aspect", Positive, (0.75, 1.3333)))
     {
         CSharp = new("new global::Jepa.Runtime.Masks.RandomCrop({scale}.Min, {scale}.Max, {aspect}.Min, {aspect}.Max)"),
+        Python = new("C.RandomCrop(scale={scale}, aspect={aspect})"),
     };
 
     public static readonly Builtin HorizontalFlip = new("hflip", BuiltinKind.Corruption,

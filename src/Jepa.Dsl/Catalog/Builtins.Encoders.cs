@@ -17,6 +17,7 @@ public static partial class Builtins
         Hidden(), Int("out", AtLeastOne, required: true, note: "the output width"), Norm(), Activation())
     {
         CSharp = new("new global::Jepa.Runtime.Models.MlpEncoder({$input_shape}, {hidden}, {out}, {norm}, {act})", Width: "{$module}.OutputWidth"),
+        Python = new("M.MlpEncoder({$input_shape}, hidden={hidden}, out={out}, norm={norm}, act={act})"),
         Shape = c => c.Call.GetInt("out") is { } output ? new ModuleOutput(Binding.Shape.Of(output), false) : null,
         ParameterCount = (input, call) => call.GetIntList("hidden") is { } hidden && call.GetInt("out") is { } output
             ? CostModel.MlpParameters(input.Elements, hidden.ToArray(), output, call.GetOption("norm") is "layer" or "batch")
@@ -35,6 +36,7 @@ public static partial class Builtins
         Int("out", AtLeastOne, required: true, note: "the output width"))
     {
         CSharp = new("new global::Jepa.Runtime.Models.ConvEncoder({$input_shape}, {channels}, {kernel}, {pool}, {out})", Width: "{$module}.OutputWidth"),
+        Python = new("M.ConvEncoder({$input_shape}, channels={channels}, kernel={kernel}, pool={pool}, out={out})"),
         Shape = ConvShape,
         ParameterCount = (input, call) => call.GetIntList("channels") is { } channels && call.GetInt("kernel") is { } kernel && call.GetInt("out") is { } output
             ? CostModel.ConvParameters(input.Dims[0].Size, channels.ToArray(), kernel, output)
@@ -54,6 +56,7 @@ public static partial class Builtins
         new Parameter("pool", ParameterType.Option, options: TokenPoolOptions) { DefaultNote = "absent: tokens" })
     {
         CSharp = new("new global::Jepa.Runtime.Models.VitEncoder({$input_shape}, {patch}, {dim}, {depth}, {heads}, pool: {pool})", Width: "{$module}.Dim"),
+        Python = new("M.VitEncoder({$input_shape}, patch={patch}, dim={dim}, depth={depth}, heads={heads}, pool={pool})"),
         Shape = VitShape,
         ParameterCount = (input, call) => call.GetInt("patch") is { } patch && call.GetInt("dim") is { } dim && call.GetInt("depth") is { } depth
             ? CostModel.VitParameters(input.Dims[0].Size, patch, dim, depth)
@@ -77,6 +80,7 @@ public static partial class Builtins
     {
         EncoderKind = EncoderKind.Ema,
         CSharp = new("global::Jepa.Runtime.Training.Ema.CopyOf({$source}, () => {$create})"),
+        Python = new("T.ema_copy({$source}, lambda: {$create})"),
     };
 
     public static readonly Builtin StopGrad = new("stopgrad", BuiltinKind.Encoder,
@@ -85,6 +89,7 @@ public static partial class Builtins
     {
         EncoderKind = EncoderKind.StopGradient,
         CSharp = new("{$source}"),
+        Python = new("{$source}"),
     };
 
     /// <summary>The built-in encoders.</summary>
@@ -154,6 +159,7 @@ public static partial class Builtins
         Hidden(), new Parameter("out", ParameterType.Integer, AtLeastOne) { DefaultNote = "the target's width" }, Norm(), Activation())
     {
         CSharp = new("new global::Jepa.Runtime.Models.MlpEncoder([{$context_width}], {hidden}, {out}, {norm}, {act})"),
+        Python = new("M.MlpEncoder(({$context_width},), hidden={hidden}, out={out}, norm={norm}, act={act})"),
         PredictorShape = (c, call) => c.Context.Width is not null && call.GetInt("out") is { } output
             ? c.Mode == RepresentationMode.Tokens ? Binding.Shape.Of(c.Context.Dims[0].Size, output) : Binding.Shape.Of(output)
             : Binding.Shape.Unknown,
@@ -173,6 +179,7 @@ public static partial class Builtins
         Int("heads", AtLeastOne, required: true, note: "the number of attention heads"))
     {
         CSharp = new("new global::Jepa.Runtime.Models.TransformerPredictor(encoderDim: {$context_width}, {dim}, {depth}, {heads}, grid: {$grid})"),
+        Python = new("M.TransformerPredictor(encoder_dim={$context_width}, dim={dim}, depth={depth}, heads={heads}, grid={$grid})"),
         CheckArguments = (call, report) =>
         {
             if (call.GetInt("dim") is { } d && call.GetInt("heads") is { } h && d % h != 0)
@@ -200,6 +207,7 @@ public static partial class Builtins
         BuiltinFlags.Identity)
     {
         CSharp = new("new global::Jepa.Runtime.Models.Identity()"),
+        Python = new("M.Identity()"),
         PredictorShape = (c, _) => c.Context,
         ParameterCount = (_, _) => 0,
         PredictorFlops = (_, _) => 0,

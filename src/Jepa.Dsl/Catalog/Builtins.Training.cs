@@ -17,6 +17,7 @@ public static partial class Builtins
         new Parameter("betas", ParameterType.NumberList, HalfOpenUnit, L(0.9, 0.999), length: 2))
     {
         CSharp = new("global::Jepa.Runtime.Training.OptimizerKind.AdamW"),
+        Python = new("\"adamw\""),
     };
 
     public static readonly Builtin Sgd = new("sgd", BuiltinKind.Optimizer,
@@ -28,6 +29,7 @@ public static partial class Builtins
         new Parameter("nesterov", ParameterType.Boolean, @default: new BooleanValue(false)))
     {
         CSharp = new("global::Jepa.Runtime.Training.OptimizerKind.Sgd"),
+        Python = new("\"sgd\""),
     };
 
     /// <summary>The optimizers.</summary>
@@ -44,6 +46,7 @@ public static partial class Builtins
         Num("final_lr", NonNegative, 1e-6))
     {
         CSharp = new("global::Jepa.Runtime.Schedules.LrScheduleKind.WarmupCosine"),
+        Python = new("\"warmup_cosine\""),
     };
 
     public static readonly Builtin Constant = new("constant", BuiltinKind.Schedule,
@@ -51,6 +54,7 @@ public static partial class Builtins
         BuiltinFlags.None)
     {
         CSharp = new("global::Jepa.Runtime.Schedules.LrScheduleKind.Constant"),
+        Python = new("\"constant\""),
     };
 
     /// <summary>The learning-rate schedules.</summary>
@@ -61,16 +65,19 @@ public static partial class Builtins
     public static readonly Builtin Cpu = new("cpu", BuiltinKind.Device, "the processor", BuiltinFlags.None)
     {
         CSharp = new("cpu"),
+        Python = ChosenWhenRun,
     };
 
     public static readonly Builtin Cuda = new("cuda", BuiltinKind.Device, "the first CUDA GPU; an error without one", BuiltinFlags.None)
     {
         CSharp = new("cuda"),
+        Python = ChosenWhenRun,
     };
 
     public static readonly Builtin Auto = new("auto", BuiltinKind.Device, "CUDA when available, else the processor", BuiltinFlags.None)
     {
         CSharp = new("auto"),
+        Python = ChosenWhenRun,
     };
 
     /// <summary>The devices <c>device</c> names.</summary>
@@ -94,6 +101,7 @@ public static partial class Builtins
         Int("epochs", AtLeastOne, 100))
     {
         CSharp = new("LinearProbe = new global::Jepa.Runtime.Evaluation.LinearProbeOptions(Epochs: {epochs})"),
+        Python = EvaluatedInDotNet,
     };
 
     public static readonly Builtin FewShot = new("few_shot", BuiltinKind.Evaluation,
@@ -101,6 +109,7 @@ public static partial class Builtins
         Int("labels_per_class", AtLeastOne, 10), Int("draws", AtLeastOne, 10))
     {
         CSharp = new("FewShot = new global::Jepa.Runtime.Evaluation.FewShotOptions(LabelsPerClass: {labels_per_class}, Draws: {draws})"),
+        Python = EvaluatedInDotNet,
     };
 
     public static readonly Builtin Knn = new("knn", BuiltinKind.Evaluation,
@@ -108,6 +117,7 @@ public static partial class Builtins
         Int("k", AtLeastOne, 20))
     {
         CSharp = new("Knn = new global::Jepa.Runtime.Evaluation.KnnOptions(K: {k})"),
+        Python = EvaluatedInDotNet,
     };
 
     public static readonly Builtin Split = new("split", BuiltinKind.Evaluation,
@@ -115,6 +125,7 @@ public static partial class Builtins
         Num("test", OpenUnit, 0.25))
     {
         CSharp = new("TestFraction = {test}"),
+        Python = new("test_fraction={test}"),
     };
 
     /// <summary>The evaluations, in the order the options list them.</summary>
@@ -126,6 +137,7 @@ public static partial class Builtins
         Int("every", AtLeastOne, 100))
     {
         CSharp = new("Collapse = new global::Jepa.Runtime.Training.CollapseMonitorOptions(MinStd: {min_std}, MinRank: {min_rank}, Action: {action}, Every: {every})"),
+        Python = new("collapse=jt.Collapse(min_std={min_std}, min_rank={min_rank}, action={action}, every={every})"),
     };
 
     /// <summary>The monitors.</summary>

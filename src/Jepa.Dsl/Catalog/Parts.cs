@@ -36,7 +36,10 @@ internal static class Parts
     public static Parameter Ramp(string name, Bounds bounds, double? @default = null, bool required = false, string? note = null) =>
         new(name, ParameterType.NumberOrSchedule, bounds, @default is { } d ? N(d) : null, required, note: note);
 
-    public static readonly OptionSet NormOptions = new("global::Jepa.Runtime.Models.Norm", "none", "layer", "batch");
+    public static readonly OptionSet NormOptions = new("global::Jepa.Runtime.Models.Norm", "none", "layer", "batch")
+    {
+        CouplesSamples = new System.Collections.Generic.Dictionary<string, string> { ["batch"] = "batch norm normalises with statistics over the batch" },
+    };
 
     public static readonly OptionSet ActivationOptions = new("global::Jepa.Runtime.Models.Activation", "gelu", "relu", "silu", "tanh");
 
@@ -47,6 +50,12 @@ internal static class Parts
     public static readonly OptionSet TargetNormOptions = new(null, "none", "layer");
 
     public static readonly OptionSet CollapseActions = new("global::Jepa.Runtime.Training.CollapseAction", "warn", "stop");
+
+    /// <summary>A device's PyTorch mapping: the program takes its device when it runs (<c>--device</c>).</summary>
+    public static readonly PythonMember ChosenWhenRun = PythonMember.NotInProgram("the PyTorch program's device is chosen when it runs (--device cpu|cuda|auto)");
+
+    /// <summary>A probe's PyTorch mapping: evaluation runs in .NET on the program's checkpoint.</summary>
+    public static readonly PythonMember EvaluatedInDotNet = PythonMember.NotInProgram("the probes run in .NET on the program's checkpoint (jepa evaluate)");
 
     public static Parameter Hidden() => new("hidden", ParameterType.IntegerList, AtLeastOne, L());
 

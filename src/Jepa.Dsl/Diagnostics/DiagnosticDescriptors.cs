@@ -122,6 +122,12 @@ public static class DiagnosticDescriptors
         "experiment '{0}' is already declared in {1}; both would generate the class {2}; rename one of them, or put one file in another namespace",
         Severity.Error, Names);
 
+    /// <summary>Reported by <c>jepa export --target pytorch</c>, which prints the PyTorch program of an experiment.</summary>
+    public static readonly DiagnosticDescriptor NotSupportedByPyTorch = new(
+        "JEPA154", "Not supported by the PyTorch target",
+        "{0}; the PyTorch target cannot export experiment '{1}' (it trains in .NET with jepa train)",
+        Severity.Error, Names);
+
     // ---- 2xx: shapes -------------------------------------------------------------------------------------------
 
     public static readonly DiagnosticDescriptor UnsupportedInput = new(
@@ -252,7 +258,7 @@ public static class DiagnosticDescriptors
         UnknownFunction, UnknownParameter, MissingParameter, WrongValueType, ValueOutOfRange, DuplicateArgument, EmptyRange,
         PositionalArgument, DuplicateName, DuplicateStatement, MissingStatement, UnknownReference, NotTheInput,
         MalformedApplication, ConflictingArguments, InvalidWrappedEncoder, EncoderCycle, UnknownOptionValue, ExperimentNameTaken,
-        CustomEncoderTypeNotFound, CustomEncoderWrongBase, CustomEncoderNoConstructor, ExperimentDeclaredTwice,
+        CustomEncoderTypeNotFound, CustomEncoderWrongBase, CustomEncoderNoConstructor, ExperimentDeclaredTwice, NotSupportedByPyTorch,
         UnsupportedInput, PatchDoesNotDivide, HeadsDoNotDivide, ConvTooDeep, PredictionShapeMismatch,
         TokenMaskWithoutTokenEncoder, TokenMaskNotLast, NeedsImageInput, InfoNceOnTokens, TransformerWithoutTokenMask,
         PredictorCannotLocateTargets, BarlowTwinsWidthMismatch, TokenMaskOnTarget, TargetNotOnTokenGrid,

@@ -562,13 +562,7 @@ internal sealed class ExperimentEmitter
 
     private string EncodeModule => TargetOwnsModule ? "TargetEncoder" : "ContextEncoder";
 
-    private string EncodeDescription => _model.TargetKind switch
-    {
-        TargetKind.Ema => "the EMA target encoder's output",
-        TargetKind.Independent => "the target encoder's output",
-        TargetKind.StopGradient or TargetKind.Shared => "the context encoder's output",
-        _ => throw Unsupported($"the target kind {_model.TargetKind}"),
-    };
+    private string EncodeDescription => _model.EncodeDescription;
 
     private void WriteEncode()
     {

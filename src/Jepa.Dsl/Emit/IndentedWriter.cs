@@ -10,6 +10,9 @@ internal sealed class IndentedWriter
     private readonly StringBuilder _text = new();
     private int _depth;
 
+    /// <summary>The column where the next line's text starts (its indentation).</summary>
+    public int Column => _depth * Indent.Length;
+
     /// <summary>Writes one line at the current depth; an empty line has no trailing spaces.</summary>
     public IndentedWriter Line(string line = "")
     {

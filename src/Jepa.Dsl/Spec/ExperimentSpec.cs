@@ -145,7 +145,18 @@ public sealed record ModelSpec(
     (int Height, int Width)? Grid,
     RepresentationMode Mode,
     int? EmbeddingWidth,
-    Shape EncodedOutput);
+    Shape EncodedOutput)
+{
+    /// <summary>What <c>Encode</c> returns, in words: the target encoder's output when it has a module of its own,
+    /// else the context encoder's.</summary>
+    public string EncodeDescription => TargetKind switch
+    {
+        TargetKind.Ema => "the EMA target encoder's output",
+        TargetKind.Independent => "the target encoder's output",
+        TargetKind.StopGradient or TargetKind.Shared => "the context encoder's output",
+        _ => throw new System.NotSupportedException($"the emitter does not support the target kind {TargetKind}"),
+    };
+}
 
 /// <summary>Which side of <c>predict</c> a corrupted view is for.</summary>
 public enum Side

@@ -13,7 +13,11 @@ namespace Jepa.Runtime.Interop;
 /// <param name="Position">Batches taken in that epoch.</param>
 /// <param name="WorldSize">Processes that trained it (1 for a TorchSharp run or one PyTorch process).</param>
 /// <param name="HasOptimizerState">Whether it holds PyTorch optimizer state (TorchSharp does not read it).</param>
-public sealed record PyTorchCheckpointInfo(string Path, string Experiment, long Step, int Epoch, long Position, int WorldSize, bool HasOptimizerState);
+/// <param name="Seconds">Training time up to the checkpoint, as the program counted it.</param>
+/// <param name="Readings">The collapse monitor's readings up to the checkpoint.</param>
+/// <param name="Alarms">How many collapse alarms the run raised.</param>
+public sealed record PyTorchCheckpointInfo(string Path, string Experiment, long Step, int Epoch, long Position, int WorldSize, bool HasOptimizerState,
+    double Seconds = 0, IReadOnlyList<CollapseReading>? Readings = null, int Alarms = 0);
 
 /// <summary>
 /// Checkpoints shared with the PyTorch programs that the PyTorch target writes (python/jepa_torch, docs/scale-out.md):
@@ -79,7 +83,8 @@ public static class PyTorchCheckpoint
         }
         var info = new PyTorchCheckpointInfo(full, name, Integer(payload, "step", Fail), (int)Integer(payload, "epoch", Fail),
             Integer(payload, "position", Fail), payload.ContainsKey("world_size") ? (int)Integer(payload, "world_size", Fail) : 1,
-            payload["optimizer"] is not null);
+            payload["optimizer"] is not null, payload["seconds"] is double s ? s : 0, Readings(payload["readings"]),
+            payload["alarms"] is ICollection alarms ? alarms.Count : 0);
 
         using (no_grad())
         {
@@ -212,6 +217,20 @@ public static class PyTorchCheckpoint
             File.Delete(temp);
             throw;
         }
+    }
+
+    /// <summary>The program's collapse readings, <c>[[step, std, rank], ...]</c>; those not of that form are left out.</summary>
+    private static List<CollapseReading> Readings(object? value)
+    {
+        static double? Number(object? x) => x switch { double d => d, int i => i, long l => l, _ => null };
+        var readings = new List<CollapseReading>();
+        if (value is not IEnumerable items) return readings;
+        foreach (var item in items)
+        {
+            if (item is IList { Count: 3 } r && Number(r[0]) is { } step && Number(r[1]) is { } std && Number(r[2]) is { } rank)
+                readings.Add(new CollapseReading((long)step, std, rank));
+        }
+        return readings;
     }
 
     private static long Integer(Hashtable payload, string key, Func<string, CheckpointException> fail) => payload[key] switch

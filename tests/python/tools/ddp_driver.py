@@ -48,11 +48,11 @@ def build(program, name, options, ddp, mode):
         original = JD.global_batch_norm
         JD.global_batch_norm = lambda module, _: module
         try:
-            experiment = getattr(program, name)(options, ddp, T.Precision("fp32", "cpu"))
+            experiment = programs.experiment_class(program, name)(options, ddp, T.Precision("fp32", "cpu"))
         finally:
             JD.global_batch_norm = original
     else:
-        experiment = getattr(program, name)(options, ddp, T.Precision("fp32", "cpu"))
+        experiment = programs.experiment_class(program, name)(options, ddp, T.Precision("fp32", "cpu"))
     if mode == "process_seeds":
         draw = experiment.draw
 
@@ -87,7 +87,7 @@ def main():
         name, optimizer, steps, *rest = scenario.split(":")
         mode = rest[0] if rest else "correct"
         program = programs.load(name)
-        data = digits.for_experiment(getattr(program, name).input_shape)
+        data = digits.for_experiment(programs.experiment_class(program, name).input_shape)
         # A program run with the other optimizer gets a learning rate that suits it (SimSiam's SGD lr 0.05 would make
         # AdamW diverge, the AdamW programs' 1e-3 barely moves SGD).
         lr = program.OPTIONS.lr if optimizer == program.OPTIONS.optimizer else T.Ramp.of(1e-3 if optimizer == "adamw" else 0.01)

@@ -1,5 +1,8 @@
-"""The exported programs the tests drive, by the experiment name of their .jepa file."""
+"""The exported programs the tests drive, by the experiment name of their .jepa file. JEPA_EXPORTED may name a folder
+of other exported programs (train_*.py), which join them under their experiment's name."""
 import importlib.util
+import os
+import re
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[3]
@@ -7,11 +10,25 @@ REPO = Path(__file__).resolve().parents[3]
 PROGRAMS = {
     "DigitsJepa": REPO / "examples/Digits/pytorch/train_digits_jepa.py",
     "TokenJepa": REPO / "examples/TokenJepa/pytorch/train_token_jepa.py",
-    "DigitsVicReg": REPO / "examples/VicReg/pytorch/train_digits_vicreg.py",
+    "DigitsVicReg": REPO / "examples/VicReg/pytorch/train_digits_vic_reg.py",
     "DigitsContrastive": REPO / "examples/Contrastive/pytorch/train_digits_contrastive.py",
-    "DigitsSimSiam": REPO / "examples/SimSiam/pytorch/train_digits_simsiam.py",
-    "DigitsBarlow": REPO / "tests/python/programs/train_digits_barlow.py",
+    "DigitsSimSiam": REPO / "examples/SimSiam/pytorch/train_digits_sim_siam.py",
+    "DigitsBarlow": REPO / "tests/Jepa.PyTorch.Tests/Experiments/pytorch/train_digits_barlow.py",
 }
+
+
+def exported(folder):
+    """The programs in a folder, by the experiment name each declares (``name = "..."`` in its class)."""
+    found = {}
+    for path in sorted(Path(folder).glob("train_*.py")):
+        match = re.search(r'^    name = "([^"]+)"$', path.read_text(encoding="utf-8"), re.M)
+        if match:
+            found[match.group(1)] = path
+    return found
+
+
+if os.environ.get("JEPA_EXPORTED"):
+    PROGRAMS.update(exported(os.environ["JEPA_EXPORTED"]))
 
 
 def load(name):
@@ -21,3 +38,10 @@ def load(name):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def experiment_class(module, name):
+    """The experiment class of a loaded program: the class whose ``name`` is the experiment's (its Python name may
+    differ: an experiment named like a module of the program gets a trailing underscore)."""
+    import jepa_torch as jt
+    return next(v for v in vars(module).values() if isinstance(v, type) and issubclass(v, jt.Experiment) and v is not jt.Experiment and v.name == name)

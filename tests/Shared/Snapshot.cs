@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Text;
 
-namespace Jepa.Generators.Tests.Infrastructure;
+namespace Jepa.Tests.Shared;
 
 /// <summary>
 /// Snapshot assertions with Verify's conventions (Verify itself is not served here, see docs/testing.md): the expected
@@ -21,10 +21,13 @@ public static class Snapshot
     }
 
     /// <summary>Compares <paramref name="actual"/> with the verified file at <paramref name="verifiedPath"/>.</summary>
-    public static void MatchFile(string actual, string verifiedPath)
+    public static void MatchFile(string actual, string verifiedPath) => MatchFile(actual, verifiedPath, verifiedPath.Replace(".verified.", ".received."));
+
+    /// <summary>Compares <paramref name="actual"/> with a committed file that is itself the expectation (an exported
+    /// program, <c>train_x.py</c>); a mismatch writes <paramref name="receivedPath"/> (<c>train_x.received.py</c>).</summary>
+    public static void MatchFile(string actual, string verifiedPath, string receivedPath)
     {
         actual = Normalize(actual);
-        var receivedPath = verifiedPath.Replace(".verified.", ".received.");
         var accept = Environment.GetEnvironmentVariable(AcceptVariable) is "1" or "true";
         var exists = File.Exists(verifiedPath);
         var expected = exists ? Normalize(File.ReadAllText(verifiedPath)) : null;
