@@ -98,18 +98,22 @@ public class ParityTests(ITestOutputHelper output)
         Assert.True(model <= GradientTolerance, $"{name}: the gradients differ by {model:E2} of the largest entry (tolerance {GradientTolerance:E0}).");
     }
 
+    /// <summary>The committed PyTorch programs do not normalise their inputs yet (the python runtime follows issue 12's
+    /// normalisation next): until then the generated experiments' side of the comparison runs without it too.</summary>
+    private static readonly InputNormalization NoNormalization = InputNormalization.None;
+
     private static Case Build(string name)
     {
         switch (name)
         {
             case "DigitsJepa":
             {
-                var e = new DigitsJepa(DigitsJepa.Options.Default with { Batch = Batch, Steps = 1, Collapse = null });
+                var e = new DigitsJepa(DigitsJepa.Options.Default with { Batch = Batch, Steps = 1, Collapse = null, Normalization = NoNormalization });
                 return new(e, e.Settings.Seed, DigitsJepa.InputShape.ToArray(), (x, g) => new Hashtable { ["noisy"] = e.Noisy.Apply(x, g) });
             }
             case "TokenJepa":
             {
-                var e = new TokenJepa(TokenJepa.Options.Default with { Batch = Batch, Steps = 1, Collapse = null });
+                var e = new TokenJepa(TokenJepa.Options.Default with { Batch = Batch, Steps = 1, Collapse = null, Normalization = NoNormalization });
                 return new(e, e.Settings.Seed, TokenJepa.InputShape.ToArray(), (x, g) =>
                 {
                     // The step draws the masks, then SIGReg's directions (Regularizers.SigReg), from the run generator.
@@ -120,12 +124,12 @@ public class ParityTests(ITestOutputHelper output)
             }
             case "DigitsVicReg":
             {
-                var e = new DigitsVicReg(DigitsVicReg.Options.Default with { Batch = Batch, Steps = 1, Collapse = null });
+                var e = new DigitsVicReg(DigitsVicReg.Options.Default with { Batch = Batch, Steps = 1, Collapse = null, Normalization = NoNormalization });
                 return new(e, e.Settings.Seed, DigitsVicReg.InputShape.ToArray(), (x, g) => new Hashtable { ["noisy"] = e.Noisy.Apply(x, g) });
             }
             case "DigitsContrastive":
             {
-                var e = new DigitsContrastive(DigitsContrastive.Options.Default with { Batch = Batch, Steps = 1, Collapse = null });
+                var e = new DigitsContrastive(DigitsContrastive.Options.Default with { Batch = Batch, Steps = 1, Collapse = null, Normalization = NoNormalization });
                 return new(e, e.Settings.Seed, DigitsContrastive.InputShape.ToArray(), (x, g) =>
                 {
                     var a = e.A.Apply(x, g);
@@ -134,12 +138,12 @@ public class ParityTests(ITestOutputHelper output)
             }
             case "DigitsSimSiam":
             {
-                var e = new DigitsSimSiam(DigitsSimSiam.Options.Default with { Batch = Batch, Steps = 1, Collapse = null });
+                var e = new DigitsSimSiam(DigitsSimSiam.Options.Default with { Batch = Batch, Steps = 1, Collapse = null, Normalization = NoNormalization });
                 return new(e, e.Settings.Seed, DigitsSimSiam.InputShape.ToArray(), (x, g) => new Hashtable { ["noisy"] = e.Noisy.Apply(x, g) });
             }
             case "DigitsBarlow":
             {
-                var e = new DigitsBarlow(DigitsBarlow.Options.Default with { Batch = Batch, Steps = 1, Collapse = null });
+                var e = new DigitsBarlow(DigitsBarlow.Options.Default with { Batch = Batch, Steps = 1, Collapse = null, Normalization = NoNormalization });
                 return new(e, e.Settings.Seed, DigitsBarlow.InputShape.ToArray(), (x, g) => new Hashtable { ["noisy"] = e.Noisy.Apply(x, g) });
             }
             default:
