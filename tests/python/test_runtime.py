@@ -249,7 +249,7 @@ def test_idx_and_numpy_files(tmp_path):
     np.save(tmp_path / "floats.npy", np.ones((2, 5), dtype=np.float64) * 3)
     assert float(D.load([str(tmp_path / "floats.npy")]).features.max()) == 3.0
     np.save(tmp_path / "ints.npy", np.ones((2, 5), dtype=np.int32))
-    with pytest.raises(D.DataError, match="uint8, float32 or float64"):
+    with pytest.raises(D.DataError, match=r"uint8 \(pixels 0..255, scaled by 1/255\), float32 or float64"):
         D.load([str(tmp_path / "ints.npy")])
 
 
