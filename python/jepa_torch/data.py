@@ -602,7 +602,7 @@ class _ImageDecoder:
         w, h = image.size
         rw, rh = covering_size(w, h, width, height)
         if (rw, rh) != (w, h):
-            image = image.resize((rw, rh), self.image.BILINEAR)
+            image = image.resize((rw, rh), getattr(self.image, "Resampling", self.image).BILINEAR)   # Pillow >= 9.1 and older
         top, left = int(round((rh - height) / 2.0)), int(round((rw - width) / 2.0))
         image = image.crop((left, top, left + width, top + height))
         pixels = np.asarray(image, dtype=np.uint8)
