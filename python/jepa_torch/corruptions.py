@@ -283,7 +283,14 @@ class RandomResizedCrop(ImageLink):
         return image_ops.resized_crop(images, top, left, height, width, self.output_size(h, w))
 
 
-class HorizontalFlip(ImageLink):
+class _OneDrawPerSample(ImageLink):
+    """A link that draws one uniform number per sample: ``u`` (B)."""
+
+    def sample(self, batch, h, w, g):
+        return {"u": _uniform((batch,), g)}
+
+
+class HorizontalFlip(_OneDrawPerSample):
     """``hflip(p)``: each image flipped left to right with probability p, per sample: one uniform draw per sample
     (always, whatever p), ``where(u < p, x.flip(-1), x)``. Draws: ``u`` (B). Input (B, C, H, W) or (B, H, W)."""
 
@@ -291,9 +298,6 @@ class HorizontalFlip(ImageLink):
 
     def __init__(self, p=0.5):
         self.p = _probability(p, self.link)
-
-    def sample(self, batch, h, w, g):
-        return {"u": _uniform((batch,), g)}
 
     def apply(self, x, draws):
         self._check_dims(x)
@@ -354,7 +358,7 @@ class ColorJitter(ImageLink):
         return torch.where(_chosen(u[:, 0], self.p, images), y, images)
 
 
-class Grayscale(ImageLink):
+class Grayscale(_OneDrawPerSample):
     """``grayscale(p)``, torchvision's ``RandomGrayscale`` per sample: with probability p the three channels become
     the luma. Needs 3 channels. Draws: ``u`` (B)."""
 
@@ -362,9 +366,6 @@ class Grayscale(ImageLink):
 
     def __init__(self, p=0.2):
         self.p = _probability(p, self.link)
-
-    def sample(self, batch, h, w, g):
-        return {"u": _uniform((batch,), g)}
 
     def transform(self, images, draws):
         return torch.where(_chosen(draws["u"], self.p, images), image_ops.grayscale(images).expand_as(images), images)
@@ -393,7 +394,7 @@ class GaussianBlur(ImageLink):
         return torch.where(_chosen(u[:, 0], self.p, images), blurred, images)
 
 
-class Solarize(ImageLink):
+class Solarize(_OneDrawPerSample):
     """``solarize(threshold, p)``: with probability p every pixel ``x >= threshold`` of a sample becomes ``1 - x``.
     Draws: ``u`` (B)."""
 
@@ -404,9 +405,6 @@ class Solarize(ImageLink):
             raise ValueError(f"{self.link} needs a threshold in [0, 1], got {threshold}.")
         self.threshold = threshold
         self.p = _probability(p, self.link)
-
-    def sample(self, batch, h, w, g):
-        return {"u": _uniform((batch,), g)}
 
     def transform(self, images, draws):
         u = draws["u"]

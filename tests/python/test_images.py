@@ -1,4 +1,4 @@
-"""The image links, the conv encoder's norms, batch norm across processes and the EMA of buffers.
+"""The image links, the conv encoder's norms and the EMA of buffers (batch norm across processes: test_runtime.py).
 
 The batched cores against torchvision 0.14 (the stored reference of tests/Jepa.Runtime.Tests/TestData, computed one
 image at a time by torchvision.transforms.functional; tolerance 2e-6 on [0, 1] pixels, as the C# tests), the links'
@@ -12,10 +12,8 @@ import math
 import numpy as np
 import pytest
 import torch
-from torch import nn
 
-import jepa_torch as jt
-from jepa_torch import corruptions as C, distributed as JD, image_ops as O, models as M, training as T
+from jepa_torch import corruptions as C, image_ops as O, models as M, training as T
 from test_runtime import REPO
 
 REFERENCE = json.load(open(f"{REPO}/tests/Jepa.Runtime.Tests/TestData/torchvision_reference.json"))
@@ -222,27 +220,6 @@ def test_conv_takes_smaller_crops_and_flat_samples():
     assert torch.equal(conv(torch.ones(2, 64)), conv(torch.ones(2, 1, 8, 8)))
     with pytest.raises(ValueError, match="shrinks the 3x3 input below one pixel"):
         conv(torch.rand(2, 1, 3, 3))
-
-
-def test_global_batch_norm_2d_on_one_process_is_batch_norm_2d():
-    torch.manual_seed(5)
-    plain = nn.BatchNorm2d(3)
-    with torch.no_grad():
-        plain.weight.uniform_(0.5, 1.5)
-        plain.bias.uniform_(-1, 1)
-    wrapped = JD.global_batch_norm(nn.Sequential(nn.BatchNorm2d(3)), jt.Distributed())
-    wrapped[0].load_state_dict(plain.state_dict())
-    x = torch.randn(4, 3, 5, 5, requires_grad=True)
-    y1, y2 = plain(x), wrapped(x)
-    assert torch.allclose(y1, y2, atol=1e-6)
-    g1, g2 = (torch.autograd.grad(y.square().mean(), x)[0] for y in (y1, y2))
-    assert torch.allclose(g1, g2, atol=1e-6)
-    for key in ("running_mean", "running_var", "num_batches_tracked"):
-        assert torch.allclose(plain.state_dict()[key].double(), wrapped[0].state_dict()[key].double(), atol=1e-6), key
-    frozen = nn.Sequential(nn.BatchNorm2d(3))
-    frozen.requires_grad_(False)
-    JD.global_batch_norm(frozen, jt.Distributed())
-    assert isinstance(frozen[0], JD.GlobalBatchNorm) and not any(p.requires_grad for p in frozen.parameters())
 
 
 # ---- EMA of buffers -----------------------------------------------------------------------------------------------
