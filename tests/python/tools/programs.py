@@ -14,6 +14,7 @@ PROGRAMS = {
     "DigitsContrastive": REPO / "examples/Contrastive/pytorch/train_digits_contrastive.py",
     "DigitsSimSiam": REPO / "examples/SimSiam/pytorch/train_digits_sim_siam.py",
     "DigitsBarlow": REPO / "tests/Jepa.PyTorch.Tests/Experiments/pytorch/train_digits_barlow.py",
+    "ImageViews": REPO / "tests/python/programs/train_image_views.py",
 }
 
 
