@@ -38,13 +38,13 @@ public class ExportTests
     public void An_experiment_the_target_cannot_print_is_JEPA154_and_the_others_are_written()
     {
         using var folder = new TempFolder();
-        var file = folder.Write("two.jepa", DiagnosticsDoc.BaseNamed("Plain") + "\n" + DiagnosticsDoc.BaseNamed("Flipped")
-            .Replace("float[64]", "float[1, 8, 8]").Replace("gaussian_noise(std: 0.1)", "hflip(p: 0.5)"));
+        var file = folder.Write("two.jepa", DiagnosticsDoc.BaseNamed("Plain") + "\n" + DiagnosticsDoc.BaseNamed("Custom")
+            .Replace("encoder context = mlp(hidden: [32], out: 16);", "encoder context = My.Encoders.Tiny(out: 16);", StringComparison.Ordinal));
 
         var result = Cli.Run("export", file, "--target", "pytorch", "-o", Path.Combine(folder.Path, "out"));
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains($"{file}(12,24): error JEPA154: hflip (corruption) has no PyTorch mapping yet; the PyTorch target cannot export experiment 'Flipped'", result.Error);
+        Assert.Contains($"{file}(13,5): error JEPA154: 'encoder context = My.Encoders.Tiny(out: 16)' names the C# type My.Encoders.Tiny", result.Error);
         Assert.Contains("1 experiment of", result.Error);
         Assert.Equal(["train_plain.py"], Directory.GetFiles(Path.Combine(folder.Path, "out")).Select(Path.GetFileName));
     }

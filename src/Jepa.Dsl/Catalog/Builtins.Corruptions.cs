@@ -74,6 +74,7 @@ public static partial class Builtins
         Num("p", Unit, 0.5))
     {
         CSharp = new("new global::Jepa.Runtime.Masks.HorizontalFlip({p})"),
+        Python = new("C.HorizontalFlip(p={p})"),
     };
 
     /// <summary>The links of a corruption chain.</summary>

@@ -13,11 +13,7 @@ namespace Jepa.Dsl.Tests.Catalog;
 public class PythonColumnTests
 {
     /// <summary>Entries the PyTorch target does not support yet, and why. Adding a mapping removes its line here.</summary>
-    private static readonly Dictionary<string, string> NotYet = new()
-    {
-        // python/jepa_torch gets HorizontalFlip on branch py-augment; then: Python = new("C.HorizontalFlip(p={p})").
-        ["Corruption hflip"] = "the runtime package has no horizontal flip yet",
-    };
+    private static readonly Dictionary<string, string> NotYet = new();
 
     /// <summary>The holes the PyTorch emitter fills besides parameters, per kind.</summary>
     private static readonly Dictionary<BuiltinKind, string[]> Provided = new()

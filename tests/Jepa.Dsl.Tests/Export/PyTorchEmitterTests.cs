@@ -13,35 +13,19 @@ public class PyTorchEmitterTests
     private static ExportResult Export(string text, string path = "/project/e.jepa") => PyTorchEmitter.Export(JepaCompiler.Compile(path, text));
 
     [Fact]
-    public void A_builtin_without_a_PyTorch_mapping_is_JEPA154_at_its_call_and_the_other_experiments_export()
+    public void A_CSharp_encoder_is_JEPA154_at_its_statement_and_the_other_experiments_export()
     {
-        var text = DiagnosticsDoc.BaseNamed("Plain") + "\n" + TestHelpers.Experiment(
-            input: "input image: float[1, 8, 8];",
-            corruptions: "corruption flipped = gaussian_noise(std: 0.1) then hflip(p: 0.5);").Replace("experiment E", "experiment Flipped")
-            .Replace("context(noisy(image))", "context(flipped(image))");
+        var text = DiagnosticsDoc.BaseNamed("Plain") + "\n" + DiagnosticsDoc.BaseNamed("Custom")
+            .Replace("encoder context = mlp(hidden: [32], out: 16);", "encoder context = My.Encoders.Tiny(out: 16);", StringComparison.Ordinal);
 
         var result = Export(text);
 
         var diagnostic = Assert.Single(result.Diagnostics);
-        Assert.Equal("hflip", text.Substring(diagnostic.Span.Start, 5));
-        Assert.Equal("/project/e.jepa(12,56): error JEPA154: hflip (corruption) has no PyTorch mapping yet; the PyTorch target cannot export experiment 'Flipped' (it trains in .NET with jepa train)",
+        Assert.Equal("/project/e.jepa(13,5): error JEPA154: 'encoder context = My.Encoders.Tiny(out: 16)' names the C# type My.Encoders.Tiny, and the " +
+                     "PyTorch target builds only the catalog's encoders; the PyTorch target cannot export experiment 'Custom' (it trains in .NET with jepa train)",
             diagnostic.Format("/project/e.jepa"));
-        Assert.Equal(["Flipped"], result.Failed);
+        Assert.Equal(["Custom"], result.Failed);
         Assert.Equal(["train_plain.py"], result.Programs.Select(p => p.FileName));
-    }
-
-    [Fact]
-    public void A_CSharp_encoder_is_JEPA154_at_its_statement()
-    {
-        var text = TestHelpers.Experiment(encoders: "encoder context = My.Encoders.Tiny(out: 16);\n    encoder target = ema(context);");
-
-        var result = Export(text);
-
-        var diagnostic = Assert.Single(result.Diagnostics);
-        Assert.Equal(("JEPA154", 4, 5), (diagnostic.Id, diagnostic.Span.StartLine + 1, diagnostic.Span.StartColumn + 1));
-        Assert.Contains("'encoder context = My.Encoders.Tiny(out: 16)' names the C# type My.Encoders.Tiny, and the PyTorch target builds only the catalog's encoders",
-            diagnostic.Message, StringComparison.Ordinal);
-        Assert.Empty(result.Programs);
     }
 
     [Fact]
