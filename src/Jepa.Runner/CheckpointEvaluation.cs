@@ -40,11 +40,9 @@ public static class CheckpointEvaluation
         var path = Path.GetFullPath(Directory.Exists(checkpoint) ? FindIn(checkpoint) : checkpoint);
         var format = FormatOf(path);
 
-        // The options of the file; a PyTorch program trains on the data as loaded (it has no input normalisation yet), a
-        // TorchSharp checkpoint brings its own normalisation when it loads.
+        // The options of the file; either checkpoint brings the input normalisation its run trained with when it loads.
         var options = definition.Defaults;
         if (settings.Device is { } device) options = options with { Device = device };
-        if (format == Format.PyTorch) options = options with { Normalization = InputNormalization.None };
         Devices.Resolve(options.Device);
 
         // The weights.

@@ -37,6 +37,16 @@ public class CheckpointInteropTests(ITestOutputHelper output)
         Assert.Equal((3L, name, 3L), (info.Step, info.Experiment, experiment.StepsTaken));
         Assert.True(info.HasOptimizerState);
         Assert.NotEqual(0.0, Interop.MaxDifference((Tensor)((Hashtable)before["context"]!)[ContextWeight(name)]!, experiment.Modules().First().Module.state_dict()[ContextWeight(name)]));
+        // The normalisation the program computed on the training data and trained with came along (options.json has it).
+        using (var options = JsonDocument.Parse(File.ReadAllText(folder.File("run/options.json"))))
+        {
+            var saved = options.RootElement.GetProperty("normalization");
+            var normalization = experiment.EffectiveOptions.Normalization!;
+            Assert.Equal(saved.GetProperty("mean").EnumerateArray().Select(e => e.GetDouble()), normalization.Mean);
+            Assert.Equal(saved.GetProperty("std").EnumerateArray().Select(e => e.GetDouble()), normalization.Std);
+            Assert.Equal(1347L, normalization.Samples);
+            Assert.False(normalization.IsIdentity);
+        }
 
         // The same batch encoded by both: the weights arrived under the right names.
         using var x = Batch(name);
@@ -102,6 +112,37 @@ public class CheckpointInteropTests(ITestOutputHelper output)
         Assert.Equal((3L, 0, 3L, 1), (info.Step, info.Epoch, info.Position, info.WorldSize));
         Assert.False(info.HasOptimizerState);
         Assert.Equal(trained.ParameterDigest(), fresh.ParameterDigest());
+    }
+
+    [Fact]
+    public void A_program_runs_normalisation_comes_with_its_weights_and_a_declared_one_must_match()
+    {
+        using var folder = new TempFolder();
+        using (var trained = new DigitsJepa()) PyTorchCheckpoint.Export(trained, folder.File("none.pt"));
+        var payload = PyTorchCheckpoint.Read(folder.File("none.pt"));
+        payload["options"] = new Hashtable { ["normalization"] = new Hashtable { ["mean"] = new ArrayList { 0.25 }, ["std"] = new ArrayList { 0.5 }, ["samples"] = 1347 } };
+        PyTorchCheckpoint.Write(folder.File("normalised.pt"), payload);
+
+        // An experiment that computes its normalisation takes the file's; from a file without one (a TorchSharp export), none.
+        using var computes = new DigitsJepa();
+        var info = PyTorchCheckpoint.Load(computes, folder.File("normalised.pt"));
+        Assert.Equal(computes.EffectiveOptions.Normalization, info.Normalization);
+        Assert.Equal("mean [0.25], std [0.5] (computed on 1347 training samples)", info.Normalization!.ToString());
+        using var fromExport = new DigitsJepa();
+        Assert.Null(PyTorchCheckpoint.Load(fromExport, folder.File("none.pt")).Normalization);
+        Assert.True(fromExport.EffectiveOptions.Normalization!.IsIdentity);
+
+        // A declared normalisation must be the file's; the experiment is left as it was.
+        using var declared = new DigitsJepa(DigitsJepa.Options.Default with { Normalization = new InputNormalization([0.1], [0.3]) });
+        var digest = declared.ParameterDigest();
+        var differs = Assert.Throws<CheckpointException>(() => PyTorchCheckpoint.Load(declared, folder.File("normalised.pt")));
+        Assert.Contains("trained with the normalisation mean [0.25], std [0.5]", differs.Message);
+        Assert.Equal((digest, 0L), (declared.ParameterDigest(), declared.StepsTaken));
+
+        payload["options"] = new Hashtable { ["normalization"] = new Hashtable { ["mean"] = new ArrayList { 0.25 }, ["std"] = new ArrayList { 0.0 } } };
+        PyTorchCheckpoint.Write(folder.File("broken.pt"), payload);
+        using var other = new DigitsJepa();
+        Assert.Contains("options.normalization is not", Assert.Throws<CheckpointException>(() => PyTorchCheckpoint.Load(other, folder.File("broken.pt"))).Message);
     }
 
     [Fact]

@@ -16,8 +16,10 @@ namespace Jepa.Runtime.Interop;
 /// <param name="Seconds">Training time up to the checkpoint, as the program counted it.</param>
 /// <param name="Readings">The collapse monitor's readings up to the checkpoint.</param>
 /// <param name="Alarms">How many collapse alarms the run raised.</param>
+/// <param name="Normalization">The input normalisation the run trained with (its <c>options</c>), null when the file
+/// has none (a TorchSharp export, or a program that did not normalise).</param>
 public sealed record PyTorchCheckpointInfo(string Path, string Experiment, long Step, int Epoch, long Position, int WorldSize, bool HasOptimizerState,
-    double Seconds = 0, IReadOnlyList<CollapseReading>? Readings = null, int Alarms = 0);
+    double Seconds = 0, IReadOnlyList<CollapseReading>? Readings = null, int Alarms = 0, InputNormalization? Normalization = null);
 
 /// <summary>
 /// Checkpoints shared with the PyTorch programs that the PyTorch target writes (python/jepa_torch, docs/scale-out.md):
@@ -26,6 +28,7 @@ public sealed record PyTorchCheckpointInfo(string Path, string Experiment, long 
 /// <code>
 /// format: "jepa-torch-checkpoint", version: 1, experiment: NAME,
 /// step, epoch, position, total_steps, seconds, world_size,
+/// options: the program's options (written by PyTorch only), whose normalization {mean, std, samples} Load restores,
 /// modules: { context: {state dict}, target: {state dict} (an EMA or independent target only), predictor: {state dict} },
 /// optimizer: PyTorch's optimizer state_dict (written by PyTorch only; TorchSharp ignores it)
 /// </code>
@@ -48,7 +51,9 @@ public static class PyTorchCheckpoint
     /// Loads the weights of a PyTorch checkpoint into <paramref name="experiment"/> (its context encoder, its EMA or
     /// independent target, its predictor), and its position (step, epoch, batch in the epoch), so that
     /// <c>Train</c> continues at that step with a fresh optimizer and <c>Evaluate</c>/<c>Encode</c> use the trained
-    /// weights. Every tensor's name, type and shape is checked before any module changes; any problem is a
+    /// weights. The input normalisation the program trained with comes along, as from a TorchSharp checkpoint: an
+    /// experiment that computes its own takes the file's (none when the file has none), a declared one must be the
+    /// file's. Every tensor's name, type and shape is checked before any module changes; any problem is a
     /// <see cref="CheckpointException"/> naming the file and leaves the experiment as it was.
     /// </summary>
     public static PyTorchCheckpointInfo Load(JepaExperiment experiment, string path)
@@ -81,16 +86,21 @@ public static class PyTorchCheckpoint
                 updates.Add((into, from));
             }
         }
+        var normalization = Normalization(payload, Fail);
+        if (experiment.InitialOptions.Normalization is { } declared && normalization is not null && !Same(declared, normalization))
+            throw Fail($"it was trained with the normalisation {normalization}, and this experiment declares {declared}.");
         var info = new PyTorchCheckpointInfo(full, name, Integer(payload, "step", Fail), (int)Integer(payload, "epoch", Fail),
             Integer(payload, "position", Fail), payload.ContainsKey("world_size") ? (int)Integer(payload, "world_size", Fail) : 1,
             payload["optimizer"] is not null, payload["seconds"] is double s ? s : 0, Readings(payload["readings"]),
-            payload["alarms"] is ICollection alarms ? alarms.Count : 0);
+            payload["alarms"] is ICollection alarms ? alarms.Count : 0, normalization);
 
         using (no_grad())
         {
             foreach (var (into, from) in updates) into.copy_(from);
         }
         foreach (var (_, from) in updates) from.Dispose();
+        if (experiment.InitialOptions.Normalization is null)
+            experiment.EffectiveOptions = experiment.EffectiveOptions with { Normalization = normalization ?? InputNormalization.None };
         var state = experiment.State;
         state.Step = info.Step;
         state.Epoch = info.Epoch;
@@ -232,6 +242,22 @@ public static class PyTorchCheckpoint
         }
         return readings;
     }
+
+    /// <summary>The <c>options.normalization</c> of a program's checkpoint (<c>{mean: [...], std: [...], samples}</c>,
+    /// python/jepa_torch/normalization.py), null when it has none.</summary>
+    private static InputNormalization? Normalization(Hashtable payload, Func<string, CheckpointException> fail)
+    {
+        if (payload["options"] is not Hashtable options || options["normalization"] is not { } value) return null;
+        static List<double>? Numbers(object? x) => x is IEnumerable items and not string
+            ? items.Cast<object?>().Select(i => i switch { double d => d, int n => n, long n => n, _ => double.NaN }).ToList()
+            : null;
+        if (value is not Hashtable saved || Numbers(saved["mean"]) is not { Count: > 0 } mean || Numbers(saved["std"]) is not { } std
+            || mean.Count != std.Count || mean.Any(m => !double.IsFinite(m)) || std.Any(d => !double.IsFinite(d) || d <= 0))
+            throw fail("its options.normalization is not {mean: [...], std: [...]} with as many finite means as positive standard deviations.");
+        return new InputNormalization(mean, std, saved["samples"] switch { int n => n, long n => n, _ => null });
+    }
+
+    private static bool Same(InputNormalization a, InputNormalization b) => a.Mean.SequenceEqual(b.Mean) && a.Std.SequenceEqual(b.Std);
 
     private static long Integer(Hashtable payload, string key, Func<string, CheckpointException> fail) => payload[key] switch
     {
