@@ -177,17 +177,12 @@ public class BlockParityTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>
-    /// <c>hflip</c> (Jepa.Runtime.Masks.HorizontalFlip) comes with the catalog on another branch; until it is in this
-    /// runtime the test says so as a skip, and compares as soon as it is (found by name: the code compiles either way).
-    /// </summary>
+    /// <summary><c>hflip</c>: Jepa.Runtime.Masks.HorizontalFlip against jepa_torch's on the replayed draws.</summary>
     [SkippableFact]
     public void Horizontal_flip_agrees_on_the_draws_of_the_CSharp_link()
     {
         Python.RequireTorch();
-        var type = typeof(ICorruption).Assembly.GetType("Jepa.Runtime.Masks.HorizontalFlip");
-        Skip.If(type is null, "Jepa.Runtime has no HorizontalFlip yet (hflip comes with the catalog, branch issue11-dsl); jepa_torch's HorizontalFlip follows its description.");
-        var flip = (ICorruption)Activator.CreateInstance(type, 0.5)!;
+        var flip = new HorizontalFlip(0.5);
         using var g = Seeded(3);
         var x = rand([32, 3, 5, 7], generator: g);
         Tensor ours;
