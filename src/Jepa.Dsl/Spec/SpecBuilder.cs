@@ -586,7 +586,8 @@ public sealed class SpecBuilder
     {
         var batched = shape.WithBatch();
         var views = count.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return flat ? "(" + views + batched.Substring(1) : $"({views}, {batched.Substring(1)}";
+        // Flat: (2B, ...) for two views, (B, ...) for one; else view-major (V, B, ...).
+        return flat ? (count == 1 ? batched : "(" + views + batched.Substring(1)) : $"({views}, {batched.Substring(1)}";
     }
 
     private bool RegularizersNeedTargetOutput(bool reuse = false) =>

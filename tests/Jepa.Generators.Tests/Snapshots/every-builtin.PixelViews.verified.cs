@@ -178,7 +178,7 @@ public sealed partial class PixelViews : global::Jepa.Runtime.Training.JepaExper
     {
         // 1. Views: 2 x v.masked, corruption masked = pixel_block_mask(patch: 2); normalised.   (B, 1, 8, 8) -> (2B, 1, 8, 8)
         var maskedViews = Normalize(global::Jepa.Runtime.Training.Views.Draw(Masked, image, 2, step.Generator));
-        // 2. Views: 1 x v.dropped, corruption dropped = pixel_random_mask(patch: 2, ratio: 0.25); normalised.   (B, 1, 8, 8) -> (1B, 1, 8, 8)
+        // 2. Views: 1 x v.dropped, corruption dropped = pixel_random_mask(patch: 2, ratio: 0.25); normalised.   (B, 1, 8, 8) -> (B, 1, 8, 8)
         var droppedViews = Normalize(global::Jepa.Runtime.Training.Views.Draw(Dropped, image, 1, step.Generator));
         // 3. Target: the 2 views of v.masked through the EMA target encoder, without gradient.   (2B, 1, 8, 8) -> (2, B, 8)
         global::TorchSharp.torch.Tensor target;
