@@ -102,27 +102,9 @@ internal sealed partial class ExperimentBinder
         }
 
         var value = syntax.Value;
-        var name = value switch
-        {
-            CallSyntax call => call.Name,
-            NameSyntax n => n.Name,
-            _ => null,
-        };
-        var spec = name is { IsQualified: false } ? Builtins.Find(BuiltinKind.Projector, name.Text) : null;
         var source = Source(syntax.Span);
-        if (spec is null)
+        if (FindHead(value, BuiltinKind.Projector, "projector", "mlp(...)") is not { } spec)
         {
-            var names = Builtins.Names(BuiltinKind.Projector).ToList();
-            if (name is null)
-            {
-                _diagnostics.Report(DiagnosticDescriptors.WrongValueType, value.Span, "the projector", "mlp(...)", ArgumentBinder.Describe(value));
-            }
-            else
-            {
-                _diagnostics.Report(DiagnosticDescriptors.UnknownFunction, name.Span, "projector", name.Text,
-                    Suggestions.DidYouMean(name.Text, names) + "expected " + Suggestions.OrList(names));
-            }
-
             return new BoundProjector(null, null, syntax.Span, ArgumentBinder.NameSpan(value), source, Shape.Unknown, Shape.Unknown, null, true);
         }
 

@@ -38,6 +38,8 @@ public static class DiagnosticCases
         ("JEPA101", Experiment(objective: "objective { predict target(image) from context(noisy(image)); loss mse; regularize [|vicrag|]; }"), "unknown regularizer 'vicrag'; did you mean 'vicreg'?"),
         ("JEPA101", Experiment(predictor: "predictor = [|transformr|](dim: 8, depth: 1, heads: 2);"), "unknown predictor 'transformr'; did you mean 'transformer'?"),
         ("JEPA101", Experiment(train: "train { optimizer [|adam|](lr: 1e-3); steps 100; }"), "unknown optimizer 'adam'; did you mean 'adamw'?"),
+        ("JEPA101", Experiment(predictor: "projector = [|mpl|](out: 8);"), "unknown projector 'mpl'; did you mean 'mlp'?"),
+        ("JEPA101", Experiment(predictor: "predictor = [|none|](out: 8);"), "unknown predictor 'none'"),
         ("JEPA101", Experiment(train: "train { optimizer adamw(lr: 1e-3); schedule [|cosine|]; steps 100; }"), "unknown schedule 'cosine'"),
         ("JEPA101", Experiment(extra: "evaluate { [|kn|](k: 5); }"), "unknown evaluation 'kn'; did you mean 'knn'?"),
         ("JEPA101", Experiment(extra: "monitor { [|colapse|]; }"), "unknown monitor 'colapse'; did you mean 'collapse'?"),
