@@ -450,7 +450,10 @@ class PixelMask(ImageLink):
     """A token mask applied to pixels, for encoders that do not take tokens: the image cut into patch x patch cells on
     the mask's grid (``ceil(H / patch) x ceil(W / patch)``); the mask sampled as for a token encoder (``MultiBlockMask``
     or ``RandomTokenMask``, for the global batch: the block mask's trim couples the samples) and every pixel outside
-    the sample's context cells set to ``value``. Draws: ``context`` (B, Nc), the token mask's context indices."""
+    the sample's context cells set to ``value``. ``mask`` is a token mask, or a function of the cell grid that makes
+    one for the images it meets (made again when their size changes; the exported programs' ``pixel_block_mask`` and
+    ``pixel_random_mask``, as C#'s ``PixelMask(grid => ...)``). Draws: ``context`` (B, Nc), the token mask's context
+    indices."""
 
     link = "pixel mask"
 
@@ -459,13 +462,17 @@ class PixelMask(ImageLink):
             raise ValueError(f"A pixel mask needs cells of at least 1 pixel, got {patch}.")
         if not math.isfinite(value):
             raise ValueError(f"A pixel mask needs a finite fill value, got {value}.")
-        self.mask, self.patch, self.value = mask, int(patch), float(value)
+        self.create = None if hasattr(mask, "sample") else mask
+        self.mask = mask if self.create is None else None
+        self.patch, self.value = int(patch), float(value)
 
     def grid(self, h, w):
         return -(-int(h) // self.patch), -(-int(w) // self.patch)
 
     def sample(self, batch, h, w, g):
         grid = self.grid(h, w)
+        if self.create is not None and (self.mask is None or tuple(self.mask.grid) != grid):
+            self.mask = self.create(grid)
         if grid != tuple(self.mask.grid):
             raise ValueError(f"A pixel mask with {self.patch}x{self.patch} cells cuts {h}x{w} images into a {grid[0]}x{grid[1]} "
                              f"grid, but its mask is on {self.mask.grid[0]}x{self.mask.grid[1]}.")

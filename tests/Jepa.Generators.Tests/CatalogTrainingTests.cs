@@ -32,7 +32,7 @@ public class CatalogTrainingTests
     {
         var (result, output, diagnostics) = GeneratorHarness.Run("/project/every-builtin.jepa", File);
         Assert.Empty(diagnostics);
-        Assert.Equal(5, Assert.Single(result.Results).GeneratedSources.Length);
+        Assert.Equal(7, Assert.Single(result.Results).GeneratedSources.Length);
         Assert.Empty(GeneratorHarness.CompileDiagnostics(output));
 
         using var image = new MemoryStream();
@@ -45,7 +45,7 @@ public class CatalogTrainingTests
             .Select(t => (ExperimentDefinition)t.GetProperty("Definition", BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!)
             .OrderBy(d => d.Name, StringComparer.Ordinal)
             .ToList();
-        Assert.Equal(["Contrastive", "Flattened", "Masked", "RandomTokens", "Vectors"], definitions.Select(d => d.Name));
+        Assert.Equal(["Contrastive", "Flattened", "Masked", "PixelViews", "RandomTokens", "Vectors", "Views"], definitions.Select(d => d.Name));
 
         foreach (var definition in definitions)
         {

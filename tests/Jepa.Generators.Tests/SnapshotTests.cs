@@ -56,6 +56,20 @@ public class SnapshotTests
         Assert.True(stale.Count == 0, "stale snapshots: " + string.Join(", ", stale));
     }
 
+    /// <summary>The generated code of the experiments with views and a projector in Sources/every-builtin.jepa (no example
+    /// has views yet): LeJEPA's mean-of-global-views target with SIGReg per view, and an EMA target with a predictor
+    /// over pairs of views. <see cref="CatalogTrainingTests"/> compiles and trains them.</summary>
+    [Theory]
+    [InlineData("Views")]
+    [InlineData("PixelViews")]
+    public void Views_generated_code_matches_its_snapshot(string experiment)
+    {
+        var text = RepositoryRoot.Read("tests/Jepa.Generators.Tests/Sources/every-builtin.jepa");
+        var (result, _, _) = GeneratorHarness.Run("/project/every-builtin.jepa", text);
+        var source = result.Results.Single().GeneratedSources.Single(s => s.HintName.EndsWith($".{experiment}.g.cs", StringComparison.Ordinal));
+        Snapshot.Match(source.SourceText.ToString(), $"every-builtin.{experiment}", "cs");
+    }
+
     public static TheoryData<string> DiagnosticScenarios()
     {
         var data = new TheoryData<string>();

@@ -48,9 +48,11 @@ public class CheckpointInteropTests(ITestOutputHelper output)
             Assert.False(normalization.IsIdentity);
         }
 
-        // The same batch encoded by both: the weights arrived under the right names.
+        // The same batch encoded by both: the weights arrived under the right names. The generated Encode normalises
+        // the batch itself; the program's encode takes it normalised (its trainer normalises at the boundary).
         using var x = Batch(name);
-        PyTorchCheckpoint.Write(folder.File("x.pt"), new Hashtable { ["format"] = PyTorchCheckpoint.Format, ["version"] = 1, ["x"] = x });
+        using var normalised = experiment.Normalize(x);
+        PyTorchCheckpoint.Write(folder.File("x.pt"), new Hashtable { ["format"] = PyTorchCheckpoint.Format, ["version"] = 1, ["x"] = normalised });
         (code, text) = Python.Run(["tests/python/tools/encode.py", name, checkpoint, folder.File("x.pt"), folder.File("z.pt")], TimeSpan.FromMinutes(2));
         Assert.True(code == 0, text);
         var pyZ = (Tensor)PyTorchUnpickler.UnpickleStateDict(File.OpenRead(folder.File("z.pt")))["z"]!;
@@ -76,8 +78,11 @@ public class CheckpointInteropTests(ITestOutputHelper output)
         var checkpoint = folder.File("run/checkpoint.pt");
         PyTorchCheckpoint.Export(experiment, checkpoint);
 
+        // The trained run normalises its inputs: the generated Encode does it itself, the PyTorch program's encode takes
+        // them normalised (its trainer normalises at the boundary), so it gets the batch as the run normalises it.
         using var x = Batch("DigitsJepa");
-        PyTorchCheckpoint.Write(folder.File("x.pt"), new Hashtable { ["format"] = PyTorchCheckpoint.Format, ["version"] = 1, ["x"] = x });
+        using var normalised = experiment.Normalize(x);
+        PyTorchCheckpoint.Write(folder.File("x.pt"), new Hashtable { ["format"] = PyTorchCheckpoint.Format, ["version"] = 1, ["x"] = normalised });
         var (code, text) = Python.Run(["tests/python/tools/encode.py", "DigitsJepa", checkpoint, folder.File("x.pt"), folder.File("z.pt")], TimeSpan.FromMinutes(2));
         Assert.True(code == 0, text);
         var py = PyTorchUnpickler.UnpickleStateDict(File.OpenRead(folder.File("z.pt")));

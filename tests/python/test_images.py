@@ -161,6 +161,18 @@ def test_pixel_masks_keep_exactly_the_context_cells():
         link(torch.rand(2, 1, 16, 16), torch.Generator(), C.BatchPart.whole(2))
 
 
+def test_a_pixel_mask_made_from_a_function_of_the_grid_makes_its_mask_for_the_images_it_meets():
+    # The exported programs' form (pixel_block_mask, pixel_random_mask): PixelMask(lambda grid: ..., patch).
+    made = C.PixelMask(lambda grid: C.RandomTokenMask(grid, 0.5), patch=3, value=-1.0)
+    for size, grid in ((11, (4, 4)), (16, (6, 6))):
+        x = torch.rand(5, 1, size, size)
+        fixed = C.PixelMask(C.RandomTokenMask(grid, 0.5), patch=3, value=-1.0)
+        y = made(x, torch.Generator().manual_seed(3), C.BatchPart.whole(5))
+        assert made.mask.grid == grid
+        assert torch.equal(y, fixed(x, torch.Generator().manual_seed(3), C.BatchPart.whole(5)))
+        assert bool((y == -1).any()) and not torch.equal(y, x)
+
+
 def test_p_is_a_per_sample_probability():
     x = torch.rand(4000, 1, 6, 6)
     for link, p in ((C.Solarize(0.0, p=0.3), 0.3), (C.GaussianBlur(p=0.6), 0.6), (C.HorizontalFlip(0.25), 0.25)):

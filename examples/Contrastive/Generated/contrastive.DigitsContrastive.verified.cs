@@ -78,6 +78,10 @@ public sealed partial class DigitsContrastive : global::Jepa.Runtime.Training.Je
         public global::Jepa.Runtime.Models.Pool NetPool { get; init; } = global::Jepa.Runtime.Models.Pool.Mean;
         /// <summary><c>out</c> of <c>encoder net = conv</c> (contrastive.jepa(7,5)).</summary>
         public int NetOut { get; init; } = 128;
+        /// <summary><c>norm</c> of <c>encoder net = conv</c> (contrastive.jepa(7,5)).</summary>
+        public global::Jepa.Runtime.Models.Norm NetNorm { get; init; } = global::Jepa.Runtime.Models.Norm.None;
+        /// <summary><c>groups</c> of <c>encoder net = conv</c> (contrastive.jepa(7,5)).</summary>
+        public int NetGroups { get; init; } = 8;
 
         // loss info_nce(temperature: 0.1)   contrastive.jepa(10,14)
         /// <summary><c>temperature</c> of <c>loss info_nce</c> (contrastive.jepa(10,14)).</summary>
@@ -126,7 +130,7 @@ public sealed partial class DigitsContrastive : global::Jepa.Runtime.Training.Je
         Settings = options ?? Options.Default;
         // Modules are created in a fixed order under the run seed.
         using var init = InitializationScope();
-        ContextEncoder = new global::Jepa.Runtime.Models.ConvEncoder(InputShape, Settings.NetChannels, Settings.NetKernel, Settings.NetPool, Settings.NetOut);
+        ContextEncoder = new global::Jepa.Runtime.Models.ConvEncoder(InputShape, Settings.NetChannels, Settings.NetKernel, Settings.NetPool, Settings.NetOut, Settings.NetNorm, Settings.NetGroups);
         Predictor = new global::Jepa.Runtime.Models.Identity();
         A = global::Jepa.Runtime.Masks.Corruptions.Compose(
             new global::Jepa.Runtime.Masks.RandomCrop(Settings.ARandomCropScale.Min, Settings.ARandomCropScale.Max, Settings.ARandomCropAspect.Min, Settings.ARandomCropAspect.Max),
@@ -139,11 +143,11 @@ public sealed partial class DigitsContrastive : global::Jepa.Runtime.Training.Je
     public override global::TorchSharp.torch.Tensor Corrupt(global::TorchSharp.torch.Tensor image, global::TorchSharp.torch.Generator generator)
         => B.Apply(image, generator);
 
-    /// <summary>The representation evaluation uses: the context encoder's output, (B, 1, 8, 8) -> (B, 128).</summary>
+    /// <summary>The representation evaluation uses: the context encoder's output on the normalised samples, (B, 1, 8, 8) -> (B, 128).</summary>
     public override global::TorchSharp.torch.Tensor Encode(global::TorchSharp.torch.Tensor image)
     {
         using var noGrad = global::TorchSharp.torch.no_grad();
-        return ContextEncoder.forward(image);
+        return ContextEncoder.forward(Normalize(image));
     }
 
     /// <summary>One training step: <c>predict net(a(image)) from net(b(image))</c> (contrastive.jepa(8,5)).</summary>
@@ -152,11 +156,11 @@ public sealed partial class DigitsContrastive : global::Jepa.Runtime.Training.Je
         // 1. Corrupt the target side: corruption a = random_crop(scale: 0.6..1.0) then gaussian_noise(std: 0.05).   (B, 1, 8, 8)
         var a = A.Apply(image, step.Generator);
         // 2. Target: the corrupted view through the context encoder, with gradient (shared weights).   (B, 1, 8, 8) -> (B, 128)
-        var target = ContextEncoder.forward(a);
+        var target = ContextEncoder.forward(Normalize(a));
         // 3. Corrupt: b = random_crop(scale: 0.6..1.0).   (B, 1, 8, 8)
         var b = B.Apply(image, step.Generator);
         // 4. Context: the corrupted input through the context encoder.   (B, 1, 8, 8) -> (B, 128)
-        var context = ContextEncoder.forward(b);
+        var context = ContextEncoder.forward(Normalize(b));
         // 5. No predictor: the context representation is the prediction.   (B, 128)
         var predicted = context;
         // 6. Loss terms.

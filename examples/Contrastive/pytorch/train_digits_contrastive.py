@@ -55,7 +55,7 @@ class DigitsContrastive(jt.Experiment):
         self.options, self.precision, self.ddp = options, precision, ddp
         # Modules are created in a fixed order under the run seed (the C# class's order: the same initial weights).
         # encoder net = conv(channels: [32, 64], kernel: 3, pool: mean, out: 128)   contrastive.jepa(7,5)
-        self.context_encoder = M.ConvEncoder(self.input_shape, channels=[32, 64], kernel=3, pool="mean", out=128).to(ddp.device)
+        self.context_encoder = M.ConvEncoder(self.input_shape, channels=[32, 64], kernel=3, pool="mean", out=128, norm="none", groups=8).to(ddp.device)
         # target: the context encoder itself, trained through both sides   contrastive.jepa(7,5)
         # no predictor: the context representation is the prediction
         self.predictor = M.Identity().to(ddp.device)

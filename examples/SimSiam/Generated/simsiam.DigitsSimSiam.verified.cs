@@ -135,11 +135,11 @@ public sealed partial class DigitsSimSiam : global::Jepa.Runtime.Training.JepaEx
     public override global::TorchSharp.torch.Tensor Corrupt(global::TorchSharp.torch.Tensor image, global::TorchSharp.torch.Generator generator)
         => Noisy.Apply(image, generator);
 
-    /// <summary>The representation evaluation uses: the context encoder's output, (B, 64) -> (B, 128).</summary>
+    /// <summary>The representation evaluation uses: the context encoder's output on the normalised samples, (B, 64) -> (B, 128).</summary>
     public override global::TorchSharp.torch.Tensor Encode(global::TorchSharp.torch.Tensor image)
     {
         using var noGrad = global::TorchSharp.torch.no_grad();
-        return ContextEncoder.forward(image);
+        return ContextEncoder.forward(Normalize(image));
     }
 
     /// <summary>One training step: <c>predict target(image) from context(noisy(image))</c> (simsiam.jepa(9,5)).</summary>
@@ -149,12 +149,12 @@ public sealed partial class DigitsSimSiam : global::Jepa.Runtime.Training.JepaEx
         global::TorchSharp.torch.Tensor target;
         using (global::TorchSharp.torch.no_grad())
         {
-            target = ContextEncoder.forward(image);
+            target = ContextEncoder.forward(Normalize(image));
         }
         // 2. Corrupt: noisy = feature_dropout(p: 0.3) then gaussian_noise(std: 0.1).   (B, 64)
         var noisy = Noisy.Apply(image, step.Generator);
         // 3. Context: the corrupted input through the context encoder.   (B, 64) -> (B, 128)
-        var context = ContextEncoder.forward(noisy);
+        var context = ContextEncoder.forward(Normalize(noisy));
         // 4. Predict the target representation from the context one.   (B, 128) -> (B, 128)
         var predicted = Predictor.forward(context);
         // 5. Loss terms.

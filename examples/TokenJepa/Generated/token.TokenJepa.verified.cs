@@ -153,18 +153,18 @@ public sealed partial class TokenJepa : global::Jepa.Runtime.Training.JepaExperi
     public override global::TorchSharp.torch.Tensor Corrupt(global::TorchSharp.torch.Tensor image, global::TorchSharp.torch.Generator generator)
         => image.alias();
 
-    /// <summary>The representation evaluation uses: the EMA target encoder's output, (B, 1, 8, 8) -> (B, 16, 64) -> (B, 64) (mean over tokens).</summary>
+    /// <summary>The representation evaluation uses: the EMA target encoder's output on the normalised samples, (B, 1, 8, 8) -> (B, 16, 64) -> (B, 64) (mean over tokens).</summary>
     public override global::TorchSharp.torch.Tensor Encode(global::TorchSharp.torch.Tensor image)
     {
         using var noGrad = global::TorchSharp.torch.no_grad();
-        return global::Jepa.Runtime.Models.Tokens.MeanPool(TargetEncoder.forward(image));
+        return global::Jepa.Runtime.Models.Tokens.MeanPool(TargetEncoder.forward(Normalize(image)));
     }
 
     /// <summary>The collapse monitor reads every token as a sample, (B, 16, 64) -> (B N, D): mean-pooled tokens look collapsed even at random initialisation.</summary>
     protected override global::TorchSharp.torch.Tensor MonitorEmbeddings(global::TorchSharp.torch.Tensor image)
     {
         using var noGrad = global::TorchSharp.torch.no_grad();
-        return TargetEncoder.forward(image).flatten(0, 1);
+        return TargetEncoder.forward(Normalize(image)).flatten(0, 1);
     }
 
     /// <summary>One training step: <c>predict target(image) from context(masked(image))</c> (token.jepa(17,5)).</summary>
@@ -172,25 +172,27 @@ public sealed partial class TokenJepa : global::Jepa.Runtime.Training.JepaExperi
     {
         // 1. Masks for this batch: target blocks and one context block without them (I-JEPA multi-block); block_mask(targets: 4, target_scale: 0.15..0.2, context_scale: 0.85..1.0, aspect: 0.75..1.5).
         var masks = Masked.Sample(image.shape[0], step.Generator);   // masks.Context (B, Nc), masks.Target (B, Nt): token indices
-        // 2. Target: the full input through the EMA target encoder, without gradient; layer-normed; kept at the target positions.   (B, 1, 8, 8) -> (B, 16, 64) -> (B, Nt, 64)
+        // 2. Normalise the input once for both encoders: per channel, (x - mean) / std.   (B, 1, 8, 8)
+        var normalized = Normalize(image);
+        // 3. Target: the full input through the EMA target encoder, without gradient; layer-normed; kept at the target positions.   (B, 1, 8, 8) -> (B, 16, 64) -> (B, Nt, 64)
         global::TorchSharp.torch.Tensor target;
         using (global::TorchSharp.torch.no_grad())
         {
-            target = global::Jepa.Runtime.Models.Tokens.Gather(global::Jepa.Runtime.Losses.TargetNorm.Layer(TargetEncoder.forward(image)), masks.Target);
+            target = global::Jepa.Runtime.Models.Tokens.Gather(global::Jepa.Runtime.Losses.TargetNorm.Layer(TargetEncoder.forward(normalized)), masks.Target);
         }
-        // 3. Context: the encoder sees only the context tokens.   (B, 1, 8, 8) -> (B, Nc, 64)
-        var context = ContextEncoder.forward(image, masks.Context);
-        // 4. Predict the target tokens from the context tokens and the target positions.   (B, Nc, 64) -> (B, Nt, 64)
+        // 4. Context: the encoder sees only the context tokens.   (B, 1, 8, 8) -> (B, Nc, 64)
+        var context = ContextEncoder.forward(normalized, masks.Context);
+        // 5. Predict the target tokens from the context tokens and the target positions.   (B, Nc, 64) -> (B, Nt, 64)
         var predicted = Predictor.forward(context, masks.Context, masks.Target);
-        // 5. Loss terms.
+        // 6. Loss terms.
         var terms = new global::Jepa.Runtime.Training.LossTerms();
         // SIGReg's weight w follows LeJEPA: L = (1 - w) * L_pred + w * SIGReg.
         terms.Add("smooth_l1", global::Jepa.Runtime.Losses.Loss.SmoothL1(predicted, target, beta: Settings.LossBeta), weight: (1 - Settings.SigregWeight) * Settings.LossScale);
         // regularize sigreg(weight: 0.05): on the context encoder's output.
         terms.Add("sigreg", global::Jepa.Runtime.Losses.Regularizers.SigReg(context, Settings.SigregDirections, step.Generator), weight: Settings.SigregWeight * Settings.SigregScale);
-        // 6. Backward and optimizer step (every term is checked to be finite first; lr and weight decay follow the schedules).
+        // 7. Backward and optimizer step (every term is checked to be finite first; lr and weight decay follow the schedules).
         step.BackwardAndStep(terms);
-        // 7. EMA update: theta_target <- m * theta_target + (1 - m) * theta_context, m from the momentum schedule.
+        // 8. EMA update: theta_target <- m * theta_target + (1 - m) * theta_context, m from the momentum schedule.
         step.UpdateEma(TargetEncoder, ContextEncoder);
         return terms;
     }

@@ -142,22 +142,22 @@ public sealed partial class DigitsVicReg : global::Jepa.Runtime.Training.JepaExp
     public override global::TorchSharp.torch.Tensor Corrupt(global::TorchSharp.torch.Tensor image, global::TorchSharp.torch.Generator generator)
         => Noisy.Apply(image, generator);
 
-    /// <summary>The representation evaluation uses: the context encoder's output, (B, 64) -> (B, 128).</summary>
+    /// <summary>The representation evaluation uses: the context encoder's output on the normalised samples, (B, 64) -> (B, 128).</summary>
     public override global::TorchSharp.torch.Tensor Encode(global::TorchSharp.torch.Tensor image)
     {
         using var noGrad = global::TorchSharp.torch.no_grad();
-        return ContextEncoder.forward(image);
+        return ContextEncoder.forward(Normalize(image));
     }
 
     /// <summary>One training step: <c>predict target(image) from context(noisy(image))</c> (vicreg.jepa(9,5)).</summary>
     protected override global::Jepa.Runtime.Training.LossTerms TrainingStep(global::TorchSharp.torch.Tensor image, global::Jepa.Runtime.Training.StepContext step)
     {
         // 1. Target: the full input through the context encoder, with gradient (shared weights).   (B, 64) -> (B, 128)
-        var target = ContextEncoder.forward(image);
+        var target = ContextEncoder.forward(Normalize(image));
         // 2. Corrupt: noisy = gaussian_noise(std: 0.1) then feature_dropout(p: 0.3).   (B, 64)
         var noisy = Noisy.Apply(image, step.Generator);
         // 3. Context: the corrupted input through the context encoder.   (B, 64) -> (B, 128)
-        var context = ContextEncoder.forward(noisy);
+        var context = ContextEncoder.forward(Normalize(noisy));
         // 4. Predict the target representation from the context one.   (B, 128) -> (B, 128)
         var predicted = Predictor.forward(context);
         // 5. Loss terms.

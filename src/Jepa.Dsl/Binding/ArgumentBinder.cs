@@ -176,6 +176,18 @@ internal sealed class ArgumentBinder
 
                 return WrongType(value, parameter, subject);
 
+            case ParameterType.Size:
+                switch (value)
+                {
+                    case NumberSyntax side:
+                        var bound = BindNumber(side, parameter, subject);
+                        return bound is NumberValue n ? new ListValue(EquatableArray.Create<BoundValue>(n, n)) : ErrorValue.Instance;
+                    case ListSyntax sides:
+                        return BindList(sides, parameter, subject);
+                    default:
+                        return WrongType(value, parameter, subject);
+                }
+
             case ParameterType.Boolean:
                 return value is NameSyntax { Text: "true" or "false" } boolean
                     ? new BooleanValue(boolean.Text == "true")
@@ -193,11 +205,11 @@ internal sealed class ArgumentBinder
             return ErrorValue.Instance; // JEPA005 was reported by the parser.
         }
 
-        var wantsInteger = parameter.Type is ParameterType.Integer or ParameterType.IntegerList;
+        var wantsInteger = parameter.Type is ParameterType.Integer or ParameterType.IntegerList or ParameterType.Size;
         if (wantsInteger && Math.Floor(number.Value) != number.Value)
         {
             _diagnostics.Report(DiagnosticDescriptors.WrongValueType, number.Span, subject,
-                parameter.Type == ParameterType.Integer ? parameter.Describe() : "a list of integers", $"the number {number.Text}");
+                parameter.Type == ParameterType.IntegerList ? "a list of integers" : parameter.Describe(), $"the number {number.Text}");
             return ErrorValue.Instance;
         }
 
@@ -226,7 +238,8 @@ internal sealed class ArgumentBinder
 
         if (parameter.Length is { } length && list.Items.Count != length)
         {
-            _diagnostics.Report(DiagnosticDescriptors.ValueOutOfRange, list.Span, subject, $"a list of {length} numbers", list.ToString());
+            _diagnostics.Report(DiagnosticDescriptors.ValueOutOfRange, list.Span, subject,
+                parameter.Type == ParameterType.Size ? parameter.Describe() : $"a list of {length} numbers", list.ToString());
             return ErrorValue.Instance;
         }
 

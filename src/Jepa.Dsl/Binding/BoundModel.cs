@@ -24,7 +24,9 @@ public sealed record BoundExperiment(
     string? Namespace,
     BoundInput? Input,
     EquatableArray<BoundCorruption> Corruptions,
+    EquatableArray<BoundViews> Views,
     EquatableArray<BoundEncoder> Encoders,
+    BoundProjector? Projector,
     BoundPredictor Predictor,
     BoundObjective? Objective,
     BoundTrain? Train,
@@ -38,6 +40,8 @@ public sealed record BoundExperiment(
 
     public BoundCorruption? FindCorruption(string? name) => name is null ? null : Corruptions.FirstOrDefault(c => c.Name == name);
 
+    public BoundViews? FindViews(string? name) => name is null ? null : Views.FirstOrDefault(v => v.Name == name);
+
     /// <summary>The trainable encoder the context side runs (aliases followed).</summary>
     public BoundEncoder? ContextEncoder => FindEncoder(Objective?.Context.ResolvedEncoder);
 
@@ -50,6 +54,7 @@ public sealed record BoundExperiment(
     {
         var calls = Corruptions.SelectMany(c => c.Links.Select(l => l.Call))
             .Concat(Encoders.Select(e => e.Call))
+            .Append(Projector?.Call)
             .Append(Predictor.Call)
             .Append(Objective?.Loss?.Call)
             .Concat(Objective?.Regularizers.Select(r => r.Call) ?? Enumerable.Empty<BoundCall>())
@@ -93,6 +98,24 @@ public sealed record BoundCorruption(
 
     /// <summary>True when a link failed or has an argument error.</summary>
     public bool HasErrors => Links.Any(l => l.IsError || l.Call.HasErrors);
+}
+
+// ---- views ---------------------------------------------------------------------------------------------------------
+
+/// <summary>A group of <c>views</c>: <see cref="Count"/> views of each sample through corruption
+/// <see cref="Corruption"/>, the declaration's views <see cref="First"/> to <c>First + Count - 1</c>.
+/// <see cref="Shape"/> is one view's shape (shape inference: another spatial size after <c>random_resized_crop</c>).</summary>
+public sealed record BoundViewGroup(string Corruption, SourceSpan Span, int Count, int First, Shape Shape);
+
+/// <summary><c>views NAME = GROUP * count, ...;</c>: every view of a sample, group after group. The first group holds
+/// the "global" views by convention (LeJEPA's target is their mean), but any group can be named.</summary>
+public sealed record BoundViews(
+    string Name, SourceSpan Span, SourceSpan NameSpan, string Source, EquatableArray<BoundViewGroup> Groups, bool IsUsed, bool HasErrors)
+{
+    /// <summary>Every view of a sample.</summary>
+    public int Count => Groups.Sum(g => g.Count);
+
+    public BoundViewGroup? Find(string? corruption) => corruption is null ? null : Groups.FirstOrDefault(g => g.Corruption == corruption);
 }
 
 // ---- encoders ------------------------------------------------------------------------------------------------------
@@ -156,6 +179,15 @@ public sealed record BoundCustomEncoder(string TypeName, SourceSpan TypeNameSpan
 /// <summary>A named argument of a C# encoder.</summary>
 public sealed record BoundCustomArgument(string Name, SourceSpan NameSpan, BoundValue Value, SourceSpan ValueSpan);
 
+// ---- projector -----------------------------------------------------------------------------------------------------
+
+/// <summary><c>projector = mlp(...)</c>: a head on the encoder's output, on both sides of the objective (the target side
+/// runs the target's copy: its EMA copy, the context's own head, or a second head for a second encoder). The loss and
+/// the regularizers read its output; <c>Encode</c>, the probes and the collapse monitor read the encoder's.
+/// <see cref="Input"/> and <see cref="Output"/> are per sample (per token in token mode), from shape inference.</summary>
+public sealed record BoundProjector(
+    Builtin? Builtin, BoundCall? Call, SourceSpan Span, SourceSpan NameSpan, string Source, Shape Input, Shape Output, long? Parameters, bool IsError);
+
 // ---- predictor -----------------------------------------------------------------------------------------------------
 
 /// <summary>The predictor: its built-in (<c>none</c>, the identity, when absent or written <c>predictor = none;</c>; null
@@ -200,7 +232,9 @@ public enum TargetKind
     Independent,
 }
 
-/// <summary><c>ENCODER(INPUT)</c> or <c>ENCODER(CORRUPTION(INPUT))</c>. <see cref="ResolvedEncoder"/> follows aliases.</summary>
+/// <summary><c>ENCODER(INPUT)</c>, <c>ENCODER(CORRUPTION(INPUT))</c>, <c>ENCODER(VIEWS(INPUT))</c> (every view) or
+/// <c>ENCODER(VIEWS.GROUP(INPUT))</c> (one group's views), and on the target side any of them in <c>mean(...)</c> (the
+/// mean of the views' representations). <see cref="ResolvedEncoder"/> follows aliases.</summary>
 public sealed record BoundApplication(
     SourceSpan Span,
     string Source,
@@ -211,7 +245,23 @@ public sealed record BoundApplication(
     SourceSpan? CorruptionSpan,
     string Input,
     SourceSpan InputSpan,
-    bool IsError);
+    bool IsError)
+{
+    /// <summary>The <c>views</c> declaration the side draws from, or null.</summary>
+    public string? Views { get; init; }
+
+    /// <summary>The group (its corruption) of <see cref="Views"/> the side takes, or null for every view.</summary>
+    public string? Group { get; init; }
+
+    /// <summary>Where <c>VIEWS</c> or <c>VIEWS.GROUP</c> is written.</summary>
+    public SourceSpan? ViewsSpan { get; init; }
+
+    /// <summary>True for <c>mean(...)</c>: the side's representation is the mean over its views.</summary>
+    public bool Mean { get; init; }
+
+    /// <summary>Where the side's view is named: the corruption, the views, or the input.</summary>
+    public SourceSpan ViewSpan => CorruptionSpan ?? ViewsSpan ?? InputSpan;
+}
 
 /// <summary><c>loss TERM</c>; <see cref="Call"/> holds its built-in and parameters (with <c>target_norm</c>).</summary>
 public sealed record BoundLoss(BoundCall Call, double Weight, SourceSpan Span, string Source)
@@ -245,7 +295,15 @@ public sealed record BoundObjective(
     BoundApplication Context,
     TargetKind TargetKind,
     BoundLoss? Loss,
-    EquatableArray<BoundRegularizer> Regularizers);
+    EquatableArray<BoundRegularizer> Regularizers)
+{
+    /// <summary>True when the target side's views are among the context side's (one <c>views</c> declaration, every
+    /// view or the same group) and the target is the context encoder itself or its stop-gradient view: its
+    /// representations are then the context's, sliced (and detached for a stop-gradient target), not a second pass.</summary>
+    public bool TargetReusesContext =>
+        TargetKind is TargetKind.Shared or TargetKind.StopGradient && Target.Views is not null && Target.Views == Context.Views
+        && (Context.Group is null || Context.Group == Target.Group);
+}
 
 // ---- train, evaluate, monitor --------------------------------------------------------------------------------------
 
@@ -337,6 +395,9 @@ public enum RepresentationMode
     MaskedTokens,
 }
 
+/// <summary><see cref="Count"/> views of each sample of one shape (without the batch dimension).</summary>
+public sealed record BoundViewBatch(Shape Shape, int Count);
+
 /// <summary>One step of the shape summary, such as <c>context encoder: [1, 8, 8] -> [Nc, 64]</c>.</summary>
 public sealed record ShapeStage(string Stage, string Description, Shape Input, Shape Output)
 {
@@ -360,4 +421,22 @@ public sealed record BoundPipeline(
     int? TargetTokens,
     (int Height, int Width)? Grid,
     int? EmbeddingWidth,
-    EquatableArray<ShapeStage> Stages);
+    EquatableArray<ShapeStage> Stages)
+{
+    /// <summary>The views the context side encodes, by shape (one view of the input's shape without views): the
+    /// representations above are per view.</summary>
+    public EquatableArray<BoundViewBatch> ContextViewShapes { get; init; }
+
+    /// <summary>The views the target side encodes, by shape (before a <c>mean</c>).</summary>
+    public EquatableArray<BoundViewBatch> TargetViewShapes { get; init; }
+
+    /// <summary>How many views the context side encodes (1 without views).</summary>
+    public int ContextViews => ContextViewShapes.Count == 0 ? 1 : ContextViewShapes.Sum(v => v.Count);
+
+    /// <summary>How many views the target side encodes, before a <c>mean</c> (1 without views).</summary>
+    public int TargetViews => TargetViewShapes.Count == 0 ? 1 : TargetViewShapes.Sum(v => v.Count);
+
+    /// <summary>The shape of the encoder's output before the projector (the representation <c>Encode</c> reads); the
+    /// encoder's output is <see cref="Context"/>'s without a projector.</summary>
+    public Shape? Backbone { get; init; }
+}

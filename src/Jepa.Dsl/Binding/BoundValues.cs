@@ -36,6 +36,10 @@ public enum ParameterType
 
     /// <summary>Any number, list of numbers or boolean (arguments of a C# encoder).</summary>
     Any,
+
+    /// <summary>An image size: an integer <c>n</c> (square, <c>[n, n]</c>) or a list <c>[h, w]</c> of integers; bound
+    /// to a list of two numbers.</summary>
+    Size,
 }
 
 /// <summary>A resolved value.</summary>
@@ -135,6 +139,10 @@ public sealed record BoundCall(string Function, SourceSpan Span, EquatableArray<
         Value(name) is ListValue list && list.Items.All(i => i is NumberValue { IsInteger: true })
             ? list.Items.Select(i => (int)((NumberValue)i).Value).ToEquatableArray()
             : null;
+
+    /// <summary>An image size (height, width), or null when absent or failed to bind.</summary>
+    public (int Height, int Width)? GetSize(string name) =>
+        GetIntList(name) is { Count: 2 } size ? (size[0], size[1]) : null;
 
     /// <summary>A list of numbers, or null when it failed to bind.</summary>
     public EquatableArray<double>? GetNumberList(string name) =>

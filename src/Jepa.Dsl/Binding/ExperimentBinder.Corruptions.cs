@@ -83,8 +83,37 @@ internal sealed partial class ExperimentBinder
             _diagnostics.Report(DiagnosticDescriptors.TokenMaskNotLast, name.Span, spec.Name);
             isError = true;
         }
+        else if (_input is { IsImage: true } image && image.Shape.Dims[0].Size != 3 && ColourNeed(spec, bound, name.Span) is { } need)
+        {
+            var channels = image.Shape.Dims[0].Size;
+            _diagnostics.Report(DiagnosticDescriptors.NeedsColourInput, need.Span, need.What, image.Name,
+                channels == 1 ? "1 channel" : $"{channels} channels", need.Hint);
+            isError = true;
+        }
 
         return new BoundCorruptionLink(bound, syntax.Span, nameSpan, source, spec.Has(BuiltinFlags.TokenMask), isError);
+    }
+
+    /// <summary>Why a link needs 3 colour channels, if it does: always (<c>grayscale</c>), or because of an argument
+    /// other than 0 (<c>color_jitter</c>'s saturation and hue, defaults included), located at that argument when it is
+    /// written, else at the link's name.</summary>
+    private static (string What, Text.SourceSpan Span, string Hint)? ColourNeed(Builtin spec, BoundCall call, Text.SourceSpan nameSpan)
+    {
+        if (spec.Has(BuiltinFlags.NeedsColour))
+        {
+            return (spec.Name, nameSpan, $"{spec.Name} works on colour images only");
+        }
+
+        var colour = spec.Parameters.Where(p => p.NeedsColourUnlessZero).ToList();
+        var argument = colour.Select(p => call.Find(p.Name)).FirstOrDefault(a => a?.Value is NumberValue { Value: not 0 });
+        if (argument is null)
+        {
+            return null;
+        }
+
+        var zeros = string.Join(" and ", colour.Select(p => p.Name + ": 0"));
+        return ($"{spec.Name} with {argument.Name} {argument.Value.Display}{(argument.IsDefault ? " (its default)" : string.Empty)}",
+            argument.IsDefault ? nameSpan : argument.Span, $"write {zeros} for images of another channel count (brightness and contrast work on any)");
     }
 
     private static BoundCall ErrorCall(string name, ExpressionSyntax syntax) => new(name, syntax.Span, EquatableArray<BoundArgument>.Empty, true);

@@ -32,6 +32,16 @@ internal sealed partial class ExperimentBinder
 
         public CorruptionState? Corruption { get; set; }
 
+        /// <summary>The views the side draws, when it names a <c>views</c> declaration (or one of its groups).</summary>
+        public ViewsState? Views { get; set; }
+
+        public IdentifierSyntax? GroupName { get; set; }
+
+        public Text.SourceSpan? ViewsSpan { get; set; }
+
+        /// <summary>True for <c>mean(...)</c> around the application.</summary>
+        public bool Mean { get; set; }
+
         public bool IsError { get; set; }
 
         /// <summary>The encoder that defines what runs (aliases followed), when it bound.</summary>
@@ -47,7 +57,13 @@ internal sealed partial class ExperimentBinder
             CorruptionName?.Span,
             InputName?.Text ?? string.Empty,
             InputName?.Span ?? Syntax.Span,
-            IsError);
+            IsError)
+        {
+            Views = Views?.Name,
+            Group = GroupName?.Text,
+            ViewsSpan = ViewsSpan,
+            Mean = Mean,
+        };
     }
 
     private sealed class ObjectiveState
@@ -137,8 +153,8 @@ internal sealed partial class ExperimentBinder
         if (state.Predict is not null)
         {
             state.PredictSource = Source(state.Predict.Span);
-            state.Target = BindApplication(state.Predict.Target);
-            state.Context = BindApplication(state.Predict.Context);
+            state.Target = BindApplication(state.Predict.Target, targetSide: true);
+            state.Context = BindApplication(state.Predict.Context, targetSide: false);
         }
         else if (!state.Broken.Contains("predict") && !unknownStatement)
         {
@@ -185,19 +201,27 @@ internal sealed partial class ExperimentBinder
         }
     }
 
-    /// <summary><c>ENCODER(INPUT)</c> or <c>ENCODER(CORRUPTION(INPUT))</c>.</summary>
-    private ApplicationState BindApplication(ExpressionSyntax syntax)
+    /// <summary><c>ENCODER(INPUT)</c>, <c>ENCODER(CORRUPTION(INPUT))</c>, <c>ENCODER(VIEWS(INPUT))</c> or
+    /// <c>ENCODER(VIEWS.GROUP(INPUT))</c>; on the target side also in <c>mean(...)</c> over views (JEPA120 elsewhere).</summary>
+    private ApplicationState BindApplication(ExpressionSyntax syntax, bool targetSide)
     {
         var state = new ApplicationState(syntax, Source(syntax.Span));
-        if (!TrySplit(syntax, out var encoderName, out var corruptionName, out var inputName))
+        IdentifierSyntax? meanName = null;
+        if (IsMean(syntax, out var inner))
         {
-            _diagnostics.Report(DiagnosticDescriptors.MalformedApplication, syntax.Span, $"'{state.Source}'");
+            meanName = ((CallSyntax)syntax).Name.Parts[0];
+            state.Mean = true;
+            syntax = inner;
+        }
+
+        if (!TrySplit(syntax, out var encoderName, out var viewName, out var inputName))
+        {
+            _diagnostics.Report(DiagnosticDescriptors.MalformedApplication, state.Syntax.Span, $"'{state.Source}'");
             state.IsError = true;
             return state;
         }
 
         state.EncoderName = encoderName;
-        state.CorruptionName = corruptionName;
         state.InputName = inputName;
 
         if (_encoderByName.TryGetValue(encoderName.Text, out var encoder))
@@ -218,17 +242,9 @@ internal sealed partial class ExperimentBinder
             state.IsError = true;
         }
 
-        if (corruptionName is not null)
+        if (viewName is not null)
         {
-            if (_corruptionByName.TryGetValue(corruptionName.Text, out var corruption))
-            {
-                state.Corruption = corruption;
-            }
-            else
-            {
-                ReportUnknownReference("corruption", corruptionName.Text, corruptionName.Span, _corruptionByName.Keys);
-                state.IsError = true;
-            }
+            BindView(state, viewName);
         }
 
         if (_input is not null && inputName.Text != _input.Name)
@@ -237,13 +253,91 @@ internal sealed partial class ExperimentBinder
             state.IsError = true;
         }
 
+        if (meanName is not null && !state.IsError && (!targetSide || state.Views is null))
+        {
+            _diagnostics.Report(DiagnosticDescriptors.MisplacedMean, meanName.Span,
+                !targetSide ? "here it wraps the context side, whose every view is compared with the target" : "here the target side draws no views");
+            state.IsError = true;
+        }
+
         return state;
     }
 
-    private static bool TrySplit(ExpressionSyntax syntax, out IdentifierSyntax encoder, out IdentifierSyntax? corruption, out IdentifierSyntax input)
+    /// <summary>The view an application names: a corruption, a <c>views</c> declaration, or one group of it
+    /// (<c>crops.global</c>, whose group is one of the declaration's corruptions).</summary>
+    private void BindView(ApplicationState state, QualifiedNameSyntax name)
+    {
+        var first = name.Parts[0];
+        if (name.Parts.Count == 1 && _corruptionByName.TryGetValue(first.Text, out var corruption))
+        {
+            state.CorruptionName = first;
+            state.Corruption = corruption;
+            return;
+        }
+
+        if (!_viewsByName.TryGetValue(first.Text, out var views))
+        {
+            // A name alone may be a corruption or views; a dotted one names views first.
+            if (name.Parts.Count == 1)
+            {
+                ReportUnknownReference(_viewsByName.Count == 0 ? "corruption" : "corruption or views", first.Text, first.Span,
+                    _corruptionByName.Keys.Concat(_viewsByName.Keys));
+            }
+            else
+            {
+                ReportUnknownReference("views", first.Text, first.Span, _viewsByName.Keys);
+            }
+
+            state.IsError = true;
+            return;
+        }
+
+        state.Views = views;
+        state.ViewsSpan = name.Span;
+        if (views.HasErrors)
+        {
+            state.IsError = true;
+        }
+
+        if (name.Parts.Count == 2)
+        {
+            var group = name.Parts[1];
+            if (views.Groups.All(g => g.Corruption != group.Text))
+            {
+                _diagnostics.Report(DiagnosticDescriptors.UnknownReference, group.Span, Name, $"group of views '{views.Name}'", group.Text,
+                    Suggestions.DidYouMean(group.Text, views.Groups.Select(g => g.Corruption)) + "its groups are " + Suggestions.OrList(views.Groups.Select(g => g.Corruption).ToList()));
+                state.IsError = true;
+                return;
+            }
+
+            state.GroupName = group;
+        }
+        else if (name.Parts.Count > 2)
+        {
+            _diagnostics.Report(DiagnosticDescriptors.MalformedApplication, name.Span, $"'{name.Text}'");
+            state.IsError = true;
+        }
+    }
+
+    /// <summary><c>mean(APPLICATION)</c>: a call of <c>mean</c> whose one argument is itself an application of an
+    /// encoder (an encoder may be called <c>mean</c>: then <c>mean(x)</c> on the input or a view is its application).</summary>
+    private bool IsMean(ExpressionSyntax syntax, out ExpressionSyntax inner)
+    {
+        inner = syntax;
+        if (!IsSingleApplication(syntax, out var name, out var argument) || name.Text != "mean"
+            || !IsSingleApplication(argument, out var encoder, out _) || !_encoderByName.ContainsKey(encoder.Text))
+        {
+            return false;
+        }
+
+        inner = argument;
+        return true;
+    }
+
+    private static bool TrySplit(ExpressionSyntax syntax, out IdentifierSyntax encoder, out QualifiedNameSyntax? view, out IdentifierSyntax input)
     {
         encoder = input = null!;
-        corruption = null;
+        view = null;
         if (!IsSingleApplication(syntax, out var outer, out var argument))
         {
             return false;
@@ -256,9 +350,10 @@ internal sealed partial class ExperimentBinder
             return true;
         }
 
-        if (IsSingleApplication(argument, out var inner, out var innerArgument) && innerArgument is NameSyntax { Name.IsQualified: false } innerName)
+        if (argument is CallSyntax { Arguments.Count: 1 } call && call.Arguments[0].Name is null
+            && call.Arguments[0].Value is NameSyntax { Name.IsQualified: false } innerName)
         {
-            corruption = inner;
+            view = call.Name;
             input = innerName.Name.Parts[0];
             return true;
         }

@@ -26,25 +26,13 @@ internal sealed partial class ExperimentBinder
         }
 
         var value = syntax.Value;
-        var name = value switch
-        {
-            CallSyntax call => call.Name,
-            NameSyntax n => n.Name,
-            _ => null,
-        };
-        var spec = name is { IsQualified: false } ? Builtins.Find(BuiltinKind.Predictor, name.Text) : null;
+        const string expected = "mlp(...), transformer(...) or none";
+        var spec = FindHead(value, BuiltinKind.Predictor, "predictor", expected);
         if (spec is null || spec.Has(BuiltinFlags.Identity))
         {
-            // none takes no arguments: none(...) is no predictor.
-            var names = Builtins.Names(BuiltinKind.Predictor).ToList();
-            if (name is null)
+            if (spec is not null)
             {
-                _diagnostics.Report(DiagnosticDescriptors.WrongValueType, value.Span, "the predictor", "mlp(...), transformer(...) or none", ArgumentBinder.Describe(value));
-            }
-            else
-            {
-                _diagnostics.Report(DiagnosticDescriptors.UnknownFunction, name.Span, "predictor", name.Text,
-                    Suggestions.DidYouMean(name.Text, names) + "expected " + Suggestions.OrList(names));
+                ReportUnknownHead(value, BuiltinKind.Predictor, "predictor", expected); // none takes no arguments: none(...) is no predictor
             }
 
             return new BoundPredictor(null, true, true, null, syntax.Span, ArgumentBinder.NameSpan(value), PredictorSource(), Shape.Unknown, Shape.Unknown, null, null);
@@ -54,6 +42,40 @@ internal sealed partial class ExperimentBinder
         var fits = spec.CheckArguments?.Invoke(bound, (descriptor, span, args) => _diagnostics.Report(descriptor, span, args)) ?? true;
         return new BoundPredictor(spec, !fits, true, bound, syntax.Span, ArgumentBinder.NameSpan(value), PredictorSource(), Shape.Unknown, Shape.Unknown,
             bound.GetInt("out"), null);
+    }
+
+    /// <summary>The built-in of a head statement (<c>predictor = ...;</c>, <c>projector = ...;</c>): <c>NAME</c> or
+    /// <c>NAME(...)</c> of <paramref name="kind"/>; null after reporting what is wrong.</summary>
+    private Builtin? FindHead(ExpressionSyntax value, BuiltinKind kind, string role, string expected)
+    {
+        if (HeadName(value) is { IsQualified: false } name && Builtins.Find(kind, name.Text) is { } spec)
+        {
+            return spec;
+        }
+
+        ReportUnknownHead(value, kind, role, expected);
+        return null;
+    }
+
+    private static QualifiedNameSyntax? HeadName(ExpressionSyntax value) => value switch
+    {
+        CallSyntax call => call.Name,
+        NameSyntax n => n.Name,
+        _ => null,
+    };
+
+    private void ReportUnknownHead(ExpressionSyntax value, BuiltinKind kind, string role, string expected)
+    {
+        var names = Builtins.Names(kind).ToList();
+        if (HeadName(value) is not { } name)
+        {
+            _diagnostics.Report(DiagnosticDescriptors.WrongValueType, value.Span, $"the {role}", expected, ArgumentBinder.Describe(value));
+        }
+        else
+        {
+            _diagnostics.Report(DiagnosticDescriptors.UnknownFunction, name.Span, role, name.Text,
+                Suggestions.DidYouMean(name.Text, names) + "expected " + Suggestions.OrList(names));
+        }
     }
 
     private string? PredictorSource() => _predictorSyntax is null ? null : Source(_predictorSyntax.Span);

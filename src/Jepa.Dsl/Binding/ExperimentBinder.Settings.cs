@@ -257,16 +257,24 @@ internal sealed partial class ExperimentBinder
         {
             _diagnostics.Report(DiagnosticDescriptors.UnusedEncoder, encoder.Syntax.Name.Span, encoder.Name);
         }
+
+        foreach (var views in _views.Where(v => !usage.Views.Contains(v.Name) && !v.HasErrors))
+        {
+            _diagnostics.Report(DiagnosticDescriptors.UnusedViews, views.Syntax.Name.Span, views.Name);
+        }
     }
 
-    /// <summary>What the objective uses: the corruptions its sides name, and, once both sides bound, the encoders they
-    /// name with every encoder those copy or alias.</summary>
-    private sealed record Usage(HashSet<string> Corruptions, HashSet<string> Encoders);
+    /// <summary>What the objective uses: the corruptions and views its sides name (with the corruptions of every group
+    /// of those views), and, once both sides bound, the encoders they name with every encoder those copy or alias.</summary>
+    private sealed record Usage(HashSet<string> Corruptions, HashSet<string> Views, HashSet<string> Encoders);
 
     private static Usage UsageOf(ObjectiveState? objective)
     {
+        var views = new HashSet<string>(new[] { objective?.Context?.Views, objective?.Target?.Views }
+            .Where(v => v is not null).Select(v => v!.Name));
         var corruptions = new HashSet<string>(new[] { objective?.Context?.Corruption, objective?.Target?.Corruption }
-            .Where(c => c is not null).Select(c => c!.Name));
+            .Where(c => c is not null).Select(c => c!.Name)
+            .Concat(new[] { objective?.Context?.Views, objective?.Target?.Views }.Where(v => v is not null).SelectMany(v => v!.Groups.Select(g => g.Corruption))));
         var encoders = new HashSet<string>();
         if (objective is { IsComplete: true })
         {
@@ -279,6 +287,6 @@ internal sealed partial class ExperimentBinder
             }
         }
 
-        return new Usage(corruptions, encoders);
+        return new Usage(corruptions, views, encoders);
     }
 }

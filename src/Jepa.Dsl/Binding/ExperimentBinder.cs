@@ -26,12 +26,14 @@ internal sealed partial class ExperimentBinder
 
     private InputStatementSyntax? _inputSyntax;
     private PredictorStatementSyntax? _predictorSyntax;
+    private ProjectorStatementSyntax? _projectorSyntax;
     private BlockSyntax? _objectiveSyntax;
     private BlockSyntax? _trainSyntax;
     private BlockSyntax? _evaluateSyntax;
     private BlockSyntax? _monitorSyntax;
     private readonly List<CorruptionStatementSyntax> _corruptionSyntax = new();
     private readonly List<EncoderStatementSyntax> _encoderSyntax = new();
+    private readonly List<ViewsStatementSyntax> _viewsSyntax = new();
     private bool _sawEncoderStatement;
 
     // Statements that failed to parse: their names count as declared (erroneous), their kinds as present, and an
@@ -81,8 +83,10 @@ internal sealed partial class ExperimentBinder
         BindInput();
         BindEncoders();
         BindCorruptions();
+        BindViews();
         var objectiveState = BindObjective();
         var objective = objectiveState?.ToBound();
+        var projector = BindProjector();
         var predictor = BindPredictor();
         var train = BindTrain();
         var evaluate = BindEvaluate();
@@ -94,15 +98,18 @@ internal sealed partial class ExperimentBinder
         // The passes. The pipeline's checks need an objective whose two sides bound to encoders, with a trainable
         // context: otherwise they are skipped silently (the error was reported).
         var corruptions = _corruptions.Select(c => c.ToBound(usage.Corruptions.Contains(c.Name))).ToList();
+        var views = _views.Select(v => v.ToBound(usage.Views.Contains(v.Name))).ToList();
         var ready = objectiveState is { IsComplete: true, ContextTrains: true };
         var encoders = _encoders.Select(e => e.ToBound(usage.Encoders.Contains(e.Name))).ToList();
-        var shapes = ShapeInference.Run(_input, encoders, corruptions, ready ? objective : null, predictor, _diagnostics);
+        var shapes = ShapeInference.Run(_input, encoders, corruptions, views, ready ? objective : null, projector, predictor, _diagnostics);
         if (ready)
         {
-            CollapseRule.Check(objective!, shapes.Encoders.Single(e => e.Name == objective!.Context.ResolvedEncoder), _diagnostics);
+            var context = shapes.Encoders.Single(e => e.Name == objective!.Context.ResolvedEncoder);
+            CollapseRule.Check(objective!, context, _diagnostics);
+            SameViewRule.Check(objective!, shapes.Views, shapes.Predictor, _diagnostics);
         }
 
-        var cost = CostEstimate.Run(_input?.Shape ?? Shape.Unknown, shapes.Encoders, shapes.Predictor, shapes.Pipeline, ready ? objective : null, train);
+        var cost = CostEstimate.Run(_input?.Shape ?? Shape.Unknown, shapes.Encoders, shapes.Projector, shapes.Predictor, shapes.Pipeline, ready ? objective : null, train);
 
         return new BoundExperiment(
             Name,
@@ -111,7 +118,9 @@ internal sealed partial class ExperimentBinder
             _namespace,
             _input,
             shapes.Corruptions.ToEquatableArray(),
+            shapes.Views.ToEquatableArray(),
             cost.Encoders.ToEquatableArray(),
+            cost.Projector,
             cost.Predictor,
             objective,
             train,
@@ -154,6 +163,16 @@ internal sealed partial class ExperimentBinder
                         _encoderSyntax.Add(encoder);
                     }
 
+                    break;
+                case ViewsStatementSyntax views:
+                    if (Declare(names, views.Name))
+                    {
+                        _viewsSyntax.Add(views);
+                    }
+
+                    break;
+                case ProjectorStatementSyntax projector:
+                    Single(ref _projectorSyntax, projector);
                     break;
                 case PredictorStatementSyntax predictor:
                     Single(ref _predictorSyntax, predictor);
@@ -204,7 +223,7 @@ internal sealed partial class ExperimentBinder
         if (names.TryGetValue(name.Text, out var first))
         {
             _diagnostics.Report(DiagnosticDescriptors.DuplicateName, name.Span, name.Text, first.Span.StartLine + 1,
-                "inputs, corruptions and encoders of an experiment need distinct names");
+                "inputs, corruptions, views and encoders of an experiment need distinct names");
             return false;
         }
 
@@ -214,7 +233,7 @@ internal sealed partial class ExperimentBinder
 
     private static readonly HashSet<string> KnownExperimentKeywords = new()
     {
-        "input", "corruption", "encoder", "predictor", "objective", "train", "evaluate", "monitor",
+        "input", "corruption", "views", "encoder", "projector", "predictor", "objective", "train", "evaluate", "monitor",
     };
 
     private void ReportMissingStatements()

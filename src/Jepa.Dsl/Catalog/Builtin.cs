@@ -12,6 +12,7 @@ public enum BuiltinKind
 {
     Corruption,
     Encoder,
+    Projector,
     Predictor,
     Loss,
     Regularizer,
@@ -68,6 +69,14 @@ public enum BuiltinFlags
 
     /// <summary>The identity (<c>predictor = none</c>).</summary>
     Identity = 1 << 12,
+
+    /// <summary>Needs 3 colour channels (R, G, B) whatever its arguments (JEPA215); a link whose need depends on its
+    /// arguments marks those parameters instead (<see cref="Parameter.NeedsColourUnlessZero"/>).</summary>
+    NeedsColour = 1 << 13,
+
+    /// <summary>An encoder that takes images of another spatial size than the input's (a conv pools globally), such as
+    /// the smaller crops of <c>random_resized_crop(size: ...)</c>; any other is JEPA216 on them.</summary>
+    AnyImageSize = 1 << 14,
 }
 
 /// <summary>Bounds on a number: <c>min &lt;(=) x &lt;(=) max</c>.</summary>
@@ -186,6 +195,13 @@ public sealed class Parameter
     /// <summary>The default as the language reference states it when it is not a value (<c>absent: tokens</c>).</summary>
     public string? DefaultNote { get; init; }
 
+    /// <summary>The option values with which the built-in couples the samples of a batch (<c>norm: batch</c>: batch
+    /// norm's statistics): see <see cref="Builtin.CouplesSamples"/>.</summary>
+    public IReadOnlyList<string>? CouplingOptions { get; init; }
+
+    /// <summary>A value other than 0 needs 3 colour channels (<c>color_jitter</c>'s saturation and hue; JEPA215).</summary>
+    public bool NeedsColourUnlessZero { get; init; }
+
     /// <summary>"an integer >= 1", "a range a..b with both ends in (0, 1]", ...</summary>
     public string Describe()
     {
@@ -200,6 +216,7 @@ public sealed class Parameter
             ParameterType.NumberOrSchedule => "a number or a schedule a -> b" + (Bounds is null ? string.Empty : ", each" + bounds),
             ParameterType.Option => "one of " + Diagnostics.Suggestions.OrList(Options!),
             ParameterType.Boolean => "true or false",
+            ParameterType.Size => "an integer n or a list [h, w] of integers" + bounds,
             _ => "a number, a list of numbers, true or false",
         };
     }
@@ -351,7 +368,21 @@ public sealed class Builtin
     /// <summary>For a predictor: forward FLOPs per sample.</summary>
     internal Func<PredictorShapeContext, BoundCall, long?>? PredictorFlops { get; init; }
 
+    /// <summary>For a corruption link that changes the shape of what it is applied to (<c>random_resized_crop</c> with a
+    /// size): its output on the given input. Without it a link keeps the shape.</summary>
+    internal Func<Shape, BoundCall, Shape>? LinkShape { get; init; }
+
     public bool Has(BuiltinFlags flag) => (Flags & flag) == flag;
+
+    /// <summary>
+    /// True when a call of this built-in couples the samples of a batch (one sample's value depends on the others): the
+    /// built-in always does (<see cref="BuiltinFlags.CouplesSamples"/>: negatives, batch statistics of a regularizer),
+    /// or one of its option parameters was given a coupling value (<c>norm: batch</c>). A multi-process target must
+    /// gather the batch, or synchronise batch norm, for exactly those.
+    /// </summary>
+    public bool CouplesSamples(BoundCall? call) =>
+        Has(BuiltinFlags.CouplesSamples)
+        || (call is not null && Parameters.Any(p => p.CouplingOptions is { } values && call.GetOption(p.Name) is { } value && values.Contains(value)));
 
     public Parameter? Find(string name) => Parameters.FirstOrDefault(p => p.Name == name);
 

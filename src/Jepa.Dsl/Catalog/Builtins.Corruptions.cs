@@ -58,8 +58,24 @@ public static partial class Builtins
         Python = new("C.FeatureDropout(p={p})"),
     };
 
+    public static readonly Builtin RandomResizedCrop = new("random_resized_crop", BuiltinKind.Corruption,
+        "torchvision's RandomResizedCrop: a random box (area fraction scale, width / height ratio), resized to size",
+        BuiltinFlags.NeedsImage,
+        Range("scale", UnitFromAbove, (0.08, 1.0)),
+        Range("ratio", Positive, (0.75, 1.3333)),
+        Size("the input's [h, w]"))
+    {
+        CSharp = new("new global::Jepa.Runtime.Masks.RandomResizedCrop(scale: {scale}, ratio: {ratio}, size: {size})"),
+        Python = new("C.RandomResizedCrop(scale={scale}, ratio={ratio}, size={size})"),
+        LinkShape = (input, call) => call.GetSize("size") is { } size && input.IsKnown && input.Rank == 3
+            ? Binding.Shape.Of(input.Dims[0].Size, size.Height, size.Width)
+            : input,
+    };
+
+    /// <summary>The crop of before <see cref="RandomResizedCrop"/>, kept: its box rule differs (continuous boxes, the
+    /// output the input's size), and the examples that use it keep their numbers.</summary>
     public static readonly Builtin RandomCrop = new("random_crop", BuiltinKind.Corruption,
-        "crops a random region (area fraction scale, aspect ratio aspect) and resizes it back",
+        "crops a random region (area fraction scale, aspect ratio aspect) and resizes it back; see random_resized_crop",
         BuiltinFlags.NeedsImage,
         Range("scale", UnitFromAbove, required: true, note: "the crop's area as a fraction of the image, a..b"),
         Range("aspect", Positive, (0.75, 1.3333)))
@@ -71,12 +87,98 @@ public static partial class Builtins
     public static readonly Builtin HorizontalFlip = new("hflip", BuiltinKind.Corruption,
         "flips each image left to right with probability p",
         BuiltinFlags.NeedsImage,
-        Num("p", Unit, 0.5))
+        P(0.5))
     {
         CSharp = new("new global::Jepa.Runtime.Masks.HorizontalFlip({p})"),
         Python = new("C.HorizontalFlip(p={p})"),
     };
 
+    public static readonly Builtin ColorJitter = new("color_jitter", BuiltinKind.Corruption,
+        "with probability p, brightness, contrast, saturation and hue factors in a random order (saturation and hue need 3 channels)",
+        BuiltinFlags.NeedsImage,
+        Num("brightness", NonNegative, 0.4),
+        Num("contrast", NonNegative, 0.4),
+        new Parameter("saturation", ParameterType.Number, NonNegative, N(0.2)) { NeedsColourUnlessZero = true },
+        new Parameter("hue", ParameterType.Number, Bounds.Between(0, true, 0.5, true), N(0.1)) { NeedsColourUnlessZero = true },
+        P(0.8))
+    {
+        CSharp = new("new global::Jepa.Runtime.Masks.ColorJitter(brightness: {brightness}, contrast: {contrast}, saturation: {saturation}, hue: {hue}, p: {p})"),
+        Python = new("C.ColorJitter(brightness={brightness}, contrast={contrast}, saturation={saturation}, hue={hue}, p={p})"),
+    };
+
+    public static readonly Builtin Grayscale = new("grayscale", BuiltinKind.Corruption,
+        "with probability p, the luma 0.2989 R + 0.587 G + 0.114 B in all three channels",
+        BuiltinFlags.NeedsImage | BuiltinFlags.NeedsColour,
+        P(0.2))
+    {
+        CSharp = new("new global::Jepa.Runtime.Masks.Grayscale({p})"),
+        Python = new("C.Grayscale(p={p})"),
+    };
+
+    public static readonly Builtin GaussianBlur = new("gaussian_blur", BuiltinKind.Corruption,
+        "with probability p, a Gaussian blur of standard deviation sigma (pixels, drawn per sample)",
+        BuiltinFlags.NeedsImage,
+        Range("sigma", Positive, (0.1, 2.0)),
+        P(0.5))
+    {
+        CSharp = new("new global::Jepa.Runtime.Masks.GaussianBlur(sigma: {sigma}, p: {p})"),
+        Python = new("C.GaussianBlur(sigma={sigma}, p={p})"),
+    };
+
+    public static readonly Builtin Solarize = new("solarize", BuiltinKind.Corruption,
+        "with probability p, every pixel at or above threshold becomes 1 - x",
+        BuiltinFlags.NeedsImage,
+        Num("threshold", Unit, 0.5),
+        P(0.2))
+    {
+        CSharp = new("new global::Jepa.Runtime.Masks.Solarize(threshold: {threshold}, p: {p})"),
+        Python = new("C.Solarize(threshold={threshold}, p={p})"),
+    };
+
+    public static readonly Builtin RandomErasing = new("random_erasing", BuiltinKind.Corruption,
+        "cutout, torchvision's RandomErasing: with probability p a random box (area fraction scale, height / width ratio) set to value",
+        BuiltinFlags.NeedsImage,
+        Range("scale", UnitFromAbove, (0.02, 0.33)),
+        Range("ratio", Positive, (0.3, 3.3)),
+        Any("value", 0),
+        P(0.5))
+    {
+        CSharp = new("new global::Jepa.Runtime.Masks.RandomErasing(scale: {scale}, ratio: {ratio}, value: {value}, p: {p})"),
+        Python = new("C.RandomErasing(scale={scale}, ratio={ratio}, value={value}, p={p})"),
+    };
+
+    public static readonly Builtin PixelBlockMask = new("pixel_block_mask", BuiltinKind.Corruption,
+        "block_mask on patch x patch pixel cells, for encoders that take no tokens: pixels outside the context block become value",
+        BuiltinFlags.NeedsImage,
+        Int("patch", AtLeastOne, required: true, note: "the side of a cell in pixels"),
+        Int("targets", AtLeastOne, 4),
+        Range("target_scale", UnitFromAbove, (0.15, 0.2)),
+        Range("context_scale", UnitFromAbove, (0.85, 1.0)),
+        Range("aspect", Positive, (0.75, 1.5)),
+        Int("min_keep", AtLeastOne, 4),
+        Any("value", 0))
+    {
+        CSharp = new("new global::Jepa.Runtime.Masks.PixelMask(grid => new global::Jepa.Runtime.Masks.MultiBlockMask(grid, targets: {targets}, " +
+                     "targetScale: {target_scale}, contextScale: {context_scale}, aspect: {aspect}, minKeep: {min_keep}), patch: {patch}, value: {value})"),
+        Python = new("C.PixelMask(lambda grid: C.MultiBlockMask(grid, targets={targets}, target_scale={target_scale}, context_scale={context_scale}, " +
+                     "aspect={aspect}, min_keep={min_keep}), patch={patch}, value={value})"),
+    };
+
+    public static readonly Builtin PixelRandomMask = new("pixel_random_mask", BuiltinKind.Corruption,
+        "random_mask on patch x patch pixel cells, for encoders that take no tokens: a random ratio of the cells becomes value",
+        BuiltinFlags.NeedsImage,
+        Int("patch", AtLeastOne, required: true, note: "the side of a cell in pixels"),
+        Num("ratio", OpenUnit, 0.5),
+        Any("value", 0))
+    {
+        CSharp = new("new global::Jepa.Runtime.Masks.PixelMask(grid => new global::Jepa.Runtime.Masks.RandomTokenMask(grid, ratio: {ratio}), patch: {patch}, value: {value})"),
+        Python = new("C.PixelMask(lambda grid: C.RandomTokenMask(grid, ratio={ratio}), patch={patch}, value={value})"),
+    };
+
     /// <summary>The links of a corruption chain.</summary>
-    public static IReadOnlyList<Builtin> Corruptions { get; } = new[] { RandomMask, BlockMask, GaussianNoise, FeatureDropout, RandomCrop, HorizontalFlip };
+    public static IReadOnlyList<Builtin> Corruptions { get; } = new[]
+    {
+        RandomMask, BlockMask, GaussianNoise, FeatureDropout, RandomResizedCrop, RandomCrop, HorizontalFlip, ColorJitter, Grayscale, GaussianBlur,
+        Solarize, RandomErasing, PixelBlockMask, PixelRandomMask,
+    };
 }

@@ -28,18 +28,20 @@ public static partial class Builtins
     };
 
     public static readonly Builtin Conv = new("conv", BuiltinKind.Encoder,
-        "convolution stages (conv, GELU, 2x2 max pool), then a global pool and a linear layer to out",
-        BuiltinFlags.Trainable | BuiltinFlags.NeedsImage,
+        "convolution stages (conv, norm, GELU, 2x2 max pool), then a global pool and a linear layer to out; takes smaller crops too",
+        BuiltinFlags.Trainable | BuiltinFlags.NeedsImage | BuiltinFlags.AnyImageSize,
         new Parameter("channels", ParameterType.IntegerList, AtLeastOne, required: true, nonEmpty: true, note: "the channels of each stage"),
         Int("kernel", AtLeastOne, 3),
         Option("pool", "mean", PoolOptions),
-        Int("out", AtLeastOne, required: true, note: "the output width"))
+        Int("out", AtLeastOne, required: true, note: "the output width"),
+        ConvNorm(),
+        Int("groups", AtLeastOne, 8))
     {
-        CSharp = new("new global::Jepa.Runtime.Models.ConvEncoder({$input_shape}, {channels}, {kernel}, {pool}, {out})", Width: "{$module}.OutputWidth"),
-        Python = new("M.ConvEncoder({$input_shape}, channels={channels}, kernel={kernel}, pool={pool}, out={out})"),
+        CSharp = new("new global::Jepa.Runtime.Models.ConvEncoder({$input_shape}, {channels}, {kernel}, {pool}, {out}, {norm}, {groups})", Width: "{$module}.OutputWidth"),
+        Python = new("M.ConvEncoder({$input_shape}, channels={channels}, kernel={kernel}, pool={pool}, out={out}, norm={norm}, groups={groups})"),
         Shape = ConvShape,
         ParameterCount = (input, call) => call.GetIntList("channels") is { } channels && call.GetInt("kernel") is { } kernel && call.GetInt("out") is { } output
-            ? CostModel.ConvParameters(input.Dims[0].Size, channels.ToArray(), kernel, output)
+            ? CostModel.ConvParameters(input.Dims[0].Size, channels.ToArray(), kernel, output, call.GetOption("norm") is not (null or "none"))
             : null,
         ForwardFlops = (input, call, _) => call.GetIntList("channels") is { } channels && call.GetInt("kernel") is { } kernel && call.GetInt("out") is { } output
             ? CostModel.ConvFlops(input.Dims[0].Size, input.Dims[1].Size, input.Dims[2].Size, channels.ToArray(), kernel, output)
@@ -103,6 +105,16 @@ public static partial class Builtins
             return null;
         }
 
+        if (call.GetOption("norm") == "group" && call.GetInt("groups") is { } groups)
+        {
+            var stage = stages.ToList().FindIndex(channels => channels % groups != 0);
+            if (stage >= 0)
+            {
+                c.Report(DiagnosticDescriptors.GroupsDoNotDivide, c.SpanOf("groups"), groups, stage + 1, stages[stage]);
+                return null;
+            }
+        }
+
         if (c.Input.IsKnown)
         {
             int h = c.Input.Dims[1].Size, w = c.Input.Dims[2].Size;
@@ -150,6 +162,25 @@ public static partial class Builtins
         var pooled = call.GetOption("pool") is not null;
         return new ModuleOutput(pooled ? Binding.Shape.Of(width) : Binding.Shape.Of(grid.Item1 * grid.Item2, width), !pooled, grid);
     }
+
+    // ---- projectors ------------------------------------------------------------------------------------------------
+
+    public static readonly Builtin MlpProjector = new("mlp", BuiltinKind.Projector,
+        "a multilayer perceptron on the encoder's output (per token in token mode), on both sides; the loss and regularizers read its output",
+        BuiltinFlags.None,
+        Hidden(), Int("out", AtLeastOne, required: true, note: "the output width"), Norm(), Activation())
+    {
+        CSharp = new("new global::Jepa.Runtime.Models.MlpEncoder([{$input_width}], {hidden}, {out}, {norm}, {act})", Width: "{$module}.OutputWidth"),
+        ParameterCount = (input, call) => input.Width is { } width && call.GetIntList("hidden") is { } hidden && call.GetInt("out") is { } output
+            ? CostModel.MlpParameters(width, hidden.ToArray(), output, call.GetOption("norm") is "layer" or "batch")
+            : null,
+        ForwardFlops = (input, call, tokens) => input.Width is { } width && call.GetIntList("hidden") is { } hidden && call.GetInt("out") is { } output
+            ? CostModel.MlpFlops(width, hidden.ToArray(), output, tokens ?? 1)
+            : null,
+    };
+
+    /// <summary>The projector heads.</summary>
+    public static IReadOnlyList<Builtin> Projectors { get; } = new[] { MlpProjector };
 
     // ---- predictors ------------------------------------------------------------------------------------------------
 

@@ -11,11 +11,11 @@ namespace Jepa.Dsl.Catalog;
 /// </summary>
 public static partial class Builtins
 {
-    /// <summary>Every built-in: corruptions, encoders, predictors, losses, regularizers, optimizers, schedules,
+    /// <summary>Every built-in: corruptions, encoders, projectors, predictors, losses, regularizers, optimizers, schedules,
     /// evaluations, monitors and devices.</summary>
     /// <remarks>Computed on first use: the lists are initialised in their own files, in an order C# leaves open.</remarks>
     public static IReadOnlyList<Builtin> All => _all ??=
-        Corruptions.Concat(Encoders).Concat(Predictors).Concat(Losses).Concat(Regularizers).Concat(Optimizers).Concat(Schedules)
+        Corruptions.Concat(Encoders).Concat(Projectors).Concat(Predictors).Concat(Losses).Concat(Regularizers).Concat(Optimizers).Concat(Schedules)
             .Concat(Evaluations).Concat(Monitors).Concat(Devices).ToList();
 
     private static IReadOnlyList<Builtin>? _all;
@@ -31,6 +31,7 @@ public static partial class Builtins
     {
         BuiltinKind.Corruption => "corruption",
         BuiltinKind.Encoder => "encoder",
+        BuiltinKind.Projector => "projector",
         BuiltinKind.Predictor => "predictor",
         BuiltinKind.Loss => "loss",
         BuiltinKind.Regularizer => "regularizer",

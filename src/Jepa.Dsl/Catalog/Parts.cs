@@ -41,6 +41,11 @@ internal static class Parts
         CouplesSamples = new System.Collections.Generic.Dictionary<string, string> { ["batch"] = "batch norm normalises with statistics over the batch" },
     };
 
+    public static readonly OptionSet ConvNormOptions = new("global::Jepa.Runtime.Models.Norm", "none", "batch", "group", "layer");
+
+    /// <summary>The option value of a norm that couples the samples of a batch.</summary>
+    public static readonly string[] BatchNorm = { "batch" };
+
     public static readonly OptionSet ActivationOptions = new("global::Jepa.Runtime.Models.Activation", "gelu", "relu", "silu", "tanh");
 
     public static readonly OptionSet PoolOptions = new("global::Jepa.Runtime.Models.Pool", "mean", "max");
@@ -59,7 +64,18 @@ internal static class Parts
 
     public static Parameter Hidden() => new("hidden", ParameterType.IntegerList, AtLeastOne, L());
 
-    public static Parameter Norm() => Option("norm", "none", NormOptions);
+    public static Parameter Norm() => new("norm", ParameterType.Option, @default: new OptionValue("none"), options: NormOptions) { CouplingOptions = BatchNorm };
+
+    public static Parameter ConvNorm() => new("norm", ParameterType.Option, @default: new OptionValue("none"), options: ConvNormOptions) { CouplingOptions = BatchNorm };
+
+    /// <summary>A probability that the link applies to a sample, in [0, 1].</summary>
+    public static Parameter P(double @default) => Num("p", Unit, @default);
+
+    /// <summary>An image size, an integer n or [h, w], each >= 1; absent: the input's size.</summary>
+    public static Parameter Size(string note) => new("size", ParameterType.Size, AtLeastOne, length: 2) { DefaultNote = note };
+
+    /// <summary>Any finite number (a fill value).</summary>
+    public static Parameter Any(string name, double @default) => new(name, ParameterType.Number, null, N(@default));
 
     public static Parameter Activation() => Option("act", "gelu", ActivationOptions);
 

@@ -10,12 +10,17 @@ internal sealed class ModuleShapeContext
 {
     private readonly DiagnosticBag _diagnostics;
 
-    public ModuleShapeContext(Shape input, BoundCall call, bool imageOk, DiagnosticBag diagnostics)
+    private readonly SourceSpan? _at;
+
+    /// <param name="at">Where to report a shape error instead of the argument it concerns: the view of another size that
+    /// the module is checked on.</param>
+    public ModuleShapeContext(Shape input, BoundCall call, bool imageOk, DiagnosticBag diagnostics, SourceSpan? at = null)
     {
         Input = input;
         Call = call;
         ImageOk = imageOk;
         _diagnostics = diagnostics;
+        _at = at;
     }
 
     public Shape Input { get; }
@@ -26,8 +31,8 @@ internal sealed class ModuleShapeContext
 
     public void Report(DiagnosticDescriptor descriptor, SourceSpan span, params object[] args) => _diagnostics.Report(descriptor, span, args);
 
-    /// <summary>The span of an argument (given or defaulted).</summary>
-    public SourceSpan SpanOf(string parameter) => Call.Find(parameter)!.Span;
+    /// <summary>The span of an argument (given or defaulted), or the view the module is checked on.</summary>
+    public SourceSpan SpanOf(string parameter) => _at ?? Call.Find(parameter)!.Span;
 }
 
 /// <summary>An encoder module's output on the whole input: <c>[D]</c>, or tokens <c>[N, D]</c> on a grid of patches.</summary>

@@ -47,15 +47,15 @@ public static class CostModel
     /// <summary>The size after the convolution of a stage, before its pooling (stride 1, padding (k - 1) / 2).</summary>
     public static int ConvOutput(int size, int kernel) => size + (2 * ((kernel - 1) / 2)) - kernel + 1;
 
-    /// <summary>conv(channels, kernel, out) on <paramref name="inputChannels"/> channels:
-    /// <c>sum_i (prev_i c_i k^2 + c_i) + c_n o + o</c>.</summary>
-    public static long ConvParameters(int inputChannels, IReadOnlyList<int> channels, int kernel, int output)
+    /// <summary>conv(channels, kernel, out, norm) on <paramref name="inputChannels"/> channels:
+    /// <c>sum_i (prev_i c_i k^2 + c_i + 2 c_i [norm]) + c_n o + o</c> (a norm's weight and bias per channel).</summary>
+    public static long ConvParameters(int inputChannels, IReadOnlyList<int> channels, int kernel, int output, bool hasNorm = false)
     {
         long total = 0;
         long previous = inputChannels;
         foreach (var c in channels)
         {
-            total += (previous * c * kernel * kernel) + c;
+            total += (previous * c * kernel * kernel) + c + (hasNorm ? 2L * c : 0);
             previous = c;
         }
 

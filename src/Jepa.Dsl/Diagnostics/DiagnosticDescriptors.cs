@@ -77,7 +77,7 @@ public static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor MalformedApplication = new(
         "JEPA114", "Malformed application",
-        "{0} is not an application of an encoder; write ENCODER(INPUT) or ENCODER(CORRUPTION(INPUT)), as in context(masked(image))",
+        "{0} is not an application of an encoder; write ENCODER(INPUT), ENCODER(CORRUPTION(INPUT)) or ENCODER(VIEWS(INPUT)), as in context(masked(image)) or net(crops.global(image))",
         Severity.Error, Names);
 
     public static readonly DiagnosticDescriptor ConflictingArguments = new(
@@ -126,6 +126,12 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor NotSupportedByPyTorch = new(
         "JEPA154", "Not supported by the PyTorch target",
         "{0}; the PyTorch target cannot export experiment '{1}' (it trains in .NET with jepa train)",
+        Severity.Error, Names);
+
+    /// <summary>Reported by the binder when mean(...) wraps a side without views.</summary>
+    public static readonly DiagnosticDescriptor MisplacedMean = new(
+        "JEPA120", "mean(...) without views on the target side",
+        "mean(...) averages the target representations of several views, so it wraps the target side's application of views, as in predict mean(net(crops.global(image))) from net(crops(image)); {0}",
         Severity.Error, Names);
 
     // ---- 2xx: shapes -------------------------------------------------------------------------------------------
@@ -194,6 +200,30 @@ public static class DiagnosticDescriptors
         "masked token prediction needs the target encoder's tokens on the context's grid of {0} tokens, but target '{1}' outputs {2}",
         Severity.Error, Shapes);
 
+    public static readonly DiagnosticDescriptor NeedsColourInput = new(
+        "JEPA215", "Needs 3 colour channels", "{0} needs 3 colour channels (R, G, B), but input '{1}' has {2}; {3}",
+        Severity.Error, Shapes);
+
+    public static readonly DiagnosticDescriptor ViewSizeNotAccepted = new(
+        "JEPA216", "View of another size",
+        "{0} gives {1}x{2} images, but encoder '{3}' ({4}) takes only the input's {5}x{6}; use a conv encoder, which pools globally, or crops of the input's size",
+        Severity.Error, Shapes);
+
+    public static readonly DiagnosticDescriptor GroupsDoNotDivide = new(
+        "JEPA217", "Groups do not divide the channels",
+        "conv: {0} groups do not divide the {2} channels of stage {1}; group norm needs groups that divide every stage's channels",
+        Severity.Error, Shapes);
+
+    public static readonly DiagnosticDescriptor TokenMaskInViews = new(
+        "JEPA218", "Token mask in views",
+        "views take no token mask: {0}; mask pixels with pixel_block_mask or pixel_random_mask, or use a corruption without views",
+        Severity.Error, Shapes);
+
+    public static readonly DiagnosticDescriptor ProjectorNeedsWidth = new(
+        "JEPA219", "Projector on an encoder of unknown width",
+        "the projector needs the output width of encoder '{0}', a C# encoder without out:; give it out: N",
+        Severity.Error, Shapes);
+
     // ---- 3xx: training and collapse ----------------------------------------------------------------------------
 
     public static readonly DiagnosticDescriptor CollapseProneObjective = new(
@@ -240,6 +270,14 @@ public static class DiagnosticDescriptors
         "the context side runs '{0}', which is {1}; the context encoder must be trainable (mlp, conv, vit or a C# type)",
         Severity.Error, Collapse);
 
+    public static readonly DiagnosticDescriptor SameViewOnBothSides = new(
+        "JEPA311", "The same view on both sides",
+        "{0}: nothing is learnt; {1}",
+        Severity.Error, Collapse);
+
+    public static readonly DiagnosticDescriptor UnusedViews = new(
+        "JEPA312", "Unused views", "views '{0}' are never used in the objective", Severity.Warning, Training);
+
     // ---- 9xx: internal errors ----------------------------------------------------------------------------------
 
     public static readonly DiagnosticDescriptor GeneratorInternalError = new(
@@ -258,13 +296,15 @@ public static class DiagnosticDescriptors
         UnknownFunction, UnknownParameter, MissingParameter, WrongValueType, ValueOutOfRange, DuplicateArgument, EmptyRange,
         PositionalArgument, DuplicateName, DuplicateStatement, MissingStatement, UnknownReference, NotTheInput,
         MalformedApplication, ConflictingArguments, InvalidWrappedEncoder, EncoderCycle, UnknownOptionValue, ExperimentNameTaken,
+        MisplacedMean,
         CustomEncoderTypeNotFound, CustomEncoderWrongBase, CustomEncoderNoConstructor, ExperimentDeclaredTwice, NotSupportedByPyTorch,
         UnsupportedInput, PatchDoesNotDivide, HeadsDoNotDivide, ConvTooDeep, PredictionShapeMismatch,
         TokenMaskWithoutTokenEncoder, TokenMaskNotLast, NeedsImageInput, InfoNceOnTokens, TransformerWithoutTokenMask,
         PredictorCannotLocateTargets, BarlowTwinsWidthMismatch, TokenMaskOnTarget, TargetNotOnTokenGrid,
+        NeedsColourInput, ViewSizeNotAccepted, GroupsDoNotDivide, TokenMaskInViews, ProjectorNeedsWidth,
         CollapseProneObjective, TargetWrapsOtherEncoder, EmaMomentumDecreases, SmallBatchStatistics,
         WarmupLongerThanTraining, UnusedCorruption, UnusedEncoder, TrainingLength, LrScheduleWithWarmupCosine,
-        ContextNotTrainable,
+        ContextNotTrainable, SameViewOnBothSides, UnusedViews,
         GeneratorInternalError, EmitterInternalError, CompilerInternalError,
     };
 }

@@ -50,6 +50,7 @@ internal sealed class CSharpNames
     private readonly Dictionary<OptionId, string> _options = new();
     private readonly Dictionary<string, (string? Input, string? Mask)> _corruptions = new(StringComparer.Ordinal);
     private readonly Dictionary<Side, string> _views = new();
+    private readonly Dictionary<string, string> _viewGroups = new(StringComparer.Ordinal);
 
     private CSharpNames(ExperimentSpec spec)
     {
@@ -59,7 +60,7 @@ internal sealed class CSharpNames
         _members = new HashSet<string>(ReservedMembers, StringComparer.Ordinal) { spec.Name };
 
         // The prefixes of the fixed owners, then of each link and encoder in the spec's order.
-        _prefixes.UnionWith(new[] { "Predictor", "Loss" }.Concat(Builtins.Regularizers.Select(r => Pascal(r.Name))));
+        _prefixes.UnionWith(new[] { "Predictor", "Projector", "Loss" }.Concat(Builtins.Regularizers.Select(r => Pascal(r.Name))));
         foreach (var corruption in spec.Model.Corruptions)
         {
             foreach (var link in corruption.InputLinks.Concat(corruption.Mask is null ? Enumerable.Empty<LinkSpec>() : new[] { corruption.Mask }).OrderBy(l => l.Owner.Index))
@@ -96,10 +97,20 @@ internal sealed class CSharpNames
 
         // The input's name is the parameter of Corrupt, Encode and the training step.
         Batch = Identifier(Unique(spec.Input.Name, "Batch", _locals, _members));
+        NormalizedInput = Identifier(Unique("normalized", "Input", _locals, _members));
         foreach (var view in spec.TrainingStep.Steps.OfType<ViewStep>())
         {
             _views[view.Side] = Identifier(Unique(Camel(view.Corruption), "View", _locals, _members));
         }
+
+        // With views: a local per drawn group, and the parameters of the lambdas over one view or one pair of views.
+        foreach (var draw in spec.TrainingStep.Steps.OfType<DrawViewsStep>())
+        {
+            _viewGroups[draw.Group] = Identifier(Unique(Camel(draw.Group) + "Views", "Local", _locals, _members));
+        }
+
+        PairParameters = (Identifier(Unique("p", "Value", _locals, _members)), Identifier(Unique("t", "Value", _locals, _members)));
+        ViewParameter = Identifier(Unique("z", "Value", _locals, _members));
     }
 
     public static CSharpNames For(ExperimentSpec spec) => new(spec);
@@ -113,6 +124,9 @@ internal sealed class CSharpNames
     /// <summary>The parameter of <c>Corrupt</c>, <c>Encode</c> and the training step.</summary>
     public string Batch { get; }
 
+    /// <summary>The training step's local holding the input normalised once for both encoders.</summary>
+    public string NormalizedInput { get; }
+
     /// <summary>The options property of an option.</summary>
     public string Option(OptionId id) =>
         _options.TryGetValue(id, out var name)
@@ -125,6 +139,15 @@ internal sealed class CSharpNames
     /// <summary>The training step's local holding one side's corrupted view.</summary>
     public string View(Side side) => _views[side];
 
+    /// <summary>The training step's local holding the drawn views of a group (named by its corruption).</summary>
+    public string ViewGroup(string group) => _viewGroups[group];
+
+    /// <summary>The parameters of a lambda over one pair of views (the loss's prediction and target).</summary>
+    public (string Prediction, string Target) PairParameters { get; }
+
+    /// <summary>The parameter of a lambda over one view (a regularizer of one side).</summary>
+    public string ViewParameter { get; }
+
     /// <summary>The prefix of an owner's options, unique among owners (the fixed owners keep theirs).</summary>
     private string Prefix(OwnerId owner)
     {
@@ -132,6 +155,8 @@ internal sealed class CSharpNames
         {
             case OwnerKind.Predictor:
                 return "Predictor";
+            case OwnerKind.Projector:
+                return "Projector";
             case OwnerKind.Loss:
                 return "Loss";
             case OwnerKind.Regularizer:

@@ -153,6 +153,7 @@ internal sealed class ExperimentEmitter
         ParameterType.IntegerList => "global::System.Collections.Generic.IReadOnlyList<int>",
         ParameterType.NumberList => "global::System.Collections.Generic.IReadOnlyList<double>",
         ParameterType.Range => "(double Min, double Max)",
+        ParameterType.Size => "(int Height, int Width)",
         ParameterType.NumberOrSchedule => $"{Runtime}.Schedules.Ramp",
         ParameterType.Boolean => "bool",
         ParameterType.Option => OptionEnum(option.Builtin, option.Id.Parameter),
@@ -172,6 +173,7 @@ internal sealed class ExperimentEmitter
         ScheduleValue s => $"new {Runtime}.Schedules.Ramp({Number(s.Start)}, {Number(s.End)})",
         RangeValue r => Pair((r.Low, r.High)),
         ListValue l when type == ParameterType.IntegerList => IntList(l.Items.Select(i => (int)((NumberValue)i).Value)),
+        ListValue l when type == ParameterType.Size => $"({Integer((long)((NumberValue)l.Items[0]).Value)}, {Integer((long)((NumberValue)l.Items[1]).Value)})",
         ListValue l => NumberList(l.Items.Select(i => ((NumberValue)i).Value)),
         BooleanValue b => Bool(b.Value),
         OptionValue o => OptionEnum(builtin, parameter) + "." + Pascal(o.Name),
@@ -363,6 +365,13 @@ internal sealed class ExperimentEmitter
     private static string ModuleType(ModuleSpec module) =>
         module.Builtin is { } builtin ? CSharpTemplate.ConstructedType(Mapping(builtin).Member!) : "global::" + module.CustomType;
 
+    /// <summary>The type of a side's module: the encoder's, or with a projector the pair, <c>Projected&lt;T&gt;</c>.</summary>
+    private string SideType(ModuleSpec module) =>
+        _model.Projector is null ? ModuleType(module) : $"{Runtime}.Models.Projected<{ModuleType(module)}>";
+
+    /// <summary>What <c>Encode</c> and the collapse monitor run: the module, or with a projector its encoder alone.</summary>
+    private string Backbone(string module) => _model.Projector is null ? module : module + ".Encoder";
+
     private string TargetDescription => _model.TargetKind switch
     {
         TargetKind.Ema => "the EMA copy of the context encoder",
@@ -381,13 +390,16 @@ internal sealed class ExperimentEmitter
         _w.Line("/// <summary>The options this instance was built with.</summary>");
         _w.Line("public Options Settings { get; }");
         _w.Line();
-        _w.Line($"/// <summary><c>{Xml(context.Source)}</c> ({At(context.Position)}): the context encoder.</summary>");
-        _w.Line($"public {ModuleType(context)} ContextEncoder {{ get; }}");
+        var projected = _model.Projector is { } projector
+            ? $" with its projector, <c>{Xml(projector.Source)}</c> ({At(projector.Position)}): <c>forward</c> goes through the projector, <c>Encoder</c> is the encoder alone (<see cref=\"Encode\"/>)"
+            : string.Empty;
+        _w.Line($"/// <summary><c>{Xml(context.Source)}</c> ({At(context.Position)}): the context encoder{projected}.</summary>");
+        _w.Line($"public {SideType(context)} ContextEncoder {{ get; }}");
         _w.Line();
-        _w.Line($"/// <summary><c>{Xml(_model.TargetSource)}</c> ({At(_model.TargetPosition)}): {TargetDescription}.</summary>");
+        _w.Line($"/// <summary><c>{Xml(_model.TargetSource)}</c> ({At(_model.TargetPosition)}): {TargetDescription}{(_model.Projector is null ? string.Empty : ", with its projector")}.</summary>");
         _w.Line(TargetOwnsModule
-            ? $"public {ModuleType(_model.Target ?? context)} TargetEncoder {{ get; }}"
-            : $"public {ModuleType(context)} TargetEncoder => {TargetSource};");
+            ? $"public {SideType(_model.Target ?? context)} TargetEncoder {{ get; }}"
+            : $"public {SideType(context)} TargetEncoder => {TargetSource};");
         _w.Line();
         var predictor = _model.Predictor;
         _w.Line($"/// <summary>{(predictor.Source is { } source ? $"<c>{Xml(source)}</c> ({At(predictor.Position!.Value)})" : "No predictor: the identity")}.</summary>");
@@ -419,14 +431,28 @@ internal sealed class ExperimentEmitter
 
     // ---- constructor ----------------------------------------------------------------------------------------------
 
-    private string Construct(ModuleSpec module) => module.Builtin is { } builtin
-        ? Expand(Mapping(builtin).Member!, module.Arguments, hole => hole == "input_shape" ? "InputShape" : null)
-        : $"new {ModuleType(module)}({string.Join(", ", module.Arguments.Select(a => $"{Identifier(a.Parameter)}: {Setting(a.Option!)}"))})";
+    /// <summary>A side's module: the encoder, or with a projector the pair, the projector made for the encoder's width.</summary>
+    private string Construct(ModuleSpec module)
+    {
+        var encoder = module.Builtin is { } builtin
+            ? Expand(Mapping(builtin).Member!, module.Arguments, hole => hole == "input_shape" ? "InputShape" : null)
+            : $"new {ModuleType(module)}({string.Join(", ", module.Arguments.Select(a => $"{Identifier(a.Parameter)}: {Setting(a.Option!)}"))})";
+        if (_model.Projector is not { } projector)
+        {
+            return encoder;
+        }
 
-    /// <summary>The width of the context encoder's output, read from the module so that changed options stay consistent.</summary>
-    private string ContextWidth => _model.Context.Builtin is { } builtin
-        ? CSharpTemplate.Expand(Mapping(builtin).Width!, hole => hole == "$module" ? "ContextEncoder" : throw Unsupported($"the hole {{{hole}}}"))
-        : Integer(_model.Context.Width ?? 0);
+        var head = Expand(Mapping(projector.Builtin).Member!, projector.Arguments, hole => hole == "input_width" ? Width(module, "encoder") : null);
+        return $"new {SideType(module)}({encoder}, encoder => {head})";
+    }
+
+    /// <summary>The output width of an encoder module, read from the module so that changed options stay consistent.</summary>
+    private static string Width(ModuleSpec module, string variable) => module.Builtin is { } builtin
+        ? CSharpTemplate.Expand(Mapping(builtin).Width!, hole => hole == "$module" ? variable : throw Unsupported($"the hole {{{hole}}}"))
+        : Integer(module.Width ?? 0); // unknown without out: (a projector needs it, JEPA219)
+
+    /// <summary>The width of the context side's output (the projector's with one), read from the module.</summary>
+    private string ContextWidth => _model.Projector is not null ? "ContextEncoder.OutputWidth" : Width(_model.Context, "ContextEncoder");
 
     private string Grid => _model.Grid is { } g ? $"({Integer(g.Height)}, {Integer(g.Width)})" : "(0, 0)";
 
@@ -481,7 +507,7 @@ internal sealed class ExperimentEmitter
             return;
         }
 
-        var column = 8 + line.IndexOf("global::", StringComparison.Ordinal) + 1;
+        var column = 8 + line.IndexOf("new global::" + module.CustomType, StringComparison.Ordinal) + "new ".Length + 1;
         _w.Directive($"#line ({range.Start.Line}, {range.Start.Column}) - ({range.End.Line}, {range.End.Column}) {column} {String(_spec.Path)}");
         _w.Line(line);
         _w.Directive("#line default");
@@ -568,13 +594,14 @@ internal sealed class ExperimentEmitter
     {
         var batch = _names.Batch;
         var pooled = Tokens ? $" -> (B, {_model.EmbeddingWidth?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"}) (mean over tokens)" : string.Empty;
-        _w.Line($"/// <summary>The representation evaluation uses: {EncodeDescription}, {_spec.Input.Shape.WithBatch()} -> {_model.EncodedOutput.WithBatch()}{pooled}.</summary>");
+        var backbone = _model.Projector is null ? string.Empty : " (the encoder alone, before the projector)";
+        _w.Line($"/// <summary>The representation evaluation uses: {EncodeDescription}{backbone} on the normalised samples, {_spec.Input.Shape.WithBatch()} -> {_model.EncodedOutput.WithBatch()}{pooled}.</summary>");
         using (_w.Block($"public override {Tensor} Encode({Tensor} {batch})"))
         {
             _w.Line($"using var noGrad = {Torch}.no_grad();");
             _w.Line(Tokens
-                ? $"return {Runtime}.Models.Tokens.MeanPool({EncodeModule}.forward({batch}));"
-                : $"return {EncodeModule}.forward({batch});");
+                ? $"return {Runtime}.Models.Tokens.MeanPool({Backbone(EncodeModule)}.forward(Normalize({batch})));"
+                : $"return {Backbone(EncodeModule)}.forward(Normalize({batch}));");
         }
     }
 
@@ -584,7 +611,7 @@ internal sealed class ExperimentEmitter
         using (_w.Block($"protected override {Tensor} MonitorEmbeddings({Tensor} {_names.Batch})"))
         {
             _w.Line($"using var noGrad = {Torch}.no_grad();");
-            _w.Line($"return {EncodeModule}.forward({_names.Batch}).flatten(0, 1);");
+            _w.Line($"return {Backbone(EncodeModule)}.forward(Normalize({_names.Batch})).flatten(0, 1);");
         }
     }
 
@@ -593,7 +620,8 @@ internal sealed class ExperimentEmitter
     private void WriteTrainingStep()
     {
         var spec = _spec.TrainingStep;
-        var targetOutput = spec.Steps.OfType<TargetStep>().Single().KeepsOutput ? "targetOutput" : "target";
+        var keepsOutput = spec.Steps.OfType<TargetStep>().Select(t => t.KeepsOutput).Concat(spec.Steps.OfType<ViewsTargetStep>().Select(t => t.KeepsOutput)).Single();
+        var targetOutput = keepsOutput ? "targetOutput" : "target";
         _w.Line($"/// <summary>One training step: <c>predict {Xml(spec.Target)} from {Xml(spec.Context)}</c> ({At(spec.Position)}).</summary>");
         using (_w.Block($"protected override {Runtime}.Training.LossTerms TrainingStep({Tensor} {_names.Batch}, {Runtime}.Training.StepContext step)"))
         {
@@ -613,8 +641,20 @@ internal sealed class ExperimentEmitter
                     case TargetStep target:
                         WriteTarget(target);
                         break;
+                    case DrawViewsStep draw:
+                        _w.Line($"var {_names.ViewGroup(draw.Group)} = Normalize({Runtime}.Training.Views.Draw({_names.Corruption(draw.Group).Input}, {_names.Batch}, {Integer(draw.Count)}, step.Generator));");
+                        break;
+                    case ViewsTargetStep target:
+                        WriteViewsTarget(target);
+                        break;
+                    case ViewsContextStep context:
+                        _w.Line($"var context = {ViewsForward("ContextEncoder", context.Input)};");
+                        break;
+                    case NormalizeStep:
+                        _w.Line($"var {_names.NormalizedInput} = Normalize({_names.Batch});");
+                        break;
                     case ContextStep context:
-                        var input = context.ViewSide is { } side ? _names.View(side) : _names.Batch;
+                        var input = EncoderInput(context.Input);
                         _w.Line(context.Masked ? $"var context = ContextEncoder.forward({input}, masks.Context);" : $"var context = ContextEncoder.forward({input});");
                         break;
                     case PredictStep predict:
@@ -643,9 +683,14 @@ internal sealed class ExperimentEmitter
         }
     }
 
+    /// <summary>What an encoder reads, normalised: inline, or the local of the normalise step.</summary>
+    private string EncoderInput(EncoderInput input) =>
+        input.Normalized ? _names.NormalizedInput : $"Normalize({(input.View is { } side ? _names.View(side) : _names.Batch)})";
+
+    private string TargetModule => TargetOwnsModule ? "TargetEncoder" : "ContextEncoder";
+
     private void WriteTarget(TargetStep step)
     {
-        var forward = $"{(TargetOwnsModule ? "TargetEncoder" : "ContextEncoder")}.forward({(step.ViewSide is { } side ? _names.View(side) : _names.Batch)})";
         var expression = "targetOutput";
         if (step.LayerNorm)
         {
@@ -657,17 +702,54 @@ internal sealed class ExperimentEmitter
             expression = $"{Runtime}.Models.Tokens.Gather({expression}, masks.Target)";
         }
 
-        if (step.Kind is TargetKind.Ema or TargetKind.StopGradient)
+        WriteTarget($"{TargetModule}.forward({EncoderInput(step.Input)})", expression, step.Kind is TargetKind.Ema or TargetKind.StopGradient, step.KeepsOutput);
+    }
+
+    /// <summary>A side's module over its views, view-major: <c>Views.Stack(V, M.forward(pass), ...)</c>, each pass the
+    /// drawn views of one size (concatenated when several groups have it), or the one view it reads.</summary>
+    private string ViewsForward(string module, ViewsInput input)
+    {
+        var passes = input.Single is { } single
+            ? new[] { $"{module}.forward({EncoderInput(single)})" }
+            : input.Passes.Select(p => $"{module}.forward({(p.Groups.Count == 1 ? _names.ViewGroup(p.Groups[0]) : $"{Torch}.cat([{string.Join(", ", p.Groups.Select(_names.ViewGroup))}], 0)")})");
+        return $"{Runtime}.Training.Views.Stack({Integer(input.Views)}, {string.Join(", ", passes)})";
+    }
+
+    private void WriteViewsTarget(ViewsTargetStep step)
+    {
+        var expression = "targetOutput";
+        if (step.Mean)
+        {
+            expression = $"{Runtime}.Training.Views.Mean({expression})";
+        }
+
+        if (step.LayerNorm)
+        {
+            expression = $"{Runtime}.Losses.TargetNorm.Layer({expression})";
+        }
+
+        var source = step.FromContext is { } slice
+            ? $"context.narrow(0, {Integer(slice.First)}, {Integer(slice.Count)}){(step.Kind == TargetKind.StopGradient ? ".detach()" : string.Empty)}"
+            : ViewsForward(TargetModule, step.Input!);
+        WriteTarget(source, expression, step.FromContext is null && step.Kind is TargetKind.Ema or TargetKind.StopGradient, step.KeepsOutput);
+    }
+
+    /// <summary>The target: <paramref name="expression"/> of the module's output <paramref name="forward"/> (written
+    /// <c>targetOutput</c> in it), under no-grad when <paramref name="noGrad"/>, the output kept apart when
+    /// <paramref name="keepsOutput"/>.</summary>
+    private void WriteTarget(string forward, string expression, bool noGrad, bool keepsOutput)
+    {
+        if (noGrad)
         {
             _w.Line($"{Tensor} target;");
-            if (step.KeepsOutput)
+            if (keepsOutput)
             {
                 _w.Line($"{Tensor} targetOutput;");
             }
 
             using (_w.Block($"using ({Torch}.no_grad())"))
             {
-                if (step.KeepsOutput)
+                if (keepsOutput)
                 {
                     _w.Line($"targetOutput = {forward};");
                     _w.Line($"target = {expression};");
@@ -678,7 +760,7 @@ internal sealed class ExperimentEmitter
                 }
             }
         }
-        else if (step.KeepsOutput)
+        else if (keepsOutput)
         {
             _w.Line($"var targetOutput = {forward};");
             _w.Line($"var target = {expression};");
@@ -698,22 +780,51 @@ internal sealed class ExperimentEmitter
             _w.Line($"// {Comment(note)}.");
         }
 
-        var call = Expand(Mapping(step.Loss).Member!, step.Arguments, hole => hole switch { "predicted" => "predicted", "target" => "target", _ => null });
-        _w.Line($"terms.Add({String(step.Loss.Name)}, {call}, weight: {lossWeight});");
+        // With views, the loss and a regularizer of the pair of sides average over the pairs of views, and a regularizer
+        // of one side over its views: each is a lambda over one view (or one pair) of the view-major representations.
+        var pairs = step.Pairs;
+        var (p, t) = _names.PairParameters;
+        var sameView = pairs?.SameView is { } first ? $", sameView: ({Integer(first.Context)}, {Integer(first.Target)})" : string.Empty;
+        string Pairwise(string left, string right, string lambda) => $"{Runtime}.Training.Views.Pairwise({left}, {right}, ({p}, {t}) => {lambda}{sameView})";
+
+        var call = Expand(Mapping(step.Loss).Member!, step.Arguments, hole => hole switch
+        {
+            "predicted" => pairs is null ? "predicted" : p,
+            "target" => pairs is null ? "target" : t,
+            _ => null,
+        });
+        _w.Line($"terms.Add({String(step.Loss.Name)}, {(pairs is null ? call : Pairwise("predicted", "target", call))}, weight: {lossWeight});");
         foreach (var regularizer in step.Regularizers)
         {
             _w.Line($"// {Comment(regularizer.Note)}.");
             foreach (var term in regularizer.Builtin.Resolve().Terms)
             {
-                string Term(string z) => Expand(term.CSharp, regularizer.Arguments, hole => hole switch
+                string Pooled(string z) => step.Tokens ? $"{Runtime}.Models.Tokens.MeanPool({z})" : z;
+                string Term(string z, string z1, string z2) => Expand(term.CSharp, regularizer.Arguments, hole => hole switch
                 {
                     "z" => z,
-                    "z1" => step.Tokens ? $"{Runtime}.Models.Tokens.MeanPool(context)" : "context",
-                    "z2" => step.Tokens ? $"{Runtime}.Models.Tokens.MeanPool({targetOutput})" : targetOutput,
+                    "z1" => Pooled(z1),
+                    "z2" => Pooled(z2),
                     "generator" => "step.Generator",
                     _ => null,
                 });
-                var value = regularizer.BothSides ? $"0.5 * ({Term("context")} + {Term(targetOutput)})" : Term("context");
+                string value;
+                if (pairs is null)
+                {
+                    value = regularizer.BothSides
+                        ? $"0.5 * ({Term("context", "context", targetOutput)} + {Term(targetOutput, "context", targetOutput)})"
+                        : Term("context", "context", targetOutput);
+                }
+                else if (regularizer.Pairs)
+                {
+                    value = Pairwise("context", targetOutput, Term(p, p, t));
+                }
+                else
+                {
+                    var z = _names.ViewParameter;
+                    value = $"{Runtime}.Training.Views.MeanOverViews({z} => {Term(z, z, z)}, context{(regularizer.BothSides ? ", " + targetOutput : string.Empty)})";
+                }
+
                 var scale = Setting(regularizer.Scale);
                 var weight = term.WeightParameter is { } parameter
                     ? $"{Setting(regularizer.Arguments.First(a => a.Parameter == parameter).Option!)} * {scale}"

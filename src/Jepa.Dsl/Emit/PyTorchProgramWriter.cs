@@ -45,6 +45,7 @@ internal sealed class PyTorchProgramWriter
 
     public string Write()
     {
+        RequireSupported();
         WriteHeader();
         WriteOptions();
         _w.Line();
@@ -90,6 +91,22 @@ internal sealed class PyTorchProgramWriter
     private string At(Position position) => $"{_spec.FileName}({position.Line},{position.Column})";
 
     private static NotSupportedException Unsupported(string what) => new($"the PyTorch emitter does not support {what}");
+
+    /// <summary>What the python runtime does not have yet is JEPA154: views (<c>views NAME = GROUP * count</c>, and the
+    /// steps over them) at their declaration, and a projector head at its statement.</summary>
+    private void RequireSupported()
+    {
+        if (_model.Views.Count > 0)
+        {
+            var views = _model.Views[0];
+            throw new TargetNotSupportedException(views.Position, $"'{views.Source}' declares views, which the PyTorch target does not print yet");
+        }
+
+        if (_model.Projector is { } projector)
+        {
+            throw new TargetNotSupportedException(projector.Position, $"'{projector.Source}' declares a projector head, which the PyTorch target does not print yet");
+        }
+    }
 
     /// <summary>A built-in's Python mapping; one without is JEPA154 at <paramref name="position"/>.</summary>
     private static PythonMember Mapping(BuiltinRef builtin, Position position) =>
@@ -572,8 +589,8 @@ internal sealed class PyTorchProgramWriter
                             break;
                         case ContextStep context:
                             _w.Line(context.Masked
-                                ? $"context = self.context({Input(context.ViewSide)}, masks.context)"
-                                : $"context = self.context({Input(context.ViewSide)})");
+                                ? $"context = self.context({Input(context.Input.View)}, masks.context)"
+                                : $"context = self.context({Input(context.Input.View)})");
                             break;
                         case PredictStep predict:
                             _w.Line(predict.Form switch
@@ -603,7 +620,7 @@ internal sealed class PyTorchProgramWriter
             TargetKind.Shared => "self.context",
             _ => throw Unsupported($"the target kind {step.Kind}"),
         };
-        var forward = $"{module}({Input(step.ViewSide)})";
+        var forward = $"{module}({Input(step.Input.View)})";
         var output = step.KeepsOutput ? "target_output" : forward;
         var expression = TargetIsFloat ? $"{output}.float()" : output;
         if (step.LayerNorm)
@@ -750,7 +767,7 @@ internal sealed class PyTorchProgramWriter
                         Numbered(step);
                         _w.Line("step.update_ema(self.target_encoder, self.context_encoder)");
                         break;
-                    case MaskStep or ViewStep or TargetStep or ContextStep or PredictStep or LossStep:
+                    case MaskStep or ViewStep or NormalizeStep or TargetStep or ContextStep or PredictStep or LossStep:
                         break;
                     default:
                         throw Unsupported($"the step {step.GetType().Name}");

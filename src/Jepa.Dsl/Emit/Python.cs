@@ -104,7 +104,7 @@ internal static class Python
         NumberValue n => Number(n.Value),
         ScheduleValue s => $"T.Ramp({Number(s.Start)}, {Number(s.End)})",
         RangeValue r => $"({Number(r.Low)}, {Number(r.High)})",
-        ListValue l when type == ParameterType.IntegerList => "[" + string.Join(", ", l.Items.Select(i => Integer((long)((NumberValue)i).Value))) + "]",
+        ListValue l when type is ParameterType.IntegerList or ParameterType.Size => "[" + string.Join(", ", l.Items.Select(i => Integer((long)((NumberValue)i).Value))) + "]",
         ListValue l => "[" + string.Join(", ", l.Items.Select(i => Number(((NumberValue)i).Value))) + "]",
         BooleanValue b => b.Value ? "True" : "False",
         OptionValue o => String(o.Name),

@@ -190,6 +190,8 @@ public sealed class JepaFormatter
         InputStatementSyntax s => $"input {s.Name.Text}: {s.ElementType.Text}[{string.Join(", ", s.Dimensions.Select(d => d.Text))}];",
         CorruptionStatementSyntax s => $"corruption {s.Name.Text} = {string.Join(" then ", s.Links.Select(l => l.ToString()))};",
         EncoderStatementSyntax s => $"encoder {s.Name.Text} = {s.Value};",
+        ViewsStatementSyntax s => $"views {s.Name.Text} = {string.Join(", ", s.Groups.Select(g => g.ToString()))};",
+        ProjectorStatementSyntax s => $"projector = {s.Value};",
         PredictorStatementSyntax s => $"predictor = {s.Value};",
         PredictStatementSyntax s => $"predict {s.Target} from {s.Context};",
         LossStatementSyntax s => $"loss {s.Term};",

@@ -217,6 +217,24 @@ internal static class Grammar
         from semicolon in Semicolon
         select (StatementSyntax)new PredictorStatementSyntax(keyword, value, SourceSpan.Cover(keyword.Span, semicolon));
 
+    public static readonly Parser<StatementSyntax> Projector =
+        from keyword in Keyword("projector")
+        from assign in Symbol("=")
+        from value in Value
+        from semicolon in Semicolon
+        select (StatementSyntax)new ProjectorStatementSyntax(keyword, value, SourceSpan.Cover(keyword.Span, semicolon));
+
+    /// <summary><c>views NAME = term (, term)*;</c>, each term <c>corruption * count</c>.</summary>
+    public static readonly Parser<StatementSyntax> Views =
+        from keyword in Keyword("views")
+        from name in Identifier
+        from assign in Symbol("=")
+        from first in Term
+        from rest in (from comma in Symbol(",") from term in Term select term).XMany()
+        from semicolon in Semicolon.Or(input => Fail<SourceSpan>(input, "','"))
+        select (StatementSyntax)new ViewsStatementSyntax(
+            keyword, name, new[] { first }.Concat(rest).ToEquatableArray(), SourceSpan.Cover(keyword.Span, semicolon));
+
     public static readonly Parser<StatementSyntax> Predict =
         from keyword in Keyword("predict")
         from target in Value

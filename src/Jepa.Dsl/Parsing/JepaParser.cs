@@ -28,7 +28,7 @@ public sealed class JepaParser
     }
 
     private static readonly string[] FileKeywords = { "namespace", "experiment" };
-    private static readonly string[] ExperimentKeywords = { "input", "corruption", "encoder", "predictor", "objective", "train", "evaluate", "monitor" };
+    private static readonly string[] ExperimentKeywords = { "input", "corruption", "views", "encoder", "projector", "predictor", "objective", "train", "evaluate", "monitor" };
     private static readonly string[] ObjectiveKeywords = { "predict", "loss", "regularize" };
     private static readonly string[] TrainKeywords = { "optimizer", "schedule", "batch", "epochs", "steps", "seed", "device", "clip" };
     private static readonly string[] EvaluateItems = { "linear_probe", "few_shot", "knn", "split" };
@@ -39,6 +39,8 @@ public sealed class JepaParser
         ["input"] = Grammar.Input,
         ["corruption"] = Grammar.Corruption,
         ["encoder"] = Grammar.Encoder,
+        ["views"] = Grammar.Views,
+        ["projector"] = Grammar.Projector,
         ["predictor"] = Grammar.Predictor,
         ["predict"] = Grammar.Predict,
         ["loss"] = Grammar.Loss,
@@ -261,7 +263,7 @@ public sealed class JepaParser
         IdentifierSyntax? name = null;
         var nameStart = Lexer.SkipTrivia(_text, keywordEnd);
         var nameEnd = Lexer.ScanIdentifier(_text, nameStart);
-        if (nameEnd > nameStart && nameEnd <= resume && keyword.Text is "input" or "corruption" or "encoder")
+        if (nameEnd > nameStart && nameEnd <= resume && keyword.Text is "input" or "corruption" or "views" or "encoder")
         {
             name = new IdentifierSyntax(_text.Substring(nameStart, nameEnd - nameStart), _context.Lines.Span(nameStart, nameEnd));
         }

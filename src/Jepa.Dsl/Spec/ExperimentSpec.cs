@@ -25,11 +25,13 @@ public sealed record BuiltinRef(BuiltinKind Kind, string Name)
     public Builtin Resolve() => Builtins.Find(Kind, Name) ?? throw new System.InvalidOperationException($"no built-in {Kind} {Name}");
 }
 
-/// <summary>Who owns a group of options: a link of a corruption, an encoder, the predictor, the loss or a regularizer.</summary>
+/// <summary>Who owns a group of options: a link of a corruption, an encoder, the projector, the predictor, the loss or a
+/// regularizer.</summary>
 public enum OwnerKind
 {
     Link,
     Encoder,
+    Projector,
     Predictor,
     Loss,
     Regularizer,
@@ -117,10 +119,38 @@ public sealed record ModuleSpec(
     EquatableArray<ArgumentRef> Arguments,
     int? Width,
     string Source,
-    Position Position);
+    Position Position)
+{
+    /// <summary>True when the module couples the samples of a batch (batch norm): a multi-process target synchronises
+    /// its statistics across processes.</summary>
+    public bool CouplesSamples { get; init; }
+}
 
 /// <summary>The predictor: its built-in and arguments, and its statement when declared.</summary>
-public sealed record PredictorSpec(BuiltinRef Builtin, EquatableArray<ArgumentRef> Arguments, string? Source, Position? Position);
+public sealed record PredictorSpec(BuiltinRef Builtin, EquatableArray<ArgumentRef> Arguments, string? Source, Position? Position)
+{
+    /// <summary>True when the predictor couples the samples of a batch (batch norm).</summary>
+    public bool CouplesSamples { get; init; }
+}
+
+/// <summary>
+/// The projector head (<c>projector = mlp(...)</c>): built on each encoder module of the objective (the context encoder,
+/// and a second encoder's own), from that encoder's output width; an EMA target copies the context's pair. Each module
+/// and its projector are one unit: the training step's encoder calls go through the projector, and <c>Encode</c> reads
+/// the encoder alone (emitters hold them as one module, the runtime's <c>Projected</c>).
+/// </summary>
+public sealed record ProjectorSpec(BuiltinRef Builtin, EquatableArray<ArgumentRef> Arguments, string Source, Position Position, int? Width)
+{
+    /// <summary>True when the projector couples the samples of a batch (batch norm).</summary>
+    public bool CouplesSamples { get; init; }
+}
+
+/// <summary>A group of views: <see cref="Count"/> views of each sample through corruption <see cref="Corruption"/>,
+/// views <see cref="First"/> to <c>First + Count - 1</c> of its declaration, each of shape <see cref="Shape"/>.</summary>
+public sealed record ViewGroupSpec(string Corruption, int Count, int First, Shape Shape);
+
+/// <summary>A <c>views</c> declaration the objective uses.</summary>
+public sealed record ViewsSpec(string Name, string Source, Position Position, EquatableArray<ViewGroupSpec> Groups);
 
 /// <summary>One link of a corruption: the owner of its options, its built-in, arguments, and whether it is the token mask.</summary>
 public sealed record LinkSpec(OwnerId Owner, BuiltinRef Builtin, EquatableArray<ArgumentRef> Arguments, bool IsTokenMask, string Source, Position Position);
@@ -156,6 +186,13 @@ public sealed record ModelSpec(
         TargetKind.StopGradient or TargetKind.Shared => "the context encoder's output",
         _ => throw new System.NotSupportedException($"the emitter does not support the target kind {TargetKind}"),
     };
+
+    /// <summary>The projector head, or null.</summary>
+    public ProjectorSpec? Projector { get; init; }
+
+    /// <summary>The <c>views</c> declarations the objective uses (their groups' corruptions are in
+    /// <see cref="Corruptions"/>).</summary>
+    public EquatableArray<ViewsSpec> Views { get; init; }
 }
 
 /// <summary>Which side of <c>predict</c> a corrupted view is for.</summary>
@@ -191,14 +228,57 @@ public sealed record MaskStep(string Note, string Corruption) : StepSpec(Note, n
 /// <summary>Applies a corruption's input links to the batch, giving one side's view.</summary>
 public sealed record ViewStep(string Note, string? Shapes, Side Side, string Corruption) : StepSpec(Note, Shapes);
 
-/// <summary>The target representation: the target side's module on its view (the input when
-/// <see cref="ViewSide"/> is null), without gradient for an EMA or stop-gradient target; layer-normed; gathered at the
-/// target positions. <see cref="KeepsOutput"/> keeps the module's output apart for the regularizers.</summary>
-public sealed record TargetStep(string Note, string? Shapes, TargetKind Kind, Side? ViewSide, bool LayerNorm, bool Gather, bool KeepsOutput)
+/// <summary>Normalises the input once, when both encoders read it as it is (<see cref="EncoderInput.Normalized"/>).</summary>
+public sealed record NormalizeStep(string Note, string? Shapes) : StepSpec(Note, Shapes);
+
+/// <summary>
+/// What an encoder reads: a side's corrupted view, or the input when <see cref="View"/> is null. Every encoder reads its
+/// input normalised per channel (the runtime's <c>Normalize</c>, right before the module): inline, or the local of a
+/// <see cref="NormalizeStep"/> when <see cref="Normalized"/>.
+/// </summary>
+public sealed record EncoderInput(Side? View, bool Normalized);
+
+/// <summary>The target representation: the target side's module on its input, without gradient for an EMA or
+/// stop-gradient target; layer-normed; gathered at the target positions. <see cref="KeepsOutput"/> keeps the module's
+/// output apart for the regularizers.</summary>
+public sealed record TargetStep(string Note, string? Shapes, TargetKind Kind, EncoderInput Input, bool LayerNorm, bool Gather, bool KeepsOutput)
     : StepSpec(Note, Shapes);
 
-/// <summary>The context representation: the context encoder on its view, keeping only the context tokens when masked.</summary>
-public sealed record ContextStep(string Note, string? Shapes, Side? ViewSide, bool Masked) : StepSpec(Note, Shapes);
+/// <summary>The context representation: the context encoder on its input, keeping only the context tokens when masked.</summary>
+public sealed record ContextStep(string Note, string? Shapes, EncoderInput Input, bool Masked) : StepSpec(Note, Shapes);
+
+/// <summary>Draws <see cref="Count"/> views of each sample through a group's corruption, normalised (every view feeds an
+/// encoder): <c>(Count B, ...)</c>, view-major (the runtime's <c>Views.Draw</c>).</summary>
+public sealed record DrawViewsStep(string Note, string? Shapes, string Views, string Group, int Count) : StepSpec(Note, Shapes);
+
+/// <summary>One pass of an encoder over views of one size: the drawn views of its groups, concatenated along the batch
+/// in view order; <see cref="Views"/> of each sample, each of shape <see cref="Shape"/>.</summary>
+public sealed record ViewPass(EquatableArray<string> Groups, Shape Shape, int Views);
+
+/// <summary>
+/// A side's representations in an experiment with views, view-major <c>(V, B, ...)</c>: its module over each
+/// <see cref="Passes"/> (one per size of views, the runtime's <c>Views.Stack</c>), or over <see cref="Single"/>, the
+/// input or a corrupted view, as one view.
+/// </summary>
+public sealed record ViewsInput(EquatableArray<ViewPass> Passes, EncoderInput? Single, int Views);
+
+/// <summary>The context side's representations over its views (a context with views takes no token mask).</summary>
+public sealed record ViewsContextStep(string Note, string? Shapes, ViewsInput Input) : StepSpec(Note, Shapes);
+
+/// <summary>
+/// The target side's representations over its views: its module over <see cref="Input"/> (without gradient for an EMA
+/// or stop-gradient target), or, when <see cref="FromContext"/> is set, the context's representations of views
+/// <c>First</c> to <c>First + Count - 1</c> (detached for a stop-gradient target); then their mean over the views when
+/// <see cref="Mean"/>, then layer-normed. <see cref="KeepsOutput"/> keeps the per-view output apart for the regularizers.
+/// </summary>
+public sealed record ViewsTargetStep(
+    string Note, string? Shapes, TargetKind Kind, ViewsInput? Input, (int First, int Count)? FromContext, bool Mean, bool LayerNorm, bool KeepsOutput)
+    : StepSpec(Note, Shapes);
+
+/// <summary>Which pairs of (context view, target view) the loss compares in an experiment with views: every pair, but a
+/// view with itself when both sides take views of one declaration (context view <c>i</c> is its view
+/// <c>Context + i</c>, target view <c>j</c> its view <c>Target + j</c>; <see cref="SameView"/> null: no view is shared).</summary>
+public sealed record ViewPairs((int Context, int Target)? SameView, int Count);
 
 /// <summary>The prediction.</summary>
 public sealed record PredictStep(string Note, string? Shapes, PredictionForm Form) : StepSpec(Note, Shapes);
@@ -218,7 +298,12 @@ public sealed record LossStep(
     OptionId? SharedWeight,
     string? SharedNote,
     EquatableArray<RegularizerSpec> Regularizers,
-    bool Tokens) : StepSpec(Note, null);
+    bool Tokens) : StepSpec(Note, null)
+{
+    /// <summary>In an experiment with views: the pairs of views the loss averages over (and a regularizer of the pair
+    /// of sides); the regularizers of one side then apply to each view, averaged. Null without views.</summary>
+    public ViewPairs? Pairs { get; init; }
+}
 
 /// <summary>Backward through the terms and the optimizer step.</summary>
 public sealed record BackwardStep(string Note) : StepSpec(Note, null);

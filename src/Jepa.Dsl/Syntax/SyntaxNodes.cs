@@ -160,6 +160,21 @@ public sealed record PredictorStatementSyntax(IdentifierSyntax Keyword, Expressi
     public override IEnumerable<SyntaxNode> Children() => new SyntaxNode[] { Keyword, Value };
 }
 
+/// <summary><c>projector = call;</c>: a head on the encoder's output that the loss and regularizers read.</summary>
+public sealed record ProjectorStatementSyntax(IdentifierSyntax Keyword, ExpressionSyntax Value, SourceSpan Span)
+    : StatementSyntax(Keyword, Span)
+{
+    public override IEnumerable<SyntaxNode> Children() => new SyntaxNode[] { Keyword, Value };
+}
+
+/// <summary><c>views NAME = GROUP * count, GROUP * count, ...;</c>: each group a corruption's name and how many views of
+/// each sample it draws (a term whose weight is the count; 1 when not written).</summary>
+public sealed record ViewsStatementSyntax(IdentifierSyntax Keyword, IdentifierSyntax Name, EquatableArray<TermSyntax> Groups, SourceSpan Span)
+    : StatementSyntax(Keyword, Span)
+{
+    public override IEnumerable<SyntaxNode> Children() => new SyntaxNode[] { Keyword, Name }.Concat(Groups);
+}
+
 /// <summary><c>predict TARGET from CONTEXT;</c> (inside <c>objective</c>).</summary>
 public sealed record PredictStatementSyntax(
     IdentifierSyntax Keyword, ExpressionSyntax Target, IdentifierSyntax FromKeyword, ExpressionSyntax Context, SourceSpan Span)

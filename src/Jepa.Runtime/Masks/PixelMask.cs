@@ -16,10 +16,29 @@ public sealed class PixelMask : ImageCorruption
 {
     private const string Link = "pixel mask";
 
+    private readonly Func<(int H, int W), ITokenMask>? create;
+    private ITokenMask? mask;
+
     /// <summary>Creates the link from a token mask on the cell grid, the cell size in pixels and the fill value (default 0).</summary>
     public PixelMask(ITokenMask mask, int patch, double value = 0)
+        : this(patch, value)
     {
-        Mask = mask ?? throw new ArgumentNullException(nameof(mask));
+        this.mask = mask ?? throw new ArgumentNullException(nameof(mask));
+    }
+
+    /// <summary>
+    /// Creates the link from a token mask made for the cell grid of the images it meets
+    /// (<c>ceil(H / patch) x ceil(W / patch)</c>; made again when the size changes), as the generated code of
+    /// <c>pixel_block_mask</c> and <c>pixel_random_mask</c> builds it: <c>new PixelMask(grid =&gt; new MultiBlockMask(grid, ...), patch)</c>.
+    /// </summary>
+    public PixelMask(Func<(int H, int W), ITokenMask> mask, int patch, double value = 0)
+        : this(patch, value)
+    {
+        create = mask ?? throw new ArgumentNullException(nameof(mask));
+    }
+
+    private PixelMask(int patch, double value)
+    {
         Patch = patch >= 1 ? patch : throw new ArgumentOutOfRangeException(nameof(patch), patch, "A pixel mask needs cells of at least 1 pixel.");
         Value = double.IsFinite(value) ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "A pixel mask needs a finite fill value.");
     }
@@ -27,8 +46,8 @@ public sealed class PixelMask : ImageCorruption
     /// <inheritdoc/>
     protected override string Name => Link;
 
-    /// <summary>The token mask, on the grid of cells.</summary>
-    public ITokenMask Mask { get; }
+    /// <summary>The token mask on the grid of cells: the one given, or the one made for the last images seen (null before).</summary>
+    public ITokenMask? Mask => mask;
 
     /// <summary>The side of a cell, in pixels.</summary>
     public int Patch { get; }
@@ -43,11 +62,12 @@ public sealed class PixelMask : ImageCorruption
     protected override Tensor Transform(Tensor images, Generator g)
     {
         var grid = Grid(images.shape[2], images.shape[3]);
-        if (grid != Mask.Grid)
-            throw new ArgumentException($"A pixel mask with {Patch}x{Patch} cells cuts {images.shape[2]}x{images.shape[3]} images into a {grid.H}x{grid.W} grid, but its {Mask} is on {Mask.Grid.H}x{Mask.Grid.W}.", nameof(images));
-        return ImageOps.MaskCells(images, Mask.Sample(images.shape[0], g).Context, Patch, Value);
+        if (create is not null && mask?.Grid != grid) mask = create(grid);
+        if (grid != mask!.Grid)
+            throw new ArgumentException($"A pixel mask with {Patch}x{Patch} cells cuts {images.shape[2]}x{images.shape[3]} images into a {grid.H}x{grid.W} grid, but its {mask} is on {mask.Grid.H}x{mask.Grid.W}.", nameof(images));
+        return ImageOps.MaskCells(images, mask.Sample(images.shape[0], g).Context, Patch, Value);
     }
 
     /// <inheritdoc/>
-    public override string ToString() => $"{Mask} on {Patch}x{Patch} pixel cells (value {Value})";
+    public override string ToString() => $"{(mask?.ToString() ?? "a token mask")} on {Patch}x{Patch} pixel cells (value {Value})";
 }

@@ -39,7 +39,7 @@ internal sealed class CollapseMonitor : IDisposable
         {
             using var scope = NewDisposeScope();
             using var _ = no_grad();
-            var z = experiment.Embeddings(experiment.AtBoundary(batch));
+            var z = experiment.Embeddings(batch);
             return new CollapseReading(step, CollapseMetrics.EmbeddingStd(z), CollapseMetrics.RankMe(z));
         }
         finally

@@ -131,24 +131,15 @@ public abstract class JepaExperiment : IDisposable
 
     /// <summary>
     /// The representation of samples as loaded (not yet normalised), as the evaluation and anything that embeds or
-    /// exports use it: moved to <see cref="Device"/>, normalised, <see cref="Encode"/>d (no gradient). Wrap it in
-    /// <see cref="EvaluationMode"/>.
+    /// exports use it: moved to <see cref="Device"/> and <see cref="Encode"/>d (which normalises them; no gradient).
+    /// Wrap it in <see cref="EvaluationMode"/>. The runtime does nothing else to samples at its boundary: generated code
+    /// normalises each view right before it enters an encoder (docs/runtime-training.md, "Normalisation").
     /// </summary>
     public Tensor Embed(Tensor samples)
     {
         ArgumentNullException.ThrowIfNull(samples);
-        return Encode(AtBoundary(samples.to(Device)));
+        return Encode(samples.to(Device));
     }
-
-    /// <summary>
-    /// <see cref="Normalize"/> applied from outside the generated code, until the C# emitter calls it itself (issue 12):
-    /// the trainer normalises each batch before <see cref="TrainingStep"/>, the collapse monitor its batch before
-    /// <see cref="MonitorEmbeddings"/>, and <see cref="Embed"/> the samples before <see cref="Encode"/>. Meanwhile the
-    /// corruptions of a training step see normalised values. Once generated code calls <see cref="Normalize"/> before
-    /// each encoder forward and in <see cref="Encode"/>, this must return its argument (docs/runtime-training.md,
-    /// "Normalisation", says what the emitter writes).
-    /// </summary>
-    internal Tensor AtBoundary(Tensor samples) => Normalize(samples);
 
     /// <summary>
     /// Trains until the run length (<see cref="ExperimentOptions.Steps"/> or <see cref="ExperimentOptions.Epochs"/>,

@@ -159,7 +159,7 @@ internal sealed class Trainer
         // 2. The experiment's step: loss terms, BackwardAndStep, UpdateEma.
         try
         {
-            experiment.Step(experiment.AtBoundary(x), step);
+            experiment.Step(x, step);
         }
         catch (NonFiniteLossException e)
         {

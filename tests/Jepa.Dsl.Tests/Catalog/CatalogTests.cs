@@ -29,6 +29,7 @@ public class CatalogTests
     {
         [BuiltinKind.Corruption] = ["grid"],
         [BuiltinKind.Encoder] = ["input_shape", "module", "source", "create"],
+        [BuiltinKind.Projector] = ["input_width", "module"],
         [BuiltinKind.Predictor] = ["context_width", "grid"],
         [BuiltinKind.Loss] = ["predicted", "target"],
         [BuiltinKind.Regularizer] = ["z", "z1", "z2", "generator"],

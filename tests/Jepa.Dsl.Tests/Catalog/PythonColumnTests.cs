@@ -13,7 +13,10 @@ namespace Jepa.Dsl.Tests.Catalog;
 public class PythonColumnTests
 {
     /// <summary>Entries the PyTorch target does not support yet, and why. Adding a mapping removes its line here.</summary>
-    private static readonly Dictionary<string, string> NotYet = new();
+    private static readonly Dictionary<string, string> NotYet = new()
+    {
+        ["Projector mlp"] = "the PyTorch target prints no projector head yet: an export with one is JEPA154 at its statement",
+    };
 
     /// <summary>The holes the PyTorch emitter fills besides parameters, per kind.</summary>
     private static readonly Dictionary<BuiltinKind, string[]> Provided = new()

@@ -13,6 +13,11 @@ public static class DiagnosticCases
     private const string Masked = "corruption masked = block_mask;";
     private const string MaskedObjective = "objective { predict target(image) from context(masked(image)); loss smooth_l1; }";
     private const string Transformer = "predictor = transformer(dim: 8, depth: 1, heads: 2);";
+    private const string Image16 = "input image: float[1, 16, 16];";
+    private const string Crops = "corruption g = random_resized_crop(scale: 0.3..1.0);\n    views crops = g * 2;";
+    private const string LocalCrops = "corruption g = random_resized_crop(scale: 0.3..1.0);\n    corruption l = random_resized_crop(scale: 0.05..0.3, size: 8);\n    views crops = g * 2, l * 2;";
+    private const string Net = "encoder net = conv(channels: [8], out: 16);";
+    private const string LeJepa = "objective { predict mean(net(crops.g(image))) from net(crops(image)); loss mse; regularize sigreg; }";
 
     public static readonly (string Id, string Source, string Message)[] All =
     {
@@ -33,6 +38,8 @@ public static class DiagnosticCases
         ("JEPA101", Experiment(objective: "objective { predict target(image) from context(noisy(image)); loss mse; regularize [|vicrag|]; }"), "unknown regularizer 'vicrag'; did you mean 'vicreg'?"),
         ("JEPA101", Experiment(predictor: "predictor = [|transformr|](dim: 8, depth: 1, heads: 2);"), "unknown predictor 'transformr'; did you mean 'transformer'?"),
         ("JEPA101", Experiment(train: "train { optimizer [|adam|](lr: 1e-3); steps 100; }"), "unknown optimizer 'adam'; did you mean 'adamw'?"),
+        ("JEPA101", Experiment(predictor: "projector = [|mpl|](out: 8);"), "unknown projector 'mpl'; did you mean 'mlp'?"),
+        ("JEPA101", Experiment(predictor: "predictor = [|none|](out: 8);"), "unknown predictor 'none'"),
         ("JEPA101", Experiment(train: "train { optimizer adamw(lr: 1e-3); schedule [|cosine|]; steps 100; }"), "unknown schedule 'cosine'"),
         ("JEPA101", Experiment(extra: "evaluate { [|kn|](k: 5); }"), "unknown evaluation 'kn'; did you mean 'knn'?"),
         ("JEPA101", Experiment(extra: "monitor { [|colapse|]; }"), "unknown monitor 'colapse'; did you mean 'collapse'?"),
@@ -48,6 +55,7 @@ public static class DiagnosticCases
         ("JEPA105", Experiment(objective: "objective { predict target(image) from context(noisy(image)); loss info_nce(temperature: [|0|]); }"), "'temperature' of info_nce must be > 0; 0 is not"),
         ("JEPA105", Experiment(train: "train { optimizer adamw(lr: 1e-3); steps [|3000000000|]; }"), "steps must be at most 2147483647"),
         ("JEPA105", Experiment(input: "input image: float[[|0|]];"), "each dimension of input 'image' must be >= 1; 0 is not"),
+        ("JEPA105", Experiment(input: Image16, corruptions: "corruption g = random_resized_crop(scale: 0.3..1.0);\n    views crops = g * [|0|];", encoders: Net, predictor: "", objective: LeJepa), "the count of views 'g' must be >= 1; 0 is not"),
         ("JEPA106", Experiment(corruptions: "corruption noisy = gaussian_noise(std: 0.1, [|std|]: 0.2);"), "'std' is given more than once in gaussian_noise"),
         ("JEPA107", Experiment(input: Image, corruptions: "corruption noisy = random_crop(scale: [|0.9..0.5|]);"), "the range 0.9..0.5 is empty"),
         ("JEPA108", Experiment(corruptions: "corruption noisy = gaussian_noise([|0.1|]);"), "gaussian_noise takes no positional argument here"),
@@ -56,12 +64,15 @@ public static class DiagnosticCases
         ("JEPA110", Experiment(extra: "[|input|] other: float[3];"), "'input' appears more than once in experiment 'E'"),
         ("JEPA110", Experiment(train: "train { optimizer adamw(lr: 1e-3); steps 100; [|steps|] 200; }"), "'steps' appears more than once in train"),
         ("JEPA110", Experiment(extra: "evaluate { knn; [|knn|](k: 3); }"), "'knn' appears more than once in evaluate"),
+        ("JEPA110", Experiment(input: Image16, corruptions: "corruption g = random_resized_crop(scale: 0.3..1.0);\n    views crops = g * 2, [|g|];", encoders: Net, predictor: "", objective: LeJepa), "'g' appears more than once in views 'crops'"),
         ("JEPA111", Experiment(train: "").Replace("experiment E {", "experiment [|E|] {"), "experiment 'E' has no train block; add train {"),
         ("JEPA111", Experiment(train: "[|train|] { steps 100; }"), "train has no optimizer; add optimizer adamw(lr: 1e-3);"),
         ("JEPA111", Experiment(objective: "[|objective|] { predict target(image) from context(noisy(image)); }"), "the objective has no loss; add loss smooth_l1;"),
         ("JEPA112", Experiment(objective: "objective { predict target(image) from [|contxt|](noisy(image)); loss mse; }"), "experiment 'E' has no encoder named 'contxt'; did you mean 'context'?"),
         ("JEPA112", Experiment(objective: "objective { predict target(image) from context([|nosy|](image)); loss mse; }"), "has no corruption named 'nosy'; did you mean 'noisy'?"),
         ("JEPA112", Experiment(encoders: "encoder context = mlp(out: 16);\n    encoder target = ema([|contxt|]);"), "has no encoder named 'contxt'; did you mean 'context'?"),
+        ("JEPA112", Experiment(input: Image16, corruptions: Crops, encoders: Net, predictor: "",
+            objective: "objective { predict mean(net(crops.[|global|](image))) from net(crops(image)); loss mse; regularize sigreg; }"), "has no group of views 'crops' named 'global'; its groups are g"),
         ("JEPA113", Experiment(objective: "objective { predict target(image) from context(noisy([|img|])); loss mse; }"), "'img' is not the input of experiment 'E'; its input is 'image'"),
         ("JEPA114", Experiment(objective: "objective { predict target(image) from [|context(noisy(image), image)|]; loss mse; }"), "is not an application of an encoder"),
         ("JEPA115", Experiment(train: "train { optimizer adamw(lr: 1e-3); schedule warmup_cosine(warmup_epochs: 1, warmup_steps: [|10|]); steps 100; }"), "warmup_epochs and warmup_steps cannot both be given"),
@@ -72,12 +83,18 @@ public static class DiagnosticCases
         ("JEPA119", Experiment().Replace("experiment E {", "experiment [|Settings|] {", StringComparison.Ordinal), "'Settings' cannot name an experiment: its generated class declares a member Settings (the options in use)"),
 
         // ---- shapes ----
+        ("JEPA120", Experiment(objective: "objective { predict [|mean|](target(image)) from context(noisy(image)); loss mse; }"), "mean(...) averages the target representations of several views"),
+        ("JEPA120", Experiment(input: Image16, corruptions: Crops, encoders: "encoder context = conv(channels: [8], out: 16);\n    encoder target = ema(context);",
+            objective: "objective { predict target(crops(image)) from [|mean|](context(crops(image))); loss mse; }"), "here it wraps the context side"),
         ("JEPA201", Experiment(input: "input image: float[[|1, 8|]];"), "an input with 2 dimensions is not supported"),
         ("JEPA201", Experiment(input: "input image: [|int|][64];"), "the element type 'int' is not supported"),
         ("JEPA202", Experiment(input: Image, encoders: "encoder context = vit(patch: [|3|], dim: 16, depth: 1, heads: 2, pool: mean);\n    encoder target = ema(context);"), "patch 3 does not divide the image size 8x8"),
         ("JEPA203", Experiment(input: Image, encoders: "encoder context = vit(patch: 2, dim: 16, depth: 1, heads: [|3|], pool: mean);\n    encoder target = ema(context);"), "vit: dim 16 is not divisible by heads 3"),
         ("JEPA203", Experiment(input: Image, corruptions: Masked, encoders: Vit, predictor: "predictor = transformer(dim: 10, depth: 1, heads: [|4|]);", objective: MaskedObjective), "transformer: dim 10 is not divisible by heads 4"),
         ("JEPA204", Experiment(input: Image, encoders: "encoder context = conv(channels: [|[8, 8, 8, 8]|], out: 16);\n    encoder target = ema(context);"), "conv stage 4 of 4 leaves a 0x0 image"),
+        ("JEPA204", Experiment(input: Image16, corruptions: "corruption g = random_resized_crop(scale: 0.3..1.0);\n    corruption l = random_resized_crop(scale: 0.05..0.3, size: 4);\n    views crops = g * 2, l * 2;",
+            encoders: "encoder net = conv(channels: [8, 8, 8], out: 16);", predictor: "",
+            objective: "objective { predict mean(net(crops.g(image))) from net([|crops|](image)); loss mse; regularize sigreg; }"), "conv stage 3 of 3 leaves a 0x0 image"),
         ("JEPA205", Experiment(predictor: "predictor = mlp(hidden: [32], out: [|8|]);"), "predictor mlp outputs [8]; the prediction must have the shape of the target representation [16]"),
         ("JEPA205", Experiment(encoders: "encoder context = mlp(out: 16);\n    encoder other = mlp(out: 8);", predictor: "",
             objective: "objective { [|predict other(image) from context(noisy(image));|] loss info_nce; }"), "with no predictor the prediction is the context representation [16]"),
@@ -100,12 +117,26 @@ public static class DiagnosticCases
             objective: "objective { predict [|other|](image) from context(masked(image)); loss mse; regularize vicreg; }"), "needs the target encoder's tokens on the context's grid of 16 tokens, but target 'other' outputs [4, 16]"),
 
         // ---- training and collapse ----
+        ("JEPA215", Experiment(input: Image, corruptions: "corruption noisy = [|grayscale|];"), "grayscale needs 3 colour channels (R, G, B), but input 'image' has 1 channel"),
+        ("JEPA215", Experiment(input: Image, corruptions: "corruption noisy = color_jitter(saturation: 0, hue: [|0.1|]);"), "color_jitter with hue 0.1 needs 3 colour channels"),
+        ("JEPA215", Experiment(input: Image, corruptions: "corruption noisy = [|color_jitter|];"), "color_jitter with saturation 0.2 (its default) needs 3 colour channels"),
+        ("JEPA216", Experiment(input: Image16, corruptions: LocalCrops, encoders: "encoder net = mlp(out: 16);", predictor: "",
+            objective: "objective { predict mean(net(crops.g(image))) from net([|crops|](image)); loss mse; regularize sigreg; }"), "corruption 'l' of views 'crops' gives 8x8 images, but encoder 'net' (mlp) takes only the input's 16x16"),
+        ("JEPA216", Experiment(input: Image16, corruptions: LocalCrops, encoders: "encoder context = vit(patch: 4, dim: 16, depth: 1, heads: 2, pool: mean);\n    encoder target = ema(context);",
+            objective: "objective { predict target(crops.g(image)) from context([|crops|](image)); loss mse; }"), "but encoder 'context' (vit) takes only the input's 16x16"),
+        ("JEPA217", Experiment(input: Image, encoders: "encoder context = conv(channels: [8, 12], out: 16, norm: group, groups: [|8|]);\n    encoder target = ema(context);"), "conv: 8 groups do not divide the 12 channels of stage 2"),
+        ("JEPA218", Experiment(input: Image, corruptions: "corruption m = [|block_mask|];\n    views v = m * 2;", encoders: Vit, predictor: Transformer,
+            objective: "objective { predict target(image) from context(v(image)); loss mse; }"), "views take no token mask: corruption 'm' of views 'v' holds block_mask"),
+        ("JEPA219", Experiment(encoders: "encoder context = My.Encoders.Tiny(depth: 2);\n    encoder target = ema(context);", predictor: "projector = [|mlp|](out: 8);"),
+            "the projector needs the output width of encoder 'context', a C# encoder without out:"),
         ("JEPA301", Experiment(encoders: "encoder context = mlp(out: 16);\n    encoder target = context;", objective: "objective { predict target(image) from context(noisy(image)); loss [|mse|]; }"),
             "this objective collapses: the invariance loss mse between the context and a target that shares the context's trainable weights (encoder 'target' is 'context')"),
         ("JEPA301", Experiment(encoders: "encoder net = mlp(out: 16);", predictor: "", objective: "objective { predict net(image) from net(noisy(image)); loss [|cosine * 2|]; }"),
             "a target that is the same trainable encoder 'net'"),
         ("JEPA301", Experiment(encoders: "encoder context = mlp(out: 16);\n    encoder other = mlp(out: 16);", objective: "objective { predict other(image) from context(noisy(image)); loss [|smooth_l1(beta: 0.5)|]; }"),
             "is trained as well (encoder 'other' is a second trainable network)"),
+        ("JEPA301", Experiment(input: Image16, corruptions: Crops, encoders: Net, predictor: "",
+            objective: "objective { predict mean(net(crops(image))) from net(crops(image)); loss [|mse|]; }"), "a target that is the same trainable encoder 'net'"),
         ("JEPA302", Experiment(encoders: "encoder context = mlp(out: 16);\n    encoder other = mlp(out: 16);\n    encoder target = ema(other);",
             objective: "objective { predict [|target|](image) from context(noisy(image)); loss mse; }"), "the target 'target' is an EMA copy of 'other', but the context side runs 'context'"),
         ("JEPA303", Experiment(encoders: "encoder context = mlp(out: 16);\n    encoder target = ema(context, momentum: [|1.0 -> 0.99|]);"), "the EMA momentum schedule 1 -> 0.99 ends below its start"),
@@ -120,6 +151,11 @@ public static class DiagnosticCases
         ("JEPA308", Experiment(train: "[|train|] { optimizer adamw(lr: 1e-3); }"), "train gives neither epochs nor steps"),
         ("JEPA309", Experiment(train: "train { optimizer adamw(lr: [|1e-3 -> 1e-4|]); schedule warmup_cosine; steps 100; }"), "lr is the schedule 0.001 -> 0.0001, but schedule warmup_cosine already shapes the learning rate"),
         ("JEPA310", Experiment(objective: "objective { predict context(image) from [|target|](noisy(image)); loss mse; }"), "the context side runs 'target', which is an EMA copy of 'context'"),
+        ("JEPA311", Experiment(input: Image16, corruptions: "corruption g = random_resized_crop(scale: 0.3..1.0);\n    views crops = g;", encoders: "encoder context = conv(channels: [8], out: 16);\n    encoder target = ema(context);",
+            objective: "objective { predict target(crops(image)) from [|context(crops(image))|]; loss mse; }"), "both sides take the one view of views 'crops', and a view is never compared with itself, so no pair of views is left"),
+        ("JEPA311", Experiment(corruptions: "", predictor: "", objective: "objective { predict target(image) from [|context(image)|]; loss mse; }"),
+            "both sides encode the input as it is with the same weights and no predictor, so the prediction is the target and the loss is zero"),
+        ("JEPA312", Experiment(input: Image16, corruptions: Crops + "\n    views [|spare|] = g * 2;", encoders: Net, predictor: "", objective: LeJepa), "views 'spare' are never used in the objective"),
     };
 
     /// <summary>Ids that the generator reports (it sees the C# compilation), that <c>jepa export</c> reports (JEPA154,

@@ -95,7 +95,7 @@ public class DiagnosticTests
         var compilation = JepaCompiler.Compile("models/digits.jepa", "experiment E {\n  encodr x = mlp(out: 1);\n}");
         var diagnostic = Assert.Single(compilation.Diagnostics);
         Assert.Equal(
-            "models/digits.jepa(2,3): error JEPA002: 'encodr' is not a statement of an experiment; did you mean 'encoder'? expected input, corruption, encoder, predictor, objective, train, evaluate, monitor or '}'",
+            "models/digits.jepa(2,3): error JEPA002: 'encodr' is not a statement of an experiment; did you mean 'encoder'? expected input, corruption, views, encoder, projector, predictor, objective, train, evaluate, monitor or '}'",
             diagnostic.Format("models/digits.jepa"));
         var warning = new Diagnostic(DiagnosticDescriptors.UnusedEncoder, new SourceSpan(0, 1, 4, 0, 4, 1), "m");
         Assert.Equal("f.jepa(5,1): warning JEPA307: m", warning.Format("f.jepa"));

@@ -78,10 +78,12 @@ public static class CatalogTables
             ParameterType.NumberList => (parameter.Length is { } n ? $"list of {n} numbers" : "list of numbers") + bounds,
             ParameterType.Range => "range" + (bounds.Length == 0 ? string.Empty : ", both ends" + bounds),
             ParameterType.NumberOrSchedule => "number or schedule" + (bounds.Length == 0 ? string.Empty : ", each" + bounds),
-            ParameterType.Option => string.Join(", ", parameter.Options!.Select(o => $"`{o}`")),
+            ParameterType.Option => string.Join(", ", parameter.Options!.Select(o => $"`{o}`"))
+                                    + (parameter.CouplingOptions is { Count: > 0 } coupling ? $" (`{string.Join("`, `", coupling)}` couples the samples of a batch)" : string.Empty),
             ParameterType.Boolean => "boolean",
+            ParameterType.Size => "integer or `[h, w]`, each" + bounds,
             _ => "any",
-        };
+        } + (parameter.NeedsColourUnlessZero ? "; not 0: needs 3 channels" : string.Empty);
     }
 
     /// <summary>"required", "0.5", "`none`", or what the parameter's note says.</summary>

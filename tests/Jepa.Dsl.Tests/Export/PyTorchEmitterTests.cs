@@ -29,6 +29,53 @@ public class PyTorchEmitterTests
     }
 
     [Fact]
+    public void Views_and_a_projector_are_JEPA154_at_their_statements_and_the_image_links_export()
+    {
+        var text = File.ReadAllText(RepositoryRoot.Combine("tests", "Jepa.Generators.Tests", "Sources", "every-builtin.jepa"));
+        var projectorOnly = DiagnosticsDoc.BaseNamed("Projected")
+            .Replace("predictor = mlp(", "projector = mlp(out: 8);\n    predictor = mlp(", StringComparison.Ordinal);
+
+        var result = Export(text + "\n" + projectorOnly);
+
+        Assert.Equal(["Views", "PixelViews", "Projected"], result.Failed);
+        Assert.All(result.Diagnostics, d => Assert.Equal("JEPA154", d.Id));
+        var messages = result.Diagnostics.Select(d => d.Format("/project/e.jepa")).ToList();
+        Assert.Contains(messages, m => m.Contains("(71,5): error JEPA154: 'views crops = global * 2, local * 2' declares views, which the PyTorch " +
+                                                  "target does not print yet; the PyTorch target cannot export experiment 'Views'", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.Contains("error JEPA154: 'projector = mlp(out: 8)' declares a projector head, which the PyTorch target " +
+                                                  "does not print yet; the PyTorch target cannot export experiment 'Projected'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_image_links_and_pixel_masks_export_through_their_PyTorch_column()
+    {
+        var text = """
+            experiment Images {
+                input image: float[3, 8, 8];
+                corruption view = random_resized_crop(scale: 0.3..1.0, size: [6, 6]) then color_jitter(p: 1.0) then grayscale(p: 0.5)
+                    then gaussian_blur(sigma: 0.1..1.0) then solarize(p: 0.5) then random_erasing(p: 0.5) then pixel_block_mask(patch: 2)
+                    then pixel_random_mask(patch: 3, ratio: 0.25);
+                encoder context = conv(channels: [4], out: 8, norm: group, groups: 2);
+                encoder target = ema(context);
+                predictor = mlp(hidden: [16]);
+                objective { predict target(image) from context(view(image)); loss mse; }
+                train { optimizer adamw(lr: 1e-3); batch 8; steps 1; }
+            }
+            """;
+
+        var program = Assert.Single(Export(text).Programs).Text;
+
+        Assert.Contains("self.view = C.Compose(C.RandomResizedCrop(scale=(0.3, 1.0), ratio=(0.75, 1.3333), size=[6, 6]), " +
+                        "C.ColorJitter(brightness=0.4, contrast=0.4, saturation=0.2, hue=0.1, p=1.0), C.Grayscale(p=0.5), " +
+                        "C.GaussianBlur(sigma=(0.1, 1.0), p=0.5), C.Solarize(threshold=0.5, p=0.5), " +
+                        "C.RandomErasing(scale=(0.02, 0.33), ratio=(0.3, 3.3), value=0.0, p=0.5), " +
+                        "C.PixelMask(lambda grid: C.MultiBlockMask(grid, targets=4, target_scale=(0.15, 0.2), context_scale=(0.85, 1.0), " +
+                        "aspect=(0.75, 1.5), min_keep=4), patch=2, value=0.0), C.PixelMask(lambda grid: C.RandomTokenMask(grid, ratio=0.25), " +
+                        "patch=3, value=0.0))\n", program, StringComparison.Ordinal);
+        Assert.Contains("M.ConvEncoder(self.input_shape, channels=[4], kernel=3, pool=\"mean\", out=8, norm=\"group\", groups=2)", program, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_file_with_errors_exports_nothing_and_reports_the_compilers_diagnostics()
     {
         var result = Export(File.ReadAllText(RepositoryRoot.Combine("examples", "Collapse", "collapse.jepa")));

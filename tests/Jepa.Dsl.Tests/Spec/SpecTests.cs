@@ -73,7 +73,7 @@ public class SpecTests
         Assert.Equal(ids.Count, ids.Distinct().Count());
 
         Assert.Equal(
-            ["MaskStep", "TargetStep", "ContextStep", "PredictStep", "LossStep", "BackwardStep", "EmaStep"],
+            ["MaskStep", "NormalizeStep", "TargetStep", "ContextStep", "PredictStep", "LossStep", "BackwardStep", "EmaStep"],
             spec.TrainingStep.Steps.Select(s => s.GetType().Name));
         var context = spec.TrainingStep.Steps.OfType<ContextStep>().Single();
         Assert.Equal(("Context: the encoder sees only the context tokens", "(B, 1, 8, 8) -> (B, Nc, 64)", true), (context.Note, context.Shapes, context.Masked));

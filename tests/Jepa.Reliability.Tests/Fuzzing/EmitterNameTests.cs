@@ -62,6 +62,7 @@ public class EmitterNameTests
                 input image: float[64];
                 encoder {{encoder}} = MyApp.Tiny(out: 16, {{argument}});
                 encoder target = ema({{encoder}});
+                predictor = mlp(hidden: [16]);
                 objective { predict target(image) from {{encoder}}(image); loss mse * 3; }
                 train { optimizer adamw(lr: 1e-3); steps 100; }
             }

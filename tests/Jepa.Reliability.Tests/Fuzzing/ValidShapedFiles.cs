@@ -83,11 +83,14 @@ public static class ValidShapedFiles
             return $"{name}({string.Join(", ", chosen)})";
         }
 
-        /// <summary>A call of a built-in with its required parameters and some optional ones, each a valid value.</summary>
-        private string Link(Builtin builtin) =>
+        /// <summary>A call of a built-in with its required parameters and some optional ones, each a valid value; on an
+        /// input of other than 3 channels a parameter that needs colour unless 0 is 0 (JEPA215). An output size
+        /// (random_resized_crop's) is left out: another size than the input's fits only some encoders (JEPA216).</summary>
+        private string Link(Builtin builtin, bool colour) =>
             CallWith(builtin.Name,
                 builtin.Parameters.Where(p => p.Required).Select(p => (p.Name, (Func<string>)(() => Value(p)))).ToArray(),
-                builtin.Parameters.Where(p => !p.Required).Select(p => (p.Name, (Func<string>)(() => Value(p)))).ToArray());
+                builtin.Parameters.Where(p => !p.Required && p.Type != ParameterType.Size)
+                    .Select(p => (p.Name, (Func<string>)(() => p.NeedsColourUnlessZero && !colour ? "0" : Value(p)))).ToArray());
 
         /// <summary>A value of a parameter within its bounds (an open end is approached, an absent one is a few units
         /// away from the other).</summary>
@@ -164,12 +167,18 @@ public static class ValidShapedFiles
             // input, with arguments from its parameters), then (with a token encoder, sometimes) a token mask last.
             var masked = tokens && Chance(0.6);
             var inputLinks = Builtins.Corruptions
-                .Where(b => !b.Has(BuiltinFlags.TokenMask) && !(tokens && b.Has(BuiltinFlags.TokenMaskOnTokens)) && (image || !b.Has(BuiltinFlags.NeedsImage)))
+                .Where(b => !b.Has(BuiltinFlags.TokenMask) && !(tokens && b.Has(BuiltinFlags.TokenMaskOnTokens)) && (image || !b.Has(BuiltinFlags.NeedsImage))
+                            && (image && c == 3 || !b.Has(BuiltinFlags.NeedsColour)))
                 .ToArray();
+            // color_jitter's saturation and hue default to colour: on other channel counts they are written 0.
+            string InputLink(Builtin b) => !(image && c == 3) && b.Parameters.Any(p => p.NeedsColourUnlessZero)
+                ? CallWith(b.Name, b.Parameters.Where(p => p.NeedsColourUnlessZero).Select(p => (p.Name, (Func<string>)(() => "0"))).ToArray(),
+                    b.Parameters.Where(p => !p.NeedsColourUnlessZero).Select(p => (p.Name, (Func<string>)(() => Value(p)))).ToArray())
+                : Link(b, image && c == 3);
             var links = new List<string>();
             for (var i = random.Next(masked ? 0 : 1, 3); i > 0; i--)
             {
-                links.Add(Link(Pick(inputLinks)));
+                links.Add(InputLink(Pick(inputLinks)));
             }
 
             if (masked)
@@ -207,7 +216,11 @@ public static class ValidShapedFiles
             }
 
             var targetName = target switch { "shared" => contextName, "independent" => otherName, _ => targetEncoderName };
-            var view = corrupted ? $"{contextName}({viewName}({imageName}))" : $"{contextName}({imageName})";
+            // Sometimes the context side draws several views of its corruption (of the input's size).
+            var views = corrupted && !masked && Chance(0.3) ? viewName + "_views" : null;
+            if (views is not null) statements.Add($"views {views} = {viewName}{(Chance(0.7) ? " * " + Int(1, 3) : "")};");
+            var view = views is not null ? $"{contextName}({views}({imageName}))"
+                : corrupted ? $"{contextName}({viewName}({imageName}))" : $"{contextName}({imageName})";
             var targetSide = targetView is null ? $"{targetName}({imageName})" : $"{targetName}({targetView}({imageName}))";
             var objective = new List<string> { $"predict {targetSide} from {view};" };
             var gradientTarget = target is "shared" or "independent";
@@ -238,6 +251,7 @@ public static class ValidShapedFiles
                 ? $"predictor = {CallWith("transformer", [("dim", () => (heads * Pick(2, 4)).ToString(CultureInfo.InvariantCulture)), ("depth", () => Int(1, 2)), ("heads", () => heads.ToString(CultureInfo.InvariantCulture))])};"
                 : Pick<string?>(null, "predictor = none;", $"predictor = {Mlp(encoder: false)};", $"predictor = {Mlp(encoder: false)};");
             if (predictor is not null) statements.Add(predictor);
+            if (!masked && Chance(0.3)) statements.Add($"projector = {Mlp(encoder: true)};");
             statements.Add($"objective {{ {string.Join(" ", objective.OrderBy(_ => random.Next()))} }}");
 
             // Training.

@@ -357,6 +357,27 @@ public class ImageAugmentationTests(ITestOutputHelper output)
         Assert.True(hidden.flatten(1).sum([1]).equal(88 - keptArea).all().item<bool>());
     }
 
+    [Fact]
+    public void A_pixel_mask_made_per_grid_follows_the_image_size_and_draws_as_a_given_mask_does()
+    {
+        var made = new List<(int H, int W)>();
+        var mask = new PixelMask(grid => { made.Add(grid); return new MultiBlockMask(grid, targets: 2, minKeep: 2); }, patch: 4);
+        Assert.Null(mask.Mask);
+
+        // On 28x28 images: a 7x7 grid, exactly what a mask given for that grid draws.
+        using var x = rand(16, 1, 28, 28, generator: Seeded(22)) + 1;
+        using var y = mask.Apply(x, Seeded(23));
+        using var expected = new PixelMask(new MultiBlockMask((7, 7), targets: 2, minKeep: 2), patch: 4).Apply(x, Seeded(23));
+        Assert.True(y.equal(expected).all().item<bool>());
+
+        // Smaller crops (14x14): a 4x4 grid of its own; the same size again reuses it.
+        using var small = rand(16, 1, 14, 14, generator: Seeded(24));
+        Assert.Equal([16L, 1, 14, 14], mask.Apply(small, Seeded(25)).shape);
+        Assert.Equal((4, 4), mask.Mask!.Grid);
+        mask.Apply(small, Seeded(26)).Dispose();
+        Assert.Equal([(7, 7), (4, 4)], made);
+    }
+
     // ---- all links ---------------------------------------------------------------------------------------------
 
     public static TheoryData<string> LinkNames() => new(Links().Keys);

@@ -90,27 +90,31 @@ public sealed class TinyJepa : JepaExperiment
     public override Tensor Corrupt(Tensor image, Generator generator) =>
         image + torch.randn(image.shape, generator: generator, device: image.device) * Settings.NoiseStd;
 
+    /// <summary>As generated code does: the samples normalised right before the encoder.</summary>
     public override Tensor Encode(Tensor image)
     {
-        Saw?.Invoke("encode", image);
+        var x = Normalize(image);
+        Saw?.Invoke("encode", x);
         using var _ = no_grad();
-        return Target.forward(image);
+        return Target.forward(x);
     }
 
+    /// <summary>As generated code does: the corruption on the data as loaded, each encoder's input normalised right before it.</summary>
     protected override LossTerms TrainingStep(Tensor image, StepContext step)
     {
-        Saw?.Invoke("step", image);
+        var x = Normalize(image);
+        Saw?.Invoke("step", x);
         Seen.Add((step.Step, step.LearningRate, step.WeightDecay, step.EmaMomentum));
         Tensor target;
         if (Settings.Target == TargetKind.Shared)
         {
-            target = Target.forward(image);
+            target = Target.forward(x);
         }
         else
         {
-            using (no_grad()) target = Target.forward(image);
+            using (no_grad()) target = Target.forward(x);
         }
-        var predicted = Predictor.forward(Context.forward(Corrupt(image, step.Generator)));
+        var predicted = Predictor.forward(Context.forward(Normalize(Corrupt(image, step.Generator))));
         var loss = nn.functional.mse_loss(predicted, target);
         if (ZeroLoss) loss = loss * 0;
         if (NonFiniteFromStep is { } s && step.Step >= s) loss = loss * NonFiniteValue;

@@ -3,7 +3,7 @@
     python3 parity_step.py NAME INPUTS.pt OUTPUT.pt
 
 INPUTS.pt (written by the .NET parity tests): modules (context, target?, predictor state dicts), batch (as loaded),
-normalization (mean and std tensors: the trainer normalises the batch at the boundary, as .NET's does), drawn (the
+normalization (optional; mean and std tensors: the program's trainer normalises the batch at the boundary), drawn (the
 views, or masks_context / masks_target / sigreg_directions, drawn from the normalised batch). OUTPUT.pt: terms
 {name: value}, weights {name: weight}, grads {role.name: tensor}. Nothing random happens here: every draw comes from the file.
 """
@@ -29,8 +29,9 @@ def main(name, inputs_path, output_path):
     init_difference, init_worst = max((float((own[k].double() - sent[k].double()).abs().max()), k) for k in sent)
     experiment.load_state_dicts(inputs["modules"], inputs_path)
     experiment.train(True)
-    norm = inputs["normalization"]
-    experiment.normalization = jt.InputNormalization(norm["mean"].tolist(), norm["std"].tolist())
+    norm = inputs.get("normalization")  # absent: the run does not normalise
+    if norm is not None:
+        experiment.normalization = jt.InputNormalization(norm["mean"].tolist(), norm["std"].tolist())
     batch = experiment.at_boundary(inputs["batch"])
     drawn = dict(inputs["drawn"])
     if "masks_context" in drawn:

@@ -1,13 +1,14 @@
 using System.Collections.Generic;
 using System.Linq;
 using Jepa.Dsl.Catalog;
+using Jepa.Dsl.Collections;
 using Jepa.Dsl.Cost;
 
 namespace Jepa.Dsl.Binding;
 
 /// <summary>What the cost pass made of the bound nodes: encoders and predictor with their parameter counts, and the
 /// cost summary (null when the objective or the shapes did not bind).</summary>
-internal sealed record CostResult(IReadOnlyList<BoundEncoder> Encoders, BoundPredictor Predictor, CostSummary? Summary);
+internal sealed record CostResult(IReadOnlyList<BoundEncoder> Encoders, BoundProjector? Projector, BoundPredictor Predictor, CostSummary? Summary);
 
 /// <summary>
 /// The cost pass (docs/models.md): the parameters of every module by its built-in's cost rule in the catalog (an EMA
@@ -17,8 +18,8 @@ internal sealed record CostResult(IReadOnlyList<BoundEncoder> Encoders, BoundPre
 internal static class CostEstimate
 {
     /// <param name="objective">The objective when both its sides bound and its context side trains, else null.</param>
-    public static CostResult Run(Shape input, IReadOnlyList<BoundEncoder> encoders, BoundPredictor predictor, BoundPipeline? pipeline,
-        BoundObjective? objective, BoundTrain? train)
+    public static CostResult Run(Shape input, IReadOnlyList<BoundEncoder> encoders, BoundProjector? projector, BoundPredictor predictor,
+        BoundPipeline? pipeline, BoundObjective? objective, BoundTrain? train)
     {
         var counted = new Dictionary<string, BoundEncoder>();
         foreach (var encoder in encoders.Where(e => e.Kind == EncoderKind.Module))
@@ -36,8 +37,13 @@ internal static class CostEstimate
         }
 
         predictor = predictor with { Parameters = PredictorParameters(predictor) };
+        if (projector is { IsError: false, Builtin: { } head, Call: { } call } && projector.Output.IsKnown)
+        {
+            projector = projector with { Parameters = head.ParameterCount!(projector.Input, call) };
+        }
+
         var all = encoders.Select(e => counted[e.Name]).ToList();
-        return new CostResult(all, predictor, Summary(input, counted, predictor, pipeline, objective, train));
+        return new CostResult(all, projector, predictor, Summary(input, counted, projector, predictor, pipeline, objective, train));
     }
 
     /// <summary>The identity has none; another predictor's are counted once its output is known.</summary>
@@ -56,8 +62,8 @@ internal static class CostEstimate
         return !predictor.IsError && predictor.Output.IsKnown ? builtin.ParameterCount!(predictor.Input, predictor.Call!) : null;
     }
 
-    private static CostSummary? Summary(Shape input, Dictionary<string, BoundEncoder> encoders, BoundPredictor predictor, BoundPipeline? pipeline,
-        BoundObjective? objective, BoundTrain? train)
+    private static CostSummary? Summary(Shape input, Dictionary<string, BoundEncoder> encoders, BoundProjector? projector, BoundPredictor predictor,
+        BoundPipeline? pipeline, BoundObjective? objective, BoundTrain? train)
     {
         if (objective is null || pipeline is null || objective.TargetKind == TargetKind.Error)
         {
@@ -68,31 +74,42 @@ internal static class CostEstimate
         var target = encoders[objective.Target.ResolvedEncoder!];
         var batch = train?.Batch ?? 256;
         var masked = pipeline.Mode == RepresentationMode.MaskedTokens;
-
-        // The context encoder sees Nc tokens in its blocks when masked; the target always sees the whole input.
-        var contextFlops = ForwardFlops(input, context, masked ? pipeline.ContextTokens : pipeline.Tokens);
         var targetModule = target.Module is { } name && encoders.TryGetValue(name, out var module) ? module : target;
-        var targetFlops = ForwardFlops(input, targetModule, targetModule.Output.IsTokens ? targetModule.Output.Dims[0].Size : null);
+
+        // Per sample, every view: the context encoder sees Nc tokens in its blocks when masked; the target always sees
+        // the whole input; each view goes through the projector too, token by token. A target that reuses the context's
+        // views runs no pass of its own.
+        var projectorParameters = projector is null ? 0 : projector.Parameters;
+        var contextFlops = ViewFlops(pipeline.ContextViewShapes, input, view => ForwardFlops(view, context, masked ? pipeline.ContextTokens : pipeline.Tokens),
+            Tokens(pipeline.Backbone ?? pipeline.Context), projector);
+        var targetFlops = objective.TargetReusesContext ? 0
+            : ViewFlops(pipeline.TargetViewShapes, input, view => ForwardFlops(view, targetModule, targetModule.Output.IsTokens ? targetModule.Output.Dims[0].Size : null),
+                Tokens(targetModule.Output), projector);
         var identity = predictor.IsIdentity;
         var predictorFlops = identity ? 0
             : predictor.IsError ? null
             : predictor.Builtin?.PredictorFlops?.Invoke(
-                new PredictorShapeContext(pipeline.Mode, predictor.Input, pipeline.Target, pipeline.Tokens, Counts(pipeline)), predictor.Call!);
+                new PredictorShapeContext(pipeline.Mode, predictor.Input, pipeline.Target, pipeline.Tokens, Counts(pipeline)), predictor.Call!) * pipeline.ContextViews;
 
-        var contextCost = new ModuleCost("context", context.Name, context.Parameters, contextFlops, true, true, "trained");
+        var views = pipeline.ContextViews > 1 || pipeline.TargetViews > 1;
+        var head = projector is null ? string.Empty : $"; with its projector ({projectorParameters?.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) ?? "?"})";
+        var contextCost = new ModuleCost("context", context.Name, Sum(context.Parameters, projectorParameters), contextFlops, true, true,
+            "trained" + head + (views ? $"; FLOPs over its {pipeline.ContextViews} views" : string.Empty));
+        var targetViews = views && !objective.TargetReusesContext ? $"; FLOPs over its {pipeline.TargetViews} views" : string.Empty;
         var targetCost = objective.TargetKind switch
         {
-            TargetKind.Ema => new ModuleCost("target", target.Name, targetModule.Parameters, targetFlops, false, false,
-                $"EMA copy of '{context.Name}', not trained"),
+            TargetKind.Ema => new ModuleCost("target", target.Name, Sum(targetModule.Parameters, projectorParameters), targetFlops, false, false,
+                $"EMA copy of '{context.Name}'{(projector is null ? string.Empty : " and its projector")}, not trained{targetViews}"),
             TargetKind.StopGradient => new ModuleCost("target", target.Name, 0, targetFlops, false, false,
-                $"stop-gradient: '{context.Name}' run without gradient, no parameters of its own"),
+                $"stop-gradient: '{context.Name}' run without gradient, no parameters of its own" + (objective.TargetReusesContext ? "; the context's views, detached" : targetViews)),
             TargetKind.Shared => new ModuleCost("target", target.Name, 0, targetFlops, false, true,
-                $"shared with '{context.Name}': the same weights, trained through both sides"),
-            TargetKind.Independent => new ModuleCost("target", target.Name, target.Parameters, targetFlops, true, true, "a second encoder, trained"),
+                $"shared with '{context.Name}': the same weights, trained through both sides" + (objective.TargetReusesContext ? "; the context's views" : targetViews)),
+            TargetKind.Independent => new ModuleCost("target", target.Name, Sum(target.Parameters, projectorParameters), targetFlops, true, true,
+                "a second encoder, trained" + (projector is null ? string.Empty : ", with a projector of its own") + targetViews),
             _ => throw new System.InvalidOperationException($"no cost for the target kind {objective.TargetKind}"),
         };
         var predictorCost = new ModuleCost("predictor", null, predictor.Parameters, predictorFlops, !identity, true,
-            identity ? "none: the identity" : "trained");
+            identity ? "none: the identity" : "trained" + (pipeline.ContextViews > 1 ? $"; FLOPs over the {pipeline.ContextViews} context views" : string.Empty));
 
         var trainable = Sum(contextCost.Parameters, predictorCost.Parameters, targetCost.Trainable ? targetCost.Parameters : 0);
         var total = Sum(trainable, targetCost.Trainable ? 0 : targetCost.Parameters);
@@ -101,6 +118,32 @@ internal static class CostEstimate
             : null;
         return new CostSummary(batch, contextCost, targetCost, predictorCost, trainable, total, step);
     }
+
+    /// <summary>Forward FLOPs per sample over a side's views: the encoder on each view's shape, then the projector on
+    /// each of its <paramref name="tokens"/> outputs (1 for a vector).</summary>
+    private static long? ViewFlops(EquatableArray<BoundViewBatch> views, Shape input, System.Func<Shape, long?> encoder, int tokens, BoundProjector? projector)
+    {
+        long? head = projector is null ? 0
+            : projector is { IsError: false, Builtin: { } builtin, Call: { } call } && projector.Input.IsKnown
+                ? builtin.ForwardFlops!(projector.Input, call, tokens)
+                : null;
+        var batches = views.Count == 0 ? new[] { new BoundViewBatch(input, 1) } : views.ToArray();
+        long total = 0;
+        foreach (var view in batches)
+        {
+            if (encoder(view.Shape) is not { } flops || head is not { } h)
+            {
+                return null;
+            }
+
+            total += view.Count * (flops + h);
+        }
+
+        return total;
+    }
+
+    /// <summary>The number of outputs per sample of a representation: its tokens, or 1 for a vector.</summary>
+    private static int Tokens(Shape representation) => representation.IsTokens ? representation.Dims[0].Size : 1;
 
     private static (int Context, int Target)? Counts(BoundPipeline pipeline) =>
         pipeline.ContextTokens is { } nc && pipeline.TargetTokens is { } nt ? (nc, nt) : null;

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using Jepa.Dsl.Catalog;
@@ -12,6 +13,8 @@ namespace Jepa.Dsl.Binding;
 internal sealed record ShapeResult(
     IReadOnlyList<BoundEncoder> Encoders,
     IReadOnlyList<BoundCorruption> Corruptions,
+    IReadOnlyList<BoundViews> Views,
+    BoundProjector? Projector,
     BoundPredictor Predictor,
     BoundPipeline? Pipeline);
 
@@ -27,6 +30,7 @@ internal sealed class ShapeInference
     private readonly DiagnosticBag _diagnostics;
     private readonly Dictionary<string, BoundEncoder> _encoders = new();
     private readonly Dictionary<string, ModuleOutput> _outputs = new();
+    private readonly Dictionary<string, string> _corruptionSources = new();
 
     private ShapeInference(BoundInput? input, DiagnosticBag diagnostics)
     {
@@ -39,16 +43,130 @@ internal sealed class ShapeInference
     /// <param name="objective">The objective when both its sides bound to encoders and its context side trains; null
     /// otherwise (only encoder outputs are inferred then).</param>
     public static ShapeResult Run(BoundInput? input, IReadOnlyList<BoundEncoder> encoders, IReadOnlyList<BoundCorruption> corruptions,
-        BoundObjective? objective, BoundPredictor predictor, DiagnosticBag diagnostics)
+        IReadOnlyList<BoundViews> views, BoundObjective? objective, BoundProjector? projector, BoundPredictor predictor, DiagnosticBag diagnostics)
     {
         var pass = new ShapeInference(input, diagnostics);
         var shaped = pass.Encoders(encoders);
+        var shapedViews = views.Select(v => pass.ViewShapes(v, corruptions)).ToList();
         if (objective is null)
         {
-            return new ShapeResult(shaped, corruptions, predictor, null);
+            return new ShapeResult(shaped, corruptions, shapedViews, projector, predictor, null);
         }
 
-        return pass.Pipeline(shaped, corruptions, objective, predictor);
+        return pass.Pipeline(shaped, corruptions, shapedViews, objective, projector, predictor);
+    }
+
+    // ---- views -----------------------------------------------------------------------------------------------------
+
+    /// <summary>The shape of a view of the input through a corruption: each link keeps the shape it is given, but for
+    /// a link with a shape rule (<c>random_resized_crop</c> with a size); unknown after an erroneous link.</summary>
+    private Shape ViewShape(BoundCorruption? corruption)
+    {
+        var shape = InputShape;
+        foreach (var link in corruption?.Links ?? EquatableArray<BoundCorruptionLink>.Empty)
+        {
+            if (link.IsError || link.Call.HasErrors)
+            {
+                return Shape.Unknown;
+            }
+
+            shape = link.Builtin?.LinkShape?.Invoke(shape, link.Call) ?? shape;
+        }
+
+        return shape;
+    }
+
+    /// <summary>Each group's shape, and the views numbered so that views of one size are next to each other (the groups
+    /// in the order of their size's first appearance, in the file's order within a size): a side's views of one size
+    /// then pass through the encoder as one batch, in the order of their numbers.</summary>
+    private BoundViews ViewShapes(BoundViews views, IReadOnlyList<BoundCorruption> corruptions)
+    {
+        var shaped = views.Groups.Select(g => g with { Shape = ViewShape(corruptions.FirstOrDefault(c => c.Name == g.Corruption)) }).ToList();
+        var order = shaped.Select((g, i) => (Group: g, Index: i))
+            .OrderBy(x => shaped.FindIndex(g => g.Shape == x.Group.Shape))
+            .ThenBy(x => x.Index)
+            .ToList();
+        var first = 0;
+        foreach (var (group, index) in order)
+        {
+            shaped[index] = group with { First = first };
+            first += group.Count;
+        }
+
+        return views with { Groups = shaped.ToEquatableArray() };
+    }
+
+    /// <summary>One view a side encodes, or a group of them: its shape, how many, where the side names it and what it is.</summary>
+    private sealed record SideView(Shape Shape, int Count, SourceSpan Span, string What);
+
+    /// <summary>The views of one side: the input, a corrupted view, or the groups of a <c>views</c> declaration it takes.</summary>
+    private static List<SideView> SideViews(BoundApplication side, IReadOnlyList<BoundViews> views, Shape input, Func<string?, Shape> viewShape)
+    {
+        if (side.Views is { } name && views.FirstOrDefault(v => v.Name == name) is { } declared)
+        {
+            return declared.Groups.Where(g => side.Group is null || g.Corruption == side.Group)
+                .Select(g => new SideView(g.Shape, g.Count, side.ViewsSpan!.Value, $"corruption '{g.Corruption}' of views '{declared.Name}'"))
+                .ToList();
+        }
+
+        return new List<SideView>
+        {
+            new(side.Corruption is null ? input : viewShape(side.Corruption), 1, side.ViewSpan, side.Corruption is null ? "the input" : $"corruption '{side.Corruption}'"),
+        };
+    }
+
+    /// <summary>Every view of another spatial size than the input's must suit the encoder that reads it: a conv pools
+    /// globally (its shape rule checks that no stage empties the smaller image, JEPA204 at the view), an mlp or a vit
+    /// takes only the input's size (JEPA216); a C# encoder is not checked. False after an error.</summary>
+    private bool CheckViewSizes(IEnumerable<SideView> sideViews, BoundEncoder encoder)
+    {
+        var module = Module(encoder) ?? encoder;
+        foreach (var view in sideViews.Where(v => v.Shape.IsKnown && InputShape.IsKnown && v.Shape.Rank == 3 && !SameShape(v.Shape, InputShape)))
+        {
+            if (module.Kind != EncoderKind.Module || module.Builtin is not { } builtin)
+            {
+                continue;
+            }
+
+            if (!builtin.Has(BuiltinFlags.AnyImageSize))
+            {
+                _diagnostics.Report(DiagnosticDescriptors.ViewSizeNotAccepted, view.Span, view.What, view.Shape.Dims[1].Size, view.Shape.Dims[2].Size,
+                    encoder.Name, builtin.Name, InputShape.Dims[1].Size, InputShape.Dims[2].Size);
+                return false;
+            }
+
+            if (builtin.Shape!(new ModuleShapeContext(view.Shape, module.Call!, true, _diagnostics, view.Span)) is null)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Views take no token mask (JEPA218): <c>block_mask</c> anywhere in a group's corruption, or
+    /// <c>random_mask</c> there when the side's encoder takes tokens. False after an error.</summary>
+    private bool CheckViewMasks(BoundApplication side, IReadOnlyList<BoundViews> views, IReadOnlyList<BoundCorruption> corruptions, BoundEncoder encoder)
+    {
+        if (side.Views is null || views.FirstOrDefault(v => v.Name == side.Views) is not { } declared)
+        {
+            return true;
+        }
+
+        var tokens = Module(encoder)?.TokenMode ?? encoder.TokenMode;
+        foreach (var group in declared.Groups.Where(g => side.Group is null || g.Corruption == side.Group))
+        {
+            var mask = corruptions.FirstOrDefault(c => c.Name == group.Corruption)?.Links.FirstOrDefault(l => !l.IsError
+                && (l.Builtin?.Has(BuiltinFlags.TokenMask) == true || (l.Builtin?.Has(BuiltinFlags.TokenMaskOnTokens) == true && tokens)));
+            if (mask is not null)
+            {
+                _diagnostics.Report(DiagnosticDescriptors.TokenMaskInViews, mask.NameSpan,
+                    $"corruption '{group.Corruption}' of views '{declared.Name}' holds {mask.Call.Function}{(mask.Builtin!.Has(BuiltinFlags.TokenMask) ? string.Empty : $", a token mask on encoder '{encoder.Name}'")}");
+                return false;
+            }
+        }
+
+        return true;
     }
 
     // ---- encoders --------------------------------------------------------------------------------------------------
@@ -96,11 +214,16 @@ internal sealed class ShapeInference
 
     // ---- the pipeline ----------------------------------------------------------------------------------------------
 
-    private ShapeResult Pipeline(List<BoundEncoder> encoders, IReadOnlyList<BoundCorruption> corruptions, BoundObjective objective, BoundPredictor predictor)
+    private ShapeResult Pipeline(List<BoundEncoder> encoders, IReadOnlyList<BoundCorruption> corruptions, IReadOnlyList<BoundViews> views,
+        BoundObjective objective, BoundProjector? projector, BoundPredictor predictor)
     {
         var context = _encoders[objective.Context.ResolvedEncoder!];
         var target = _encoders[objective.Target.ResolvedEncoder!];
         var contextCorruption = corruptions.FirstOrDefault(c => c.Name == objective.Context.Corruption);
+        foreach (var corruption in corruptions)
+        {
+            _corruptionSources[corruption.Name] = corruption.Source;
+        }
 
         // A C# encoder without out: has an unknown output, but it is still a vector encoder; any other unknown output
         // comes from an error in that encoder, and then nothing shape-related is checked. A broken link of the
@@ -119,10 +242,25 @@ internal sealed class ShapeInference
         if (shapesKnown)
         {
             CheckTargetCorruption(corruptions.FirstOrDefault(c => c.Name == objective.Target.Corruption), objective.Target, target);
+            shapesKnown = CheckViewMasks(objective.Context, views, corruptions, context)
+                          && (objective.Target.Views == objective.Context.Views || CheckViewMasks(objective.Target, views, corruptions, target));
         }
+
+        // Each side's views, and whether their sizes suit the encoder that reads them.
+        Shape ViewOf(string? name) => ViewShape(corruptions.FirstOrDefault(c => c.Name == name));
+        var contextViews = SideViews(objective.Context, views, InputShape, ViewOf);
+        var targetViews = SideViews(objective.Target, views, InputShape, ViewOf);
+        shapesKnown = shapesKnown && CheckViewSizes(contextViews, context) && CheckViewSizes(targetViews, target);
 
         var contextTokens = context.TokenMode;
         var mode = !contextTokens ? RepresentationMode.Vector : mask is null ? RepresentationMode.Tokens : RepresentationMode.MaskedTokens;
+        if (mode == RepresentationMode.MaskedTokens && shapesKnown && objective.Target.Views is { } targetViewsName)
+        {
+            _diagnostics.Report(DiagnosticDescriptors.TokenMaskInViews, objective.Target.ViewsSpan!.Value,
+                $"the context side's corruption '{contextCorruption!.Name}' holds the token mask {mask!.Call.Function}, and the target side draws views '{targetViewsName}'");
+            shapesKnown = false;
+        }
+
         int? tokens = contextTokens ? context.Output.Dims[0].Size : null;
         var grid = contextTokens && _outputs.TryGetValue(context.Name, out var output) ? output.Grid : null;
         var counts = mode == RepresentationMode.MaskedTokens && tokens is { } n ? mask!.Builtin!.TokenCounts!(mask.Call, n) : null;
@@ -150,6 +288,16 @@ internal sealed class ShapeInference
             }
         }
 
+        // The projector: on each side's encoder output, token by token; the loss and regularizers read its output.
+        var backbone = contextShape;
+        if (projector is not null)
+        {
+            projector = Project(projector, context, target, objective, shapesKnown);
+            contextShape = Projected(contextShape, projector);
+            targetShape = Projected(targetShape, projector);
+            shapesKnown &= !projector.IsError;
+        }
+
         if (shapesKnown)
         {
             var shapes = new PredictorShapeContext(mode, contextShape, targetShape, tokens, counts);
@@ -163,12 +311,46 @@ internal sealed class ShapeInference
             CheckLossAndRegularizers(objective, contextShape, targetShape, prediction);
         }
 
-        var stages = Stages(objective, contextCorruption, corruptions.FirstOrDefault(c => c.Name == objective.Target.Corruption), context, target,
-            contextShape, targetShape, predictor, mode, counts);
+        var stages = Stages(objective, contextCorruption, corruptions.FirstOrDefault(c => c.Name == objective.Target.Corruption), views, context, target,
+            backbone, contextShape, targetShape, projector, predictor, mode, counts);
         var pipeline = new BoundPipeline(mode, InputShape, contextShape, targetShape, predictor.Output, tokens, counts?.Context, counts?.Target,
-            grid, targetOutput.Width, stages);
-        return new ShapeResult(encoders, corruptions, predictor, pipeline);
+            grid, targetOutput.Width, stages)
+        {
+            ContextViewShapes = contextViews.Select(v => new BoundViewBatch(v.Shape, v.Count)).ToEquatableArray(),
+            TargetViewShapes = targetViews.Select(v => new BoundViewBatch(v.Shape, v.Count)).ToEquatableArray(),
+            Backbone = projector is null ? null : backbone,
+        };
+        return new ShapeResult(encoders, corruptions, views, projector, predictor, pipeline);
     }
+
+    /// <summary>The projector's shapes on the encoders' outputs (per token in token mode): from the encoder's width to its
+    /// <c>out</c>. The width of a C# encoder without <c>out:</c> is unknown (JEPA219).</summary>
+    private BoundProjector Project(BoundProjector projector, BoundEncoder context, BoundEncoder target, BoundObjective objective, bool shapesKnown)
+    {
+        if (projector.IsError || projector.Call is not { } call || !shapesKnown)
+        {
+            return projector;
+        }
+
+        foreach (var (encoder, name) in new[] { (context, objective.Context.Encoder), (Module(target) ?? target, objective.Target.Encoder) })
+        {
+            if (encoder.Output.Width is null)
+            {
+                _diagnostics.Report(DiagnosticDescriptors.ProjectorNeedsWidth, projector.NameSpan, encoder.Kind == EncoderKind.Custom ? encoder.Name : name);
+                return projector with { IsError = true };
+            }
+        }
+
+        return call.GetInt("out") is { } width
+            ? projector with { Input = Shape.Of(context.Output.Width!.Value), Output = Shape.Of(width) }
+            : projector;
+    }
+
+    /// <summary>A representation through the projector: its last dimension becomes the projector's width.</summary>
+    private static Shape Projected(Shape representation, BoundProjector projector) =>
+        representation.IsKnown && projector.Output.Width is { } width
+            ? Shape.Of(representation.Dims.Take(representation.Rank - 1).Append(new Dim(width)).ToArray())
+            : Shape.Unknown;
 
     /// <summary>Marks the token mask of the context side's corruption and checks where it stands: a token mask needs a
     /// token encoder (JEPA206) and must be the last link (JEPA207). Returns the corruption with its links marked, and
@@ -341,8 +523,8 @@ internal sealed class ShapeInference
     // ---- the shape summary -----------------------------------------------------------------------------------------
 
     private EquatableArray<ShapeStage> Stages(BoundObjective objective, BoundCorruption? contextCorruption, BoundCorruption? targetCorruption,
-        BoundEncoder context, BoundEncoder target, Shape contextShape, Shape targetShape, BoundPredictor predictor, RepresentationMode mode,
-        (int Context, int Target)? counts)
+        IReadOnlyList<BoundViews> views, BoundEncoder context, BoundEncoder target, Shape backbone, Shape contextShape, Shape targetShape,
+        BoundProjector? projector, BoundPredictor predictor, RepresentationMode mode, (int Context, int Target)? counts)
     {
         var stages = new List<ShapeStage>();
         var input = InputShape;
@@ -358,16 +540,28 @@ internal sealed class ShapeInference
             stages.Add(new ShapeStage("context view", description, input, input));
         }
 
+        AddViewStages("context", objective.Context);
         if (targetCorruption is not null)
         {
             stages.Add(new ShapeStage("target view", targetCorruption.Source, input, input));
         }
 
-        AddEncoderStages("context", context, contextShape);
+        AddViewStages("target", objective.Target);
+        AddEncoderStages("context", context, projector is null ? contextShape : backbone);
         AddEncoderStages("target", Module(target) ?? target, target.Output, _encoders[objective.Target.Encoder].Source);
+        if (projector is not null)
+        {
+            stages.Add(new ShapeStage("projector", projector.Source + " (on both sides)", projector.Input, projector.Output));
+        }
+
+        if (objective.Target.Mean)
+        {
+            stages.Add(new ShapeStage("target mean", $"the mean over the target side's {SideViews(objective.Target, views, input, _ => input).Sum(v => v.Count)} views", targetShape, targetShape));
+        }
+
         if (mode == RepresentationMode.MaskedTokens)
         {
-            stages.Add(new ShapeStage("target tokens", "the target encoder's tokens at the Nt target positions", target.Output, targetShape));
+            stages.Add(new ShapeStage("target tokens", "the target encoder's tokens at the Nt target positions", projector is null ? target.Output : Projected(target.Output, projector), targetShape));
         }
 
         stages.Add(new ShapeStage("predictor", predictor.Source ?? "predictor = none (the identity)", contextShape, predictor.Output));
@@ -377,6 +571,21 @@ internal sealed class ShapeInference
         }
 
         return stages.ToEquatableArray();
+
+        void AddViewStages(string role, BoundApplication side)
+        {
+            if (side.Views is not { } name || views.FirstOrDefault(v => v.Name == name) is not { } declared)
+            {
+                return;
+            }
+
+            foreach (var group in declared.Groups.Where(g => side.Group is null || g.Corruption == side.Group))
+            {
+                var corruption = _corruptionSources.TryGetValue(group.Corruption, out var source) ? source : group.Corruption;
+                stages.Add(new ShapeStage($"{role} views", $"{group.Count} x {corruption} (views {declared.Name}, views {group.First + 1}-{group.First + group.Count} of {declared.Count})",
+                    input, group.Shape));
+            }
+        }
 
         void AddEncoderStages(string role, BoundEncoder module, Shape output, string? source = null)
         {
