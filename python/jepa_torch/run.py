@@ -73,9 +73,9 @@ class Experiment:
     #: The normalisation of the run (set by ``train``); None: the inputs pass unchanged.
     normalization = None
     #: False: the trainer normalises each batch before ``training_step`` and the collapse monitor's batch before
-    #: ``monitor_embeddings`` (C#'s ``JepaExperiment.AtBoundary``, which the committed programs rely on: their
-    #: corruptions then see normalised values). A program that calls ``self.normalize`` on each view right before it
-    #: enters an encoder (and in ``encode``), so that augmentations see pixels in [0, 1], sets it True.
+    #: ``monitor_embeddings`` (its corruptions then see normalised values). A program that calls ``self.normalize`` on
+    #: each view right before it enters an encoder (and in ``encode`` and ``monitor_embeddings``), so that augmentations
+    #: see pixels in [0, 1], sets it True: every exported program does, as the C# step does since issue 13.
     normalizes_inputs = False
 
     def normalize(self, x):

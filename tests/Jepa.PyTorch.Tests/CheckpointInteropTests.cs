@@ -48,11 +48,10 @@ public class CheckpointInteropTests(ITestOutputHelper output)
             Assert.False(normalization.IsIdentity);
         }
 
-        // The same batch encoded by both: the weights arrived under the right names. The generated Encode normalises
-        // the batch itself; the program's encode takes it normalised (its trainer normalises at the boundary).
+        // The same batch encoded by both: the weights arrived under the right names (and both encodes normalise the
+        // batch with the run's normalisation, which came with the checkpoint).
         using var x = Batch(name);
-        using var normalised = experiment.Normalize(x);
-        PyTorchCheckpoint.Write(folder.File("x.pt"), new Hashtable { ["format"] = PyTorchCheckpoint.Format, ["version"] = 1, ["x"] = normalised });
+        PyTorchCheckpoint.Write(folder.File("x.pt"), new Hashtable { ["format"] = PyTorchCheckpoint.Format, ["version"] = 1, ["x"] = x });
         (code, text) = Python.Run(["tests/python/tools/encode.py", name, checkpoint, folder.File("x.pt"), folder.File("z.pt")], TimeSpan.FromMinutes(2));
         Assert.True(code == 0, text);
         var pyZ = (Tensor)PyTorchUnpickler.UnpickleStateDict(File.OpenRead(folder.File("z.pt")))["z"]!;
@@ -78,11 +77,15 @@ public class CheckpointInteropTests(ITestOutputHelper output)
         var checkpoint = folder.File("run/checkpoint.pt");
         PyTorchCheckpoint.Export(experiment, checkpoint);
 
-        // The trained run normalises its inputs: the generated Encode does it itself, the PyTorch program's encode takes
-        // them normalised (its trainer normalises at the boundary), so it gets the batch as the run normalises it.
+        // The trained run normalises its inputs: both encodes do it themselves, the program's with the run's
+        // normalisation, sent along (an exported checkpoint has no options; the program recomputes it on resume).
         using var x = Batch("DigitsJepa");
-        using var normalised = experiment.Normalize(x);
-        PyTorchCheckpoint.Write(folder.File("x.pt"), new Hashtable { ["format"] = PyTorchCheckpoint.Format, ["version"] = 1, ["x"] = normalised });
+        var normalization = experiment.EffectiveOptions.Normalization!;
+        PyTorchCheckpoint.Write(folder.File("x.pt"), new Hashtable
+        {
+            ["format"] = PyTorchCheckpoint.Format, ["version"] = 1, ["x"] = x,
+            ["normalization"] = new Hashtable { ["mean"] = tensor(normalization.Mean.ToArray()), ["std"] = tensor(normalization.Std.ToArray()) },
+        });
         var (code, text) = Python.Run(["tests/python/tools/encode.py", "DigitsJepa", checkpoint, folder.File("x.pt"), folder.File("z.pt")], TimeSpan.FromMinutes(2));
         Assert.True(code == 0, text);
         var py = PyTorchUnpickler.UnpickleStateDict(File.OpenRead(folder.File("z.pt")));

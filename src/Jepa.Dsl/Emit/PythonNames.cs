@@ -34,7 +34,7 @@ internal sealed class PythonNames
     /// <summary>The locals and parameters of the program's methods besides the batch.</summary>
     internal static readonly IReadOnlyCollection<string> Locals = new HashSet<string>(StringComparer.Ordinal)
     {
-        "self", "g", "part", "drawn", "step", "terms", "masks", "target", "target_output", "context", "predicted", "contexts",
+        "self", "g", "part", "drawn", "step", "terms", "masks", "normalized", "target", "target_output", "context", "predicted", "contexts",
         "targets", "target_outputs", "pooled_contexts", "pooled_target_outputs", "pooled_targets",
     };
 

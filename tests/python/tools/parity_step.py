@@ -3,8 +3,9 @@
     python3 parity_step.py NAME INPUTS.pt OUTPUT.pt
 
 INPUTS.pt (written by the .NET parity tests): modules (context, target?, predictor state dicts), batch (as loaded),
-normalization (optional; mean and std tensors: the program's trainer normalises the batch at the boundary), drawn (the
-views, or masks_context / masks_target / sigreg_directions, drawn from the normalised batch). OUTPUT.pt: terms
+normalization (mean and std tensors: the program normalises each encoder's input with them, right before the encoder,
+as the generated step does), drawn (the views, or masks_context / masks_target / sigreg_directions, drawn from the
+batch as loaded). OUTPUT.pt: terms
 {name: value}, weights {name: weight}, grads {role.name: tensor}. Nothing random happens here: every draw comes from the file.
 """
 import os
@@ -29,10 +30,9 @@ def main(name, inputs_path, output_path):
     init_difference, init_worst = max((float((own[k].double() - sent[k].double()).abs().max()), k) for k in sent)
     experiment.load_state_dicts(inputs["modules"], inputs_path)
     experiment.train(True)
-    norm = inputs.get("normalization")  # absent: the run does not normalise
-    if norm is not None:
-        experiment.normalization = jt.InputNormalization(norm["mean"].tolist(), norm["std"].tolist())
-    batch = experiment.at_boundary(inputs["batch"])
+    norm = inputs["normalization"]
+    experiment.normalization = jt.InputNormalization(norm["mean"].tolist(), norm["std"].tolist())
+    batch = experiment.at_boundary(inputs["batch"])     # as loaded: the exported programs normalise their views
     drawn = dict(inputs["drawn"])
     if "masks_context" in drawn:
         drawn["masks"] = jt.TokenMasks(drawn.pop("masks_context"), drawn.pop("masks_target"))
