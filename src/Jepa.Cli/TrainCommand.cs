@@ -32,6 +32,8 @@ internal static class TrainCommand
             return 1;
         }
 
-        return ExperimentRunner.Execute(definition, settings, output, error);
+        // The resume command printed after a stop starts the same way: this program, train, the file (and experiment).
+        string[] program = [.. ExperimentRunner.ThisProgram(), "train", path, .. name is null ? Array.Empty<string>() : ["--experiment", name]];
+        return ExperimentRunner.Execute(definition, settings, output, error, program);
     }
 }
