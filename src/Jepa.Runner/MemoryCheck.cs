@@ -25,7 +25,7 @@ internal sealed class MemoryCheck
 
     public static MemoryCheck Run(ExperimentDefinition definition, Device device, IEnumerable<ISampleSet> data, TextWriter output)
     {
-        var dataBytes = data.Select(d => d is StreamingDataset s ? s.MemoryBytes : 0).Sum();
+        var dataBytes = data.Select(Bytes).Sum();
         if (definition.Memory is not { } memory)
         {
             output.WriteLine("Memory: not estimated (the compiler does not know the size of a C# encoder).");
@@ -70,6 +70,15 @@ internal sealed class MemoryCheck
         output.WriteLine($"Memory: {summary}; {ByteSize.Format(room)} available ({source}).");
         return new MemoryCheck(needed);
     }
+
+    /// <summary>The memory a data set keeps: a streaming set's bytes when they are in memory or cached, an in-memory
+    /// set's tensors.</summary>
+    private static long Bytes(ISampleSet data) => data switch
+    {
+        StreamingDataset streaming => streaming.MemoryBytes,
+        JepaDataset memory => memory.Features.NumberOfElements * memory.Features.ElementSize + (memory.Labels?.NumberOfElements * 8 ?? 0),
+        _ => 0,
+    };
 
     /// <summary>The process's peak resident memory so far, and the estimate beside it.</summary>
     public string Peak()

@@ -170,7 +170,7 @@ internal sealed class RunControl : IDisposable
     public static string Describe(Exception exception)
     {
         var message = exception.Message.Split('\n', 2)[0].Trim();
-        var text = $"unexpected {exception.GetType().Name}: {message}";
+        var text = $"unexpected failure ({exception.GetType().Name}): {message}";
         return text.EndsWith('.') ? text : text + ".";
     }
 

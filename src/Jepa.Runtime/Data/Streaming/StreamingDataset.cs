@@ -136,7 +136,7 @@ public sealed class StreamingDataset : ISampleSet
         int SamplesIn(long b) => (int)Math.Min(batchSize, order.Length - b * batchSize);
         void Fill(long b, byte[] buffer)
         {
-            FaultInjection.DataWorker(b);
+            FaultInjection.DataWorker();
             var start = b * batchSize;
             for (var i = 0; i < SamplesIn(b); i++) store.Read(map[order[start + i]], buffer.AsSpan(i * sampleBytes, sampleBytes));
         }
