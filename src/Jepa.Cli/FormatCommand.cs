@@ -1,4 +1,5 @@
 using Jepa.Dsl.Diagnostics;
+using Jepa.Dsl.Formatting;
 
 namespace Jepa.Cli;
 

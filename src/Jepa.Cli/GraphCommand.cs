@@ -67,7 +67,7 @@ internal sealed class ArchitectureGraph
         var loss = objective.Loss;
         graph.Add("loss", loss is null ? "loss" : "loss " + loss.Source, NodeKind.Loss);
         var contextShape = pipeline?.Context.ToString() ?? "?";
-        if (experiment.Predictor.Kind != PredictorKind.None)
+        if (!experiment.Predictor.IsIdentity)
         {
             graph.Add("predictor", experiment.Predictor.Source ?? "predictor", NodeKind.Predictor);
             graph.Edges.Add(new Edge(contextEncoder, "predictor", contextShape));

@@ -16,15 +16,16 @@ using Diagnostic = Jepa.Dsl.Diagnostics.Diagnostic;
 
 namespace Jepa.Generators;
 
-/// <summary>Compiles one <c>.jepa</c> file into plain data: diagnostics, generated sources and the C# types to check.
-/// Never throws (but for cancellation): a failure becomes a located JEPA9xx diagnostic.</summary>
+/// <summary>Compiles one <c>.jepa</c> file into plain data: diagnostics, the spec of each experiment to generate and the
+/// C# types to check; prints a spec's source. Never throws (but for cancellation): a failure becomes a located JEPA9xx
+/// diagnostic.</summary>
 internal static class FileCompiler
 {
     /// <summary>
     /// A test seam, null outside tests: called in the current async flow with a stage's name and the <c>.jepa</c> path
-    /// (<c>compile</c> at the start of <see cref="Compile"/>, <c>emit</c> for each experiment, <c>custom-types</c> for
-    /// each C# type checked). A test makes it throw to check that a failure inside the generator becomes a located
-    /// JEPA9xx instead of escaping.
+    /// (<c>compile</c> at the start of <see cref="Compile"/>, <c>emit</c> for each experiment's spec, <c>print</c> for
+    /// each source printed, <c>custom-types</c> for each C# type checked). A test makes it throw to check that a failure
+    /// inside the generator becomes a located JEPA9xx instead of escaping.
     /// </summary>
     internal static readonly AsyncLocal<Action<string, string>?> FaultInjection = new();
 
@@ -35,20 +36,23 @@ internal static class FileCompiler
             FaultInjection.Value?.Invoke("compile", input.Path);
             var compilation = JepaCompiler.Compile(input.Path, input.Text, cancellationToken);
             var diagnostics = compilation.Diagnostics.Select(d => ToInfo(d, input.Path)).ToList();
-            var sources = new List<SourceInfo>();
-            var emitOptions = new EmitOptions(options.RootNamespace, HintPrefix(input.Path, options.ProjectDirectory));
+            var specs = new List<SpecInfo>();
+            var classes = new List<SourceClass>();
+            var hintPrefix = HintPrefix(input.Path, options.ProjectDirectory);
             foreach (var experiment in compilation.Bound.Experiments.Where(CSharpEmitter.CanEmit))
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 try
                 {
                     FaultInjection.Value?.Invoke("emit", input.Path);
-                    var source = CSharpEmitter.EmitExperiment(compilation, experiment, emitOptions);
-                    sources.Add(new SourceInfo(source.HintName, source.Text, source.ClassName, ToSpan(experiment.NameSpan, input.Path)));
+                    var spec = CSharpEmitter.Spec(compilation, experiment, options.RootNamespace);
+                    var info = new SpecInfo(CSharpEmitter.HintName(spec, hintPrefix), CSharpEmitter.ClassName(spec), spec);
+                    specs.Add(info);
+                    classes.Add(new SourceClass(info.ClassName, info.HintName, ToSpan(experiment.NameSpan, input.Path)));
                 }
                 catch (Exception exception) when (exception is not OperationCanceledException)
                 {
-                    diagnostics.Add(Internal(DiagnosticDescriptors.EmitterInternalError, input, experiment.NameSpan, exception));
+                    diagnostics.Add(Internal(DiagnosticDescriptors.EmitterInternalError, input.Path, experiment.NameSpan, exception));
                 }
             }
 
@@ -61,16 +65,34 @@ internal static class FileCompiler
                     e.Name,
                     e.Custom.Arguments.Select(a => new ArgumentInfo(a.Name, ArgumentKinds.Of(a.Value))).ToEquatableArray(),
                     ToSpan(e.Custom.TypeNameSpan, input.Path)));
-            return new JepaFileResult(input.Path, diagnostics.ToEquatableArray(), sources.ToEquatableArray(), customTypes.ToEquatableArray());
+            return new JepaFileResult(input.Path, diagnostics.ToEquatableArray(), specs.ToEquatableArray(), classes.ToEquatableArray(), customTypes.ToEquatableArray());
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
             var start = new SourceSpan(0, 0, 0, 0, 0, 0);
             return new JepaFileResult(
                 input.Path,
-                EquatableArray.Create(Internal(DiagnosticDescriptors.GeneratorInternalError, input, start, exception)),
-                EquatableArray<SourceInfo>.Empty,
+                EquatableArray.Create(Internal(DiagnosticDescriptors.GeneratorInternalError, input.Path, start, exception)),
+                EquatableArray<SpecInfo>.Empty,
+                EquatableArray<SourceClass>.Empty,
                 EquatableArray<CustomTypeInfo>.Empty);
+        }
+    }
+
+    /// <summary>The C# source of a spec, or a JEPA902 at its experiment's name when printing fails.</summary>
+    public static (string? Text, DiagnosticInfo? Error) Print(string path, SpecInfo info)
+    {
+        try
+        {
+            FaultInjection.Value?.Invoke("print", path);
+            return (CSharpEmitter.Print(info.Spec), null);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // The spec holds lines and columns, not offsets: the location has the line span only.
+            var at = info.Spec.Position;
+            var span = new SourceSpan(0, 0, at.Line - 1, at.Column - 1, at.Line - 1, at.Column - 1 + info.Spec.Name.Length);
+            return (null, Internal(DiagnosticDescriptors.EmitterInternalError, path, span, exception));
         }
     }
 
@@ -113,6 +135,6 @@ internal static class FileCompiler
         _ => DiagnosticSeverity.Info,
     };
 
-    private static DiagnosticInfo Internal(DiagnosticDescriptor descriptor, JepaInput input, SourceSpan span, Exception exception) =>
-        ToInfo(new Diagnostic(descriptor, span, descriptor.FormatMessage($"{exception.GetType().Name}: {exception.Message}")), input.Path);
+    private static DiagnosticInfo Internal(DiagnosticDescriptor descriptor, string path, SourceSpan span, Exception exception) =>
+        ToInfo(new Diagnostic(descriptor, span, descriptor.FormatMessage($"{exception.GetType().Name}: {exception.Message}")), path);
 }

@@ -55,26 +55,11 @@ public static class ExperimentRunner
     private static string Suggest(string token, RootCommand command)
     {
         var best = command.Options.SelectMany(o => o.Aliases.Prepend(o.Name))
-            .Select(name => (Name: name, Distance: Distance(token, name)))
+            .Select(name => (Name: name, Distance: Jepa.Dsl.Text.EditDistance.Between(token, name)))
             .Where(c => c.Distance <= 2 && c.Name.StartsWith("--", StringComparison.Ordinal))
             .OrderBy(c => c.Distance).ThenBy(c => c.Name, StringComparer.Ordinal)
             .FirstOrDefault();
         return best.Name is null ? "." : $"; did you mean '{best.Name}'?";
-    }
-
-    /// <summary>Levenshtein distance.</summary>
-    private static int Distance(string a, string b)
-    {
-        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
-        for (var i = 1; i <= a.Length; i++)
-        {
-            var current = new int[b.Length + 1];
-            current[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            previous = current;
-        }
-        return previous[b.Length];
     }
 
     /// <summary>

@@ -11,6 +11,7 @@ public class IncrementalTests
     private static readonly string[] FileSteps =
     [
         JepaGenerator.TrackingNames.Options, JepaGenerator.TrackingNames.Files, JepaGenerator.TrackingNames.Compiled,
+        JepaGenerator.TrackingNames.Specs, JepaGenerator.TrackingNames.Sources, JepaGenerator.TrackingNames.Diagnostics,
     ];
 
     [Fact]
@@ -57,6 +58,43 @@ public class IncrementalTests
     }
 
     [Fact]
+    public void Editing_a_comment_recompiles_the_file_but_leaves_its_source_output_cached()
+    {
+        // A comment of its own line and one after a statement: their text changes, no statement moves.
+        var text = Samples.Vector
+            .Replace("namespace Digits;", "namespace Digits;\n// the digits, as vectors", StringComparison.Ordinal)
+            .Replace("input image: float[64];", "input image: float[64];   // 8x8 pixels", StringComparison.Ordinal);
+        var file = new InMemoryAdditionalText("/project/digits.jepa", text);
+        var compilation = GeneratorHarness.CreateCompilation("class First { }");
+        var driver = GeneratorHarness.CreateDriver([file]).RunGenerators(compilation);
+        var before = driver.GetRunResult().Results.Single().GeneratedSources.Single().SourceText.ToString();
+
+        var edited = text.Replace("// the digits, as vectors", "// the 8x8 digits of scikit-learn, flattened", StringComparison.Ordinal)
+            .Replace("// 8x8 pixels", "// 64 pixels, 0 to 16", StringComparison.Ordinal);
+        var editedFile = new InMemoryAdditionalText("/project/digits.jepa", edited);
+        driver = driver.ReplaceAdditionalText(file, editedFile).RunGenerators(compilation);
+        var result = driver.GetRunResult().Results.Single();
+
+        // The file was compiled again; its spec came out equal, so nothing downstream of it ran.
+        Assert.All(result.TrackedSteps[JepaGenerator.TrackingNames.Compiled].SelectMany(s => s.Outputs), o => Assert.Equal(IncrementalStepRunReason.Modified, o.Reason));
+        Assert.All(result.TrackedSteps[JepaGenerator.TrackingNames.Specs].SelectMany(s => s.Outputs), o => Assert.Equal(IncrementalStepRunReason.Unchanged, o.Reason));
+        var sourceOutput = result.TrackedOutputSteps.SelectMany(s => s.Value)
+            .Where(step => step.Inputs.Any(input => input.Source.Name == JepaGenerator.TrackingNames.Sources))
+            .SelectMany(step => step.Outputs)
+            .ToList();
+        Assert.NotEmpty(sourceOutput);
+        Assert.All(sourceOutput, o => Assert.Equal(IncrementalStepRunReason.Cached, o.Reason));
+        Assert.Equal(before, result.GeneratedSources.Single().SourceText.ToString());
+
+        // A change to a value is not cached: the spec and the source change.
+        var changed = edited.Replace("seed 1;", "seed 2;", StringComparison.Ordinal);
+        driver = driver.ReplaceAdditionalText(editedFile, new InMemoryAdditionalText("/project/digits.jepa", changed)).RunGenerators(compilation);
+        result = driver.GetRunResult().Results.Single();
+        Assert.All(result.TrackedSteps[JepaGenerator.TrackingNames.Specs].SelectMany(s => s.Outputs), o => Assert.Equal(IncrementalStepRunReason.Modified, o.Reason));
+        Assert.Contains("Seed = 2;", result.GeneratedSources.Single().SourceText.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Pipeline_models_hold_no_symbols_compilations_or_syntax()
     {
         var text = Samples.Vector + "\n" + CustomTypeTests.Jepa("MyApp.Encoders.Tiny(out: 32)");
@@ -71,7 +109,7 @@ public class IncrementalTests
         foreach (var value in values) Walk(value, visited, "output");
 
         var kinds = visited.Select(v => v.GetType().Name).ToHashSet();
-        Assert.Superset(new HashSet<string> { "GeneratorOptions", "JepaInput", "JepaFileResult", "SourceInfo", "CustomTypeInfo", "SpanInfo", "ArgumentInfo" }, kinds);
+        Assert.Superset(new HashSet<string> { "GeneratorOptions", "JepaInput", "JepaFileResult", "SpecInfo", "ExperimentSpec", "CustomTypeInfo", "SpanInfo", "ArgumentInfo" }, kinds);
     }
 
     private static void Walk(object? value, HashSet<object> visited, string path)

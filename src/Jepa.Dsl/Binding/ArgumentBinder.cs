@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using Jepa.Dsl.Catalog;
 using Jepa.Dsl.Collections;
 using Jepa.Dsl.Diagnostics;
 using Jepa.Dsl.Syntax;
@@ -24,7 +25,7 @@ internal sealed class ArgumentBinder
 
     /// <summary>Binds <c>name(args)</c> or a bare <c>name</c>. For <c>ema</c>/<c>stopgrad</c>,
     /// <paramref name="encoderArgument"/> is the positional encoder argument.</summary>
-    public BoundCall Bind(ExpressionSyntax syntax, FunctionSpec spec, out ExpressionSyntax? encoderArgument)
+    public BoundCall Bind(ExpressionSyntax syntax, Builtin spec, out ExpressionSyntax? encoderArgument)
     {
         var arguments = syntax is CallSyntax call ? call.Arguments : EquatableArray<ArgumentSyntax>.Empty;
         var nameSpan = NameSpan(syntax);
@@ -37,14 +38,14 @@ internal sealed class ArgumentBinder
         {
             if (argument.Name is null)
             {
-                if (spec.TakesEncoder && !sawPositional && given.Count == 0)
+                if (spec.Has(BuiltinFlags.TakesEncoder) && !sawPositional && given.Count == 0)
                 {
                     encoderArgument = argument.Value;
                     sawPositional = true;
                     continue;
                 }
 
-                var hint = spec.TakesEncoder
+                var hint = spec.Has(BuiltinFlags.TakesEncoder)
                     ? spec.Parameters.Count == 0
                         ? $"it takes only the encoder, as in {spec.Name}(context)"
                         : $"only the encoder comes unnamed, first; name the others, as in {spec.Name}(context, {ParameterList(spec)}: ...)"
@@ -78,7 +79,7 @@ internal sealed class ArgumentBinder
             given[parameter.Name] = (value, argument.Value.Span);
         }
 
-        if (spec.TakesEncoder && encoderArgument is null)
+        if (spec.Has(BuiltinFlags.TakesEncoder) && encoderArgument is null)
         {
             _diagnostics.Report(DiagnosticDescriptors.MissingParameter, nameSpan, spec.Name, "encoder", "the encoder it copies",
                 $"name it first, as in {spec.Name}(context)");
@@ -105,12 +106,12 @@ internal sealed class ArgumentBinder
             }
         }
 
-        return new BoundCall(spec.Name, syntax.Span, bound.ToEquatableArray(), hasErrors);
+        return new BoundCall(spec.Name, syntax.Span, bound.ToEquatableArray(), hasErrors, spec);
     }
 
     /// <summary>Binds one value against a parameter; <paramref name="subject"/> names it in messages
     /// ("'ratio' of random_mask", "batch").</summary>
-    public BoundValue BindValue(ExpressionSyntax value, ParamSpec parameter, string subject)
+    public BoundValue BindValue(ExpressionSyntax value, Parameter parameter, string subject)
     {
         switch (parameter.Type)
         {
@@ -185,7 +186,7 @@ internal sealed class ArgumentBinder
         }
     }
 
-    private BoundValue BindNumber(NumberSyntax number, ParamSpec parameter, string subject)
+    private BoundValue BindNumber(NumberSyntax number, Parameter parameter, string subject)
     {
         if (double.IsInfinity(number.Value) || double.IsNaN(number.Value))
         {
@@ -215,7 +216,7 @@ internal sealed class ArgumentBinder
         return new NumberValue(number.Value);
     }
 
-    private BoundValue BindList(ListSyntax list, ParamSpec parameter, string subject)
+    private BoundValue BindList(ListSyntax list, Parameter parameter, string subject)
     {
         if (parameter.NonEmpty && list.Items.Count == 0)
         {
@@ -249,7 +250,7 @@ internal sealed class ArgumentBinder
         return failed ? ErrorValue.Instance : new ListValue(items.ToEquatableArray());
     }
 
-    private BoundValue BindAny(ExpressionSyntax value, ParamSpec parameter, string subject)
+    private BoundValue BindAny(ExpressionSyntax value, Parameter parameter, string subject)
     {
         switch (value)
         {
@@ -266,7 +267,7 @@ internal sealed class ArgumentBinder
         }
     }
 
-    private BoundValue WrongType(ExpressionSyntax value, ParamSpec parameter, string subject, string hint = "")
+    private BoundValue WrongType(ExpressionSyntax value, Parameter parameter, string subject, string hint = "")
     {
         _diagnostics.Report(DiagnosticDescriptors.WrongValueType, value.Span, subject, parameter.Describe(), Describe(value) + hint);
         return ErrorValue.Instance;
@@ -290,5 +291,5 @@ internal sealed class ArgumentBinder
         _ => syntax.Span,
     };
 
-    private static string ParameterList(FunctionSpec spec) => string.Join(", ", spec.Parameters.Select(p => p.Name));
+    private static string ParameterList(Builtin spec) => string.Join(", ", spec.Parameters.Select(p => p.Name));
 }

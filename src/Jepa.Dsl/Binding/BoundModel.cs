@@ -1,4 +1,7 @@
+using System;
+using System.Collections.Generic;
 using System.Linq;
+using Jepa.Dsl.Catalog;
 using Jepa.Dsl.Collections;
 using Jepa.Dsl.Cost;
 using Jepa.Dsl.Text;
@@ -41,6 +44,23 @@ public sealed record BoundExperiment(
     /// <summary>The encoder the target side names, aliases followed: an <c>ema</c>/<c>stopgrad</c> encoder, the context
     /// encoder itself (shared), or another trainable encoder (independent).</summary>
     public BoundEncoder? TargetEncoder => FindEncoder(Objective?.Target.ResolvedEncoder);
+
+    /// <summary>Every built-in the experiment names that bound (each once, in no particular order).</summary>
+    public IEnumerable<Builtin> Builtins()
+    {
+        var calls = Corruptions.SelectMany(c => c.Links.Select(l => l.Call))
+            .Concat(Encoders.Select(e => e.Call))
+            .Append(Predictor.Call)
+            .Append(Objective?.Loss?.Call)
+            .Concat(Objective?.Regularizers.Select(r => r.Call) ?? Enumerable.Empty<BoundCall>())
+            .Append(Train?.OptimizerCall)
+            .Concat(Evaluate.Items)
+            .Concat(Monitor.Items);
+        return calls.Select(c => c?.Builtin).Append(Predictor.Builtin).Append(Train?.Schedule).Append(Train?.Device)
+            .Where(b => b is not null)
+            .Select(b => b!)
+            .Distinct();
+    }
 }
 
 /// <summary><c>input NAME: float[...]</c>.</summary>
@@ -52,19 +72,14 @@ public sealed record BoundInput(string Name, SourceSpan Span, SourceSpan NameSpa
 
 // ---- corruptions ---------------------------------------------------------------------------------------------------
 
-public enum CorruptionKind
+/// <summary>One link of a corruption chain with its resolved parameters; its built-in is <c>Call.Builtin</c> (null for an
+/// unknown function). <see cref="IsTokenMask"/> is true for a token mask (<c>block_mask</c>, and <c>random_mask</c>
+/// applied to a token encoder; otherwise it masks features). <see cref="IsError"/> marks a link that failed: unknown,
+/// misplaced, or on an input it does not fit.</summary>
+public sealed record BoundCorruptionLink(BoundCall Call, SourceSpan Span, SourceSpan NameSpan, string Source, bool IsTokenMask, bool IsError)
 {
-    Error,
-    RandomMask,
-    BlockMask,
-    GaussianNoise,
-    FeatureDropout,
-    RandomCrop,
+    public Builtin? Builtin => Call.Builtin;
 }
-
-/// <summary>One link of a corruption chain with its resolved parameters. <see cref="IsTokenMask"/> is true for
-/// <c>block_mask</c>, and for <c>random_mask</c> applied to a token encoder (otherwise it masks features).</summary>
-public sealed record BoundCorruptionLink(CorruptionKind Kind, BoundCall Call, SourceSpan Span, string Source, bool IsTokenMask);
 
 /// <summary><c>corruption NAME = link then link ...</c>.</summary>
 public sealed record BoundCorruption(
@@ -75,24 +90,39 @@ public sealed record BoundCorruption(
 
     /// <summary>The links applied to the input before any token mask (pixel or feature corruptions).</summary>
     public EquatableArray<BoundCorruptionLink> InputLinks => Links.Where(l => !l.IsTokenMask).ToEquatableArray();
+
+    /// <summary>True when a link failed or has an argument error.</summary>
+    public bool HasErrors => Links.Any(l => l.IsError || l.Call.HasErrors);
 }
 
 // ---- encoders ------------------------------------------------------------------------------------------------------
 
+/// <summary>What an encoder statement defines.</summary>
 public enum EncoderKind
 {
+    /// <summary>Unknown because of an error in the statement or the encoder it names.</summary>
     Error,
-    Mlp,
-    Conv,
-    Vit,
+
+    /// <summary>A built-in module with trainable weights (<c>mlp</c>, <c>conv</c>, <c>vit</c>: the catalog's
+    /// trainable encoders).</summary>
+    Module,
+
+    /// <summary>A C# encoder type.</summary>
     Custom,
+
+    /// <summary>An EMA copy of another encoder.</summary>
     Ema,
+
+    /// <summary>Another encoder run without gradient.</summary>
     StopGradient,
+
+    /// <summary>Another encoder's name: the same module.</summary>
     Alias,
 }
 
 /// <summary>
-/// <c>encoder NAME = ...</c>. <see cref="Reference"/> is the encoder an <c>ema</c>, <c>stopgrad</c> or alias names;
+/// <c>encoder NAME = ...</c>; a built-in's description is <c>Call.Builtin</c>. <see cref="Reference"/> is the encoder an
+/// <c>ema</c>, <c>stopgrad</c> or alias names;
 /// <see cref="Module"/> is the trainable encoder whose architecture this one runs (itself for mlp, conv, vit and C#
 /// types). <see cref="Output"/> is the shape of its output on the whole input (<c>[16, 64]</c> tokens for a vit
 /// without pool). <see cref="Parameters"/> counts the parameters of its architecture (docs/models.md).
@@ -114,7 +144,9 @@ public sealed record BoundEncoder(
     bool IsUsed)
 {
     /// <summary>True for mlp, conv, vit and C# encoders: modules with their own trainable weights.</summary>
-    public bool IsTrainableModule => Kind is EncoderKind.Mlp or EncoderKind.Conv or EncoderKind.Vit or EncoderKind.Custom;
+    public bool IsTrainableModule => Kind is EncoderKind.Module or EncoderKind.Custom;
+
+    public Builtin? Builtin => Call?.Builtin;
 }
 
 /// <summary>A C# encoder <c>My.Ns.Type(name: value, ...)</c>; the generator checks the type against the compilation.
@@ -126,26 +158,26 @@ public sealed record BoundCustomArgument(string Name, SourceSpan NameSpan, Bound
 
 // ---- predictor -----------------------------------------------------------------------------------------------------
 
-public enum PredictorKind
-{
-    Error,
-    None,
-    Mlp,
-    Transformer,
-}
-
-/// <summary>The predictor; <c>None</c> (the identity) when absent or written <c>predictor = none;</c>.
-/// <see cref="Out"/> is the output width of an mlp predictor, its default (the target's width) filled in when known.</summary>
+/// <summary>The predictor: its built-in (<c>none</c>, the identity, when absent or written <c>predictor = none;</c>; null
+/// when unknown). <see cref="IsError"/> marks one that failed to bind or does not fit the objective. <see cref="Out"/>
+/// is the output width of an mlp predictor, its default (the target's width) filled in when known.
+/// <see cref="NameSpan"/> is the span of the declared predictor's name.</summary>
 public sealed record BoundPredictor(
-    PredictorKind Kind,
+    Builtin? Builtin,
+    bool IsError,
     bool IsDeclared,
     BoundCall? Call,
     SourceSpan? Span,
+    SourceSpan? NameSpan,
     string? Source,
     Shape Input,
     Shape Output,
     int? Out,
-    long? Parameters);
+    long? Parameters)
+{
+    /// <summary>True for the identity (<c>none</c>) without error.</summary>
+    public bool IsIdentity => !IsError && Builtin?.Has(BuiltinFlags.Identity) == true;
+}
 
 // ---- objective -----------------------------------------------------------------------------------------------------
 
@@ -181,36 +213,25 @@ public sealed record BoundApplication(
     SourceSpan InputSpan,
     bool IsError);
 
-public enum LossKind
+/// <summary><c>loss TERM</c>; <see cref="Call"/> holds its built-in and parameters (with <c>target_norm</c>).</summary>
+public sealed record BoundLoss(BoundCall Call, double Weight, SourceSpan Span, string Source)
 {
-    Error,
-    Mse,
-    L1,
-    Cosine,
-    SmoothL1,
-    InfoNce,
-}
+    /// <summary>The loss; null for an unknown function.</summary>
+    public Builtin? Builtin => Call.Builtin;
 
-public enum RegularizerKind
-{
-    Error,
-    VicReg,
-    BarlowTwins,
-    SigReg,
-}
-
-/// <summary><c>loss TERM</c>; <see cref="Call"/> holds its parameters (with <c>target_norm</c>).</summary>
-public sealed record BoundLoss(LossKind Kind, BoundCall Call, double Weight, SourceSpan Span, string Source)
-{
     /// <summary>True for <c>target_norm: layer</c> (layer-normalise the target representation, as I-JEPA does).</summary>
     public bool LayerNormTarget => Call.GetOption("target_norm") == "layer";
 
     /// <summary>True for the invariance losses that a constant representation minimises.</summary>
-    public bool IsInvariance => Kind is LossKind.Mse or LossKind.L1 or LossKind.Cosine or LossKind.SmoothL1;
+    public bool IsInvariance => Builtin?.Has(BuiltinFlags.Invariance) == true;
 }
 
-/// <summary>One term of <c>regularize</c>.</summary>
-public sealed record BoundRegularizer(RegularizerKind Kind, BoundCall Call, double Weight, SourceSpan Span, string Source);
+/// <summary>One term of <c>regularize</c>; <see cref="Call"/> holds its built-in and parameters.</summary>
+public sealed record BoundRegularizer(BoundCall Call, double Weight, SourceSpan Span, string Source)
+{
+    /// <summary>The regularizer; null for an unknown function.</summary>
+    public Builtin? Builtin => Call.Builtin;
+}
 
 /// <summary><c>objective { predict TARGET from CONTEXT; loss ...; regularize ...; }</c>. The first application of
 /// <c>predict</c> is the target side, the second the context side. <see cref="PredictSpan"/> and
@@ -228,43 +249,28 @@ public sealed record BoundObjective(
 
 // ---- train, evaluate, monitor --------------------------------------------------------------------------------------
 
-public enum OptimizerKind
-{
-    Error,
-    AdamW,
-    Sgd,
-}
-
-public enum LrScheduleKind
-{
-    Error,
-    Constant,
-    WarmupCosine,
-}
-
-public enum DeviceKind
-{
-    Cpu,
-    Cuda,
-    Auto,
-}
-
 /// <summary><c>train { ... }</c> with defaults filled in: batch 256, seed 0, device cpu, schedule constant, no clip.
-/// Exactly one of <see cref="Epochs"/> and <see cref="Steps"/> is set in an error-free experiment.</summary>
+/// Exactly one of <see cref="Epochs"/> and <see cref="Steps"/> is set in an error-free experiment. The optimizer is
+/// <c>OptimizerCall.Builtin</c>; <see cref="Schedule"/> is null when the schedule failed to bind.</summary>
 public sealed record BoundTrain(
     SourceSpan Span,
     string Source,
-    OptimizerKind Optimizer,
     BoundCall? OptimizerCall,
-    LrScheduleKind Schedule,
+    Builtin? Schedule,
     BoundCall? ScheduleCall,
     int Batch,
     int? Epochs,
     int? Steps,
     int Seed,
-    DeviceKind Device,
+    Builtin Device,
     double? Clip)
 {
+    /// <summary>The optimizer; null when missing or unknown.</summary>
+    public Builtin? Optimizer => OptimizerCall?.Builtin;
+
+    /// <summary>Where <c>batch</c>'s value is written; null when it is the default.</summary>
+    public SourceSpan? BatchSpan { get; init; }
+
     /// <summary>The learning rate as (start, end); constant when start equals end.</summary>
     public (double Start, double End)? LearningRate => OptimizerCall?.GetRamp("lr");
 
@@ -278,16 +284,23 @@ public sealed record BoundTrain(
     public int? WarmupEpochs => ScheduleCall?.GetInt("warmup_epochs");
 }
 
-/// <summary><c>evaluate { ... }</c>; an evaluation that is not listed is null (not run). The held-out fraction
-/// defaults to 0.25.</summary>
-public sealed record BoundEvaluate(
-    SourceSpan? Span,
-    string? Source,
-    int? LinearProbeEpochs,
-    int? FewShotLabelsPerClass,
-    int? FewShotDraws,
-    int? KnnK,
-    double TestFraction);
+/// <summary><c>evaluate { ... }</c>: the evaluations asked for, each once, in the file's order (their built-ins are
+/// <c>Call.Builtin</c>); one that is not listed is not run. <c>split</c> applies with its default (a held-out fraction of
+/// 0.25) when not listed: the binder adds it then.</summary>
+public sealed record BoundEvaluate(SourceSpan? Span, string? Source, EquatableArray<BoundCall> Items)
+{
+    public BoundCall? Find(string name) => Items.FirstOrDefault(i => i.Function == name);
+
+    public int? LinearProbeEpochs => Find("linear_probe")?.GetInt("epochs");
+
+    public int? FewShotLabelsPerClass => Find("few_shot")?.GetInt("labels_per_class");
+
+    public int? FewShotDraws => Find("few_shot")?.GetInt("draws");
+
+    public int? KnnK => Find("knn")?.GetInt("k");
+
+    public double TestFraction => Find("split")?.GetNumber("test") ?? 0.25;
+}
 
 public enum CollapseAction
 {
@@ -296,10 +309,22 @@ public enum CollapseAction
 }
 
 /// <summary><c>collapse(min_std, min_rank, action, every)</c> with defaults 0.01, 3, warn, 100.</summary>
-public sealed record BoundCollapseMonitor(double MinStd, double MinRank, CollapseAction Action, int Every, SourceSpan Span, string Source);
+public sealed record BoundCollapseMonitor(double MinStd, double MinRank, CollapseAction Action, int Every, SourceSpan Span);
 
-/// <summary><c>monitor { ... }</c>; <see cref="Collapse"/> is null when not asked for.</summary>
-public sealed record BoundMonitor(SourceSpan? Span, string? Source, BoundCollapseMonitor? Collapse);
+/// <summary><c>monitor { ... }</c>: the monitors asked for, each once (their built-ins are <c>Call.Builtin</c>).
+/// <see cref="Collapse"/> is null when not asked for.</summary>
+public sealed record BoundMonitor(SourceSpan? Span, string? Source, EquatableArray<BoundCall> Items)
+{
+    public BoundCollapseMonitor? Collapse =>
+        Items.FirstOrDefault(i => i.Function == "collapse") is { } call
+            ? new BoundCollapseMonitor(
+                call.GetNumber("min_std") ?? 0.01,
+                call.GetNumber("min_rank") ?? 3,
+                (CollapseAction)Enum.Parse(typeof(CollapseAction), call.GetOption("action") ?? "warn", ignoreCase: true),
+                call.GetInt("every") ?? 100,
+                call.Span)
+            : null;
+}
 
 // ---- shapes through the graph --------------------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 using System;
 using System.Globalization;
 using System.Linq;
+using Jepa.Dsl.Catalog;
 using Jepa.Dsl.Collections;
 using Jepa.Dsl.Text;
 
@@ -103,8 +104,9 @@ public sealed record BoundArgument(string Name, ParameterType Type, BoundValue V
 /// <summary>
 /// A call to a built-in with every parameter resolved, in the order the built-in declares them, defaults included.
 /// Optional parameters without a default (<c>vit</c>'s <c>pool</c>, <c>clip</c>) are absent unless given.
+/// <see cref="Builtin"/> is the catalog's description of the function, attached by the binder (null for an unknown one).
 /// </summary>
-public sealed record BoundCall(string Function, SourceSpan Span, EquatableArray<BoundArgument> Arguments, bool HasErrors)
+public sealed record BoundCall(string Function, SourceSpan Span, EquatableArray<BoundArgument> Arguments, bool HasErrors, Builtin? Builtin = null)
 {
     public BoundArgument? Find(string name) => Arguments.FirstOrDefault(a => a.Name == name);
 

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
+using Jepa.Dsl.Catalog;
 using Jepa.Dsl.Collections;
 using Jepa.Dsl.Diagnostics;
 using Jepa.Dsl.Syntax;
@@ -10,29 +11,6 @@ internal sealed partial class ExperimentBinder
 {
     private readonly List<CorruptionState> _corruptions = new();
     private readonly Dictionary<string, CorruptionState> _corruptionByName = new();
-
-    private sealed class LinkState
-    {
-        public LinkState(CorruptionKind kind, BoundCall call, ExpressionSyntax syntax, string source)
-        {
-            Kind = kind;
-            Call = call;
-            Syntax = syntax;
-            Source = source;
-        }
-
-        public CorruptionKind Kind { get; set; }
-
-        public BoundCall Call { get; }
-
-        public ExpressionSyntax Syntax { get; }
-
-        public string Source { get; }
-
-        public bool IsTokenMask { get; set; }
-
-        public BoundCorruptionLink ToBound() => new(Kind, Call, Syntax.Span, Source, IsTokenMask);
-    }
 
     private sealed class CorruptionState
     {
@@ -48,14 +26,12 @@ internal sealed partial class ExperimentBinder
 
         public string Name => Syntax.Name.Text;
 
-        public List<LinkState> Links { get; } = new();
+        public List<BoundCorruptionLink> Links { get; } = new();
 
-        public bool IsUsed { get; set; }
+        public bool HasErrors => Links.Any(l => l.IsError || l.Call.HasErrors);
 
-        public bool HasErrors => Links.Any(l => l.Kind == CorruptionKind.Error || l.Call.HasErrors);
-
-        public BoundCorruption ToBound() =>
-            new(Name, Syntax.Span, Syntax.Name.Span, Source, Links.Select(l => l.ToBound()).ToEquatableArray(), IsUsed);
+        /// <summary>The bound corruption; shape inference decides which link of the context side is a token mask.</summary>
+        public BoundCorruption ToBound(bool isUsed) => new(Name, Syntax.Span, Syntax.Name.Span, Source, Links.ToEquatableArray(), isUsed);
     }
 
     private void BindCorruptions()
@@ -72,48 +48,43 @@ internal sealed partial class ExperimentBinder
         }
     }
 
-    private LinkState BindLink(ExpressionSyntax syntax, bool isLast)
+    /// <summary>One link: its built-in and arguments; one that needs an image on another input, or a token mask that is
+    /// not last, is an error link.</summary>
+    private BoundCorruptionLink BindLink(ExpressionSyntax syntax, bool isLast)
     {
         var source = Source(syntax.Span);
+        var nameSpan = ArgumentBinder.NameSpan(syntax);
         if (syntax is not (CallSyntax or NameSyntax))
         {
             _diagnostics.Report(DiagnosticDescriptors.WrongValueType, syntax.Span, "each link of a corruption",
                 "a corruption such as gaussian_noise(std: 0.1)", ArgumentBinder.Describe(syntax));
-            return new LinkState(CorruptionKind.Error, ErrorCall("?", syntax), syntax, source);
+            return new BoundCorruptionLink(ErrorCall("?", syntax), syntax.Span, nameSpan, source, false, true);
         }
 
         var name = syntax is CallSyntax call ? call.Name : ((NameSyntax)syntax).Name;
-        var spec = name.IsQualified ? null : Builtins.Find(FunctionCategory.Corruption, name.Text);
+        var spec = name.IsQualified ? null : Builtins.Find(BuiltinKind.Corruption, name.Text);
         if (spec is null)
         {
-            var names = Builtins.Names(FunctionCategory.Corruption).ToList();
+            var names = Builtins.Names(BuiltinKind.Corruption).ToList();
             _diagnostics.Report(DiagnosticDescriptors.UnknownFunction, name.Span, "corruption", name.Text,
                 Suggestions.DidYouMean(name.Text, names) + "expected " + Suggestions.OrList(names));
-            return new LinkState(CorruptionKind.Error, ErrorCall(name.Text, syntax), syntax, source);
+            return new BoundCorruptionLink(ErrorCall(name.Text, syntax), syntax.Span, nameSpan, source, false, true);
         }
 
         var bound = _arguments.Bind(syntax, spec, out _);
-        var kind = spec.Name switch
+        var isError = false;
+        if (spec.Has(BuiltinFlags.NeedsImage) && _input is { Shape.IsKnown: true } input && input.Shape.Rank != 3)
         {
-            "random_mask" => CorruptionKind.RandomMask,
-            "block_mask" => CorruptionKind.BlockMask,
-            "gaussian_noise" => CorruptionKind.GaussianNoise,
-            "feature_dropout" => CorruptionKind.FeatureDropout,
-            _ => CorruptionKind.RandomCrop,
-        };
-        var link = new LinkState(kind, bound, syntax, source) { IsTokenMask = kind == CorruptionKind.BlockMask };
-        if (kind == CorruptionKind.RandomCrop && _input is { Shape.IsKnown: true } input && input.Shape.Rank != 3)
-        {
-            _diagnostics.Report(DiagnosticDescriptors.NeedsImageInput, name.Span, "random_crop", input.Name, input.Shape.ToString());
-            link.Kind = CorruptionKind.Error;
+            _diagnostics.Report(DiagnosticDescriptors.NeedsImageInput, name.Span, spec.Name, input.Name, input.Shape.ToString());
+            isError = true;
         }
-        else if (kind == CorruptionKind.BlockMask && !isLast)
+        else if (spec.Has(BuiltinFlags.TokenMask) && !isLast)
         {
-            _diagnostics.Report(DiagnosticDescriptors.TokenMaskNotLast, name.Span, "block_mask");
-            link.Kind = CorruptionKind.Error;
+            _diagnostics.Report(DiagnosticDescriptors.TokenMaskNotLast, name.Span, spec.Name);
+            isError = true;
         }
 
-        return link;
+        return new BoundCorruptionLink(bound, syntax.Span, nameSpan, source, spec.Has(BuiltinFlags.TokenMask), isError);
     }
 
     private static BoundCall ErrorCall(string name, ExpressionSyntax syntax) => new(name, syntax.Span, EquatableArray<BoundArgument>.Empty, true);

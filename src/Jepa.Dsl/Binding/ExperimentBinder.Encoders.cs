@@ -1,7 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
+using Jepa.Dsl.Catalog;
 using Jepa.Dsl.Collections;
-using Jepa.Dsl.Cost;
 using Jepa.Dsl.Diagnostics;
 using Jepa.Dsl.Syntax;
 using Jepa.Dsl.Text;
@@ -10,7 +10,7 @@ namespace Jepa.Dsl.Binding;
 
 internal sealed partial class ExperimentBinder
 {
-    private static readonly string[] EncoderBuiltins = { "mlp", "conv", "vit", "ema", "stopgrad" };
+    private static IEnumerable<string> EncoderBuiltins => Builtins.Names(BuiltinKind.Encoder);
 
     private readonly List<EncoderState> _encoders = new();
     private readonly Dictionary<string, EncoderState> _encoderByName = new();
@@ -44,20 +44,13 @@ internal sealed partial class ExperimentBinder
 
         public string? Module { get; set; }
 
-        public Shape Output { get; set; } = Shape.Unknown;
-
-        public bool TokenMode { get; set; }
-
-        public long? Parameters { get; set; }
-
-        public bool IsUsed { get; set; }
-
         public int Visit { get; set; }
 
-        public bool IsTrainableModule => Kind is EncoderKind.Mlp or EncoderKind.Conv or EncoderKind.Vit or EncoderKind.Custom;
+        public bool IsTrainableModule => Kind is EncoderKind.Module or EncoderKind.Custom;
 
-        public BoundEncoder ToBound() => new(
-            Name, Syntax.Span, Syntax.Name.Span, Source, Kind, Call, Custom, Reference, ReferenceSpan, Module, Output, TokenMode, Parameters, IsUsed);
+        /// <summary>The bound encoder; its output, token mode and parameter count come from the passes.</summary>
+        public BoundEncoder ToBound(bool isUsed) => new(
+            Name, Syntax.Span, Syntax.Name.Span, Source, Kind, Call, Custom, Reference, ReferenceSpan, Module, Shape.Unknown, false, null, isUsed);
     }
 
     /// <summary>Follows aliases to the encoder that defines the module (an error node for a broken chain).</summary>
@@ -108,9 +101,10 @@ internal sealed partial class ExperimentBinder
             if (target.Kind is EncoderKind.Ema or EncoderKind.StopGradient)
             {
                 var what = target.Kind == EncoderKind.Ema ? "an EMA copy" : "a stop-gradient view";
+                var trainable = Builtins.OfKind(BuiltinKind.Encoder).Where(b => b.Has(BuiltinFlags.Trainable)).Select(b => b.Name);
                 var wrap = target.Referent is { } root && Resolve(root).IsTrainableModule
                     ? $"wrap the trainable encoder '{Resolve(root).Name}' instead"
-                    : "wrap a trainable encoder (mlp, conv, vit or a C# type) instead";
+                    : $"wrap a trainable encoder ({string.Join(", ", trainable)} or a C# type) instead";
                 _diagnostics.Report(DiagnosticDescriptors.InvalidWrappedEncoder, state.ReferenceSpan!.Value,
                     state.Kind == EncoderKind.Ema ? "ema(...)" : "stopgrad(...)", state.Reference!, what, wrap);
                 state.Kind = EncoderKind.Error;
@@ -121,22 +115,16 @@ internal sealed partial class ExperimentBinder
         foreach (var state in _encoders.Where(s => s.IsTrainableModule))
         {
             state.Module = state.Name;
-            ComputeOutput(state);
         }
 
         foreach (var state in _encoders.Where(s => s.Kind is EncoderKind.Ema or EncoderKind.StopGradient or EncoderKind.Alias))
         {
             var resolved = Resolve(state);
             var module = resolved.Kind is EncoderKind.Ema or EncoderKind.StopGradient ? resolved.Referent is { } r ? Resolve(r) : null : resolved;
-            if (module is null || !module.IsTrainableModule)
+            if (module is { IsTrainableModule: true })
             {
-                continue;
+                state.Module = module.Name;
             }
-
-            state.Module = module.Name;
-            state.Output = module.Output;
-            state.TokenMode = module.TokenMode;
-            state.Parameters = module.Parameters;
         }
     }
 
@@ -161,7 +149,7 @@ internal sealed partial class ExperimentBinder
                 return;
             case CallSyntax or NameSyntax:
                 var functionName = value is CallSyntax c ? c.Name.Text : ((NameSyntax)value).Text;
-                var spec = Builtins.Find(FunctionCategory.Encoder, functionName);
+                var spec = Builtins.Find(BuiltinKind.Encoder, functionName);
                 if (spec is null)
                 {
                     if (value is NameSyntax bare)
@@ -173,7 +161,7 @@ internal sealed partial class ExperimentBinder
                     {
                         _diagnostics.Report(DiagnosticDescriptors.UnknownFunction, ArgumentBinder.NameSpan(value), "encoder", functionName,
                             Suggestions.DidYouMean(functionName, EncoderBuiltins)
-                            + "expected mlp, conv, vit, ema, stopgrad, another encoder's name, or a namespace-qualified C# type such as My.Encoders.Tiny(out: 32)");
+                            + $"expected {string.Join(", ", EncoderBuiltins)}, another encoder's name, or a namespace-qualified C# type such as My.Encoders.Tiny(out: 32)");
                     }
 
                     state.Kind = EncoderKind.Error;
@@ -181,15 +169,13 @@ internal sealed partial class ExperimentBinder
                 }
 
                 state.Call = _arguments.Bind(value, spec, out var encoderArgument);
-                state.Kind = spec.Name switch
+                state.Kind = spec.EncoderKind;
+                if (spec.Has(BuiltinFlags.NeedsImage) && _input is { Shape.IsKnown: true } input && input.Shape.Rank != 3)
                 {
-                    "mlp" => EncoderKind.Mlp,
-                    "conv" => EncoderKind.Conv,
-                    "vit" => EncoderKind.Vit,
-                    "ema" => EncoderKind.Ema,
-                    _ => EncoderKind.StopGradient,
-                };
-                if (spec.TakesEncoder)
+                    _diagnostics.Report(DiagnosticDescriptors.NeedsImageInput, ArgumentBinder.NameSpan(value), spec.Name, input.Name, input.Shape.ToString());
+                }
+
+                if (spec.Has(BuiltinFlags.TakesEncoder))
                 {
                     if (encoderArgument is NameSyntax { Name.IsQualified: false } reference)
                     {
@@ -211,7 +197,7 @@ internal sealed partial class ExperimentBinder
                 return;
             default:
                 _diagnostics.Report(DiagnosticDescriptors.WrongValueType, value.Span, $"encoder '{state.Name}'",
-                    "an encoder (mlp(...), conv(...), vit(...), ema(...), stopgrad(...), another encoder's name or a C# type)", ArgumentBinder.Describe(value));
+                    $"an encoder ({string.Join(", ", EncoderBuiltins.Select(n => n + "(...)"))}, another encoder's name or a C# type)", ArgumentBinder.Describe(value));
                 state.Kind = EncoderKind.Error;
                 return;
         }
@@ -220,8 +206,8 @@ internal sealed partial class ExperimentBinder
     private BoundCustomEncoder BindCustom(QualifiedNameSyntax typeName, EquatableArray<ArgumentSyntax> arguments)
     {
         var bound = new List<BoundCustomArgument>();
-        var anyValue = new ParamSpec("argument", ParameterType.Any);
-        var outSpec = new ParamSpec("out", ParameterType.Integer, Bounds.AtLeast(1));
+        var anyValue = new Parameter("argument", ParameterType.Any);
+        var outSpec = new Parameter("out", ParameterType.Integer, Bounds.AtLeast(1));
         int? output = null;
         foreach (var argument in arguments)
         {
@@ -290,120 +276,6 @@ internal sealed partial class ExperimentBinder
                 visited.Visit = 2;
             }
         }
-    }
-
-    /// <summary>Output shape and parameter count of a trainable encoder on the input; shape checks.</summary>
-    private void ComputeOutput(EncoderState state)
-    {
-        var input = InputShape;
-        var call = state.Call;
-        switch (state.Kind)
-        {
-            case EncoderKind.Mlp:
-            {
-                var output = call!.GetInt("out");
-                var hidden = call.GetIntList("hidden");
-                if (output is { } o)
-                {
-                    state.Output = Shape.Of(o);
-                    if (input.IsKnown && hidden is { } h)
-                    {
-                        state.Parameters = CostModel.MlpParameters(input.Elements, h.ToArray(), o, call.GetOption("norm") is "layer" or "batch");
-                    }
-                }
-
-                break;
-            }
-
-            case EncoderKind.Conv:
-            {
-                if (!RequireImage(state, "conv"))
-                {
-                    return;
-                }
-
-                var channels = call!.GetIntList("channels");
-                var kernel = call.GetInt("kernel");
-                var output = call.GetInt("out");
-                if (channels is not { } stages || kernel is not { } k || output is not { } o)
-                {
-                    return;
-                }
-
-                if (input.IsKnown)
-                {
-                    int h = input.Dims[1].Size, w = input.Dims[2].Size;
-                    for (var i = 0; i < stages.Count; i++)
-                    {
-                        h = CostModel.ConvStageOutput(h, k);
-                        w = CostModel.ConvStageOutput(w, k);
-                        if (h < 1 || w < 1)
-                        {
-                            _diagnostics.Report(DiagnosticDescriptors.ConvTooDeep, call.Find("channels")!.Span, i + 1, stages.Count, h, w);
-                            return;
-                        }
-                    }
-
-                    state.Parameters = CostModel.ConvParameters(input.Dims[0].Size, stages.ToArray(), k, o);
-                }
-
-                state.Output = Shape.Of(o);
-                break;
-            }
-
-            case EncoderKind.Vit:
-            {
-                var imageOk = RequireImage(state, "vit");
-                var patch = call!.GetInt("patch");
-                var dim = call.GetInt("dim");
-                var depth = call.GetInt("depth");
-                var heads = call.GetInt("heads");
-                if (dim is { } d && heads is { } hd && d % hd != 0)
-                {
-                    _diagnostics.Report(DiagnosticDescriptors.HeadsDoNotDivide, call.Find("heads")!.Span, "vit", d, hd);
-                    return;
-                }
-
-                if (!imageOk || patch is not { } p || dim is not { } width || depth is not { } layers || heads is null)
-                {
-                    return;
-                }
-
-                if (!input.IsKnown)
-                {
-                    return;
-                }
-
-                int c = input.Dims[0].Size, height = input.Dims[1].Size, w = input.Dims[2].Size;
-                if (height % p != 0 || w % p != 0)
-                {
-                    _diagnostics.Report(DiagnosticDescriptors.PatchDoesNotDivide, call.Find("patch")!.Span, p, height, w);
-                    return;
-                }
-
-                var tokens = height / p * (w / p);
-                var pooled = call.GetOption("pool") is not null;
-                state.TokenMode = !pooled;
-                state.Output = pooled ? Shape.Of(width) : Shape.Of(tokens, width);
-                state.Parameters = CostModel.VitParameters(c, p, width, layers);
-                break;
-            }
-
-            case EncoderKind.Custom:
-                state.Output = state.Custom!.Out is { } customOut ? Shape.Of(customOut) : Shape.Unknown;
-                break;
-        }
-    }
-
-    private bool RequireImage(EncoderState state, string what)
-    {
-        if (_input is { Shape.IsKnown: true } input && input.Shape.Rank != 3)
-        {
-            _diagnostics.Report(DiagnosticDescriptors.NeedsImageInput, ArgumentBinder.NameSpan(state.Syntax.Value), what, input.Name, input.Shape.ToString());
-            return false;
-        }
-
-        return true;
     }
 
     private void ReportUnknownReference(string kind, string name, SourceSpan span, IEnumerable<string> candidates, string hint = "")

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
+using Jepa.Dsl.Catalog;
 using Jepa.Dsl.Collections;
 using Jepa.Dsl.Diagnostics;
 using Jepa.Dsl.Syntax;
@@ -77,7 +78,10 @@ internal sealed partial class ExperimentBinder
         public HashSet<string> Broken { get; } = new();
 
         /// <summary>True when both applications bound to encoders without error.</summary>
-        public bool IsComplete => Target is { IsError: false } && Context is { IsError: false } && Broken.Count == 0;
+        public bool IsComplete => Target is { IsError: false, Resolved: not null } && Context is { IsError: false, Resolved: not null } && Broken.Count == 0;
+
+        /// <summary>False when the context side names an EMA copy or a stop-gradient view (JEPA310).</summary>
+        public bool ContextTrains { get; set; }
 
         public string PredictSource { get; set; } = string.Empty;
 
@@ -156,12 +160,7 @@ internal sealed partial class ExperimentBinder
             foreach (var term in regularize.Terms)
             {
                 var bound = BindRegularizer(term);
-                if (bound is null)
-                {
-                    continue;
-                }
-
-                if (bound.Kind != RegularizerKind.Error && state.Regularizers.Any(r => r.Kind == bound.Kind))
+                if (bound.Builtin is { } builtin && state.Regularizers.Any(r => r.Builtin == builtin))
                 {
                     _diagnostics.Report(DiagnosticDescriptors.DuplicateStatement, ArgumentBinder.NameSpan(term.Function), $"'{bound.Call.Function}'", "in regularize");
                     continue;
@@ -171,6 +170,7 @@ internal sealed partial class ExperimentBinder
             }
         }
 
+        DecideTargetKind(state);
         return state;
 
         bool Single(StatementSyntax statement, StatementSyntax? first)
@@ -223,7 +223,6 @@ internal sealed partial class ExperimentBinder
             if (_corruptionByName.TryGetValue(corruptionName.Text, out var corruption))
             {
                 state.Corruption = corruption;
-                corruption.IsUsed = true;
             }
             else
             {
@@ -281,42 +280,62 @@ internal sealed partial class ExperimentBinder
         return false;
     }
 
-    private BoundLoss? BindLoss(TermSyntax term)
+    private BoundLoss BindLoss(TermSyntax term)
     {
-        var (spec, call) = BindTerm(term, FunctionCategory.Loss);
-        var weight = BindWeight(term, "loss");
-        if (spec is null)
+        var (_, call) = BindFunction(term.Function, BuiltinKind.Loss, article: "a");
+        return new BoundLoss(call, BindWeight(term, "loss"), term.Span, Source(term.Span));
+    }
+
+    private BoundRegularizer BindRegularizer(TermSyntax term)
+    {
+        var (_, call) = BindFunction(term.Function, BuiltinKind.Regularizer, article: "a");
+        return new BoundRegularizer(call, BindWeight(term, "regularizer"), term.Span, Source(term.Span));
+    }
+
+    /// <summary>
+    /// How the target side gets its representation, once both sides bound: the context side must train (JEPA310), an
+    /// EMA or stop-gradient target must copy the context encoder (JEPA302), the same encoder is shared, another
+    /// trainable one independent.
+    /// </summary>
+    private void DecideTargetKind(ObjectiveState objective)
+    {
+        objective.TargetKind = TargetKind.Error;
+        if (!objective.IsComplete)
         {
-            return new BoundLoss(LossKind.Error, call, weight, term.Span, Source(term.Span));
+            return;
         }
 
-        var kind = spec.Name switch
+        var contextApplication = objective.Context!;
+        var context = contextApplication.Resolved!;
+        var target = objective.Target!.Resolved!;
+        if (context.Kind is EncoderKind.Ema or EncoderKind.StopGradient)
         {
-            "mse" => LossKind.Mse,
-            "l1" => LossKind.L1,
-            "cosine" => LossKind.Cosine,
-            "smooth_l1" => LossKind.SmoothL1,
-            _ => LossKind.InfoNce,
-        };
-        return new BoundLoss(kind, call, weight, term.Span, Source(term.Span));
-    }
+            _diagnostics.Report(DiagnosticDescriptors.ContextNotTrainable, contextApplication.EncoderName!.Span, contextApplication.EncoderName.Text,
+                (context.Kind == EncoderKind.Ema ? "an EMA copy" : "a stop-gradient view") + (context.Reference is { } r ? $" of '{r}'" : string.Empty));
+            return;
+        }
 
-    private BoundRegularizer? BindRegularizer(TermSyntax term)
-    {
-        var (spec, call) = BindTerm(term, FunctionCategory.Regularizer);
-        var weight = BindWeight(term, "regularizer");
-        var kind = spec?.Name switch
+        objective.ContextTrains = true;
+        if (target.Kind is EncoderKind.Ema or EncoderKind.StopGradient)
         {
-            "vicreg" => RegularizerKind.VicReg,
-            "barlow_twins" => RegularizerKind.BarlowTwins,
-            "sigreg" => RegularizerKind.SigReg,
-            _ => RegularizerKind.Error,
-        };
-        return new BoundRegularizer(kind, call, weight, term.Span, Source(term.Span));
-    }
+            if (target.Module is null)
+            {
+                return;
+            }
 
-    private (FunctionSpec? Spec, BoundCall Call) BindTerm(TermSyntax term, FunctionCategory category) =>
-        BindFunction(term.Function, category, article: "a");
+            if (target.Module != context.Name)
+            {
+                _diagnostics.Report(DiagnosticDescriptors.TargetWrapsOtherEncoder, objective.Target.EncoderName!.Span, objective.Target.EncoderName.Text,
+                    target.Kind == EncoderKind.Ema ? "an EMA copy" : "a stop-gradient view", target.Module, context.Name);
+                return;
+            }
+
+            objective.TargetKind = target.Kind == EncoderKind.Ema ? TargetKind.Ema : TargetKind.StopGradient;
+            return;
+        }
+
+        objective.TargetKind = target == context ? TargetKind.Shared : TargetKind.Independent;
+    }
 
     private double BindWeight(TermSyntax term, string what)
     {
@@ -325,7 +344,7 @@ internal sealed partial class ExperimentBinder
             return 1.0;
         }
 
-        var bound = _arguments.BindValue(weight, new ParamSpec("weight", ParameterType.Number, Bounds.Above(0)), $"the weight of a {what}");
+        var bound = _arguments.BindValue(weight, new Parameter("weight", ParameterType.Number, Bounds.Above(0)), $"the weight of a {what}");
         return bound is NumberValue number ? number.Value : 1.0;
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
+using Jepa.Dsl.Catalog;
 using Jepa.Dsl.Collections;
 using Jepa.Dsl.Diagnostics;
 using Jepa.Dsl.Syntax;
@@ -8,9 +9,6 @@ namespace Jepa.Dsl.Binding;
 
 internal sealed partial class ExperimentBinder
 {
-    private SettingStatementSyntax? _batchSetting;
-    private BoundCall? _scheduleCall;
-
     private BoundTrain? BindTrain()
     {
         if (_trainSyntax is not { } block)
@@ -31,35 +29,22 @@ internal sealed partial class ExperimentBinder
             settings.Add(setting.Keyword.Text, setting);
         }
 
-        var optimizer = OptimizerKind.Error;
         BoundCall? optimizerCall = null;
         if (settings.TryGetValue("optimizer", out var optimizerSetting))
         {
-            var (spec, call) = BindFunction(optimizerSetting.Value, FunctionCategory.Optimizer);
-            optimizerCall = call;
-            optimizer = spec?.Name switch
-            {
-                "adamw" => OptimizerKind.AdamW,
-                "sgd" => OptimizerKind.Sgd,
-                _ => OptimizerKind.Error,
-            };
+            (_, optimizerCall) = BindFunction(optimizerSetting.Value, BuiltinKind.Optimizer);
         }
         else if (!broken)
         {
             _diagnostics.Report(DiagnosticDescriptors.MissingStatement, block.Keyword.Span, "train", "optimizer", "optimizer adamw(lr: 1e-3);");
         }
 
-        var schedule = LrScheduleKind.Constant;
+        Builtin? schedule = Builtins.Constant;
+        BoundCall? scheduleCall = null;
         if (settings.TryGetValue("schedule", out var scheduleSetting))
         {
-            var (spec, call) = BindFunction(scheduleSetting.Value, FunctionCategory.Schedule);
-            schedule = spec?.Name switch
-            {
-                "warmup_cosine" => LrScheduleKind.WarmupCosine,
-                "constant" => LrScheduleKind.Constant,
-                _ => LrScheduleKind.Error,
-            };
-            if (schedule == LrScheduleKind.WarmupCosine)
+            (schedule, var call) = BindFunction(scheduleSetting.Value, BuiltinKind.Schedule);
+            if (schedule == Builtins.WarmupCosine)
             {
                 call = CompleteWarmup(call);
                 if (optimizerCall?.Find("lr") is { Value: ScheduleValue lr } lrArgument)
@@ -68,7 +53,7 @@ internal sealed partial class ExperimentBinder
                 }
             }
 
-            _scheduleCall = call;
+            scheduleCall = call;
         }
 
         int? Setting(string name)
@@ -83,7 +68,6 @@ internal sealed partial class ExperimentBinder
         }
 
         var batch = Setting("batch") ?? 256;
-        _batchSetting = settings.TryGetValue("batch", out var batchSetting) ? batchSetting : null;
         var epochs = Setting("epochs");
         var steps = Setting("steps");
         var seed = Setting("seed") ?? 0;
@@ -93,15 +77,10 @@ internal sealed partial class ExperimentBinder
             clip = clipValue.Value;
         }
 
-        var device = DeviceKind.Cpu;
+        var device = Builtins.Cpu;
         if (settings.TryGetValue("device", out var deviceSetting) && _arguments.BindValue(deviceSetting.Value, Builtins.TrainSettings["device"], "device") is OptionValue deviceValue)
         {
-            device = deviceValue.Name switch
-            {
-                "cuda" => DeviceKind.Cuda,
-                "auto" => DeviceKind.Auto,
-                _ => DeviceKind.Cpu,
-            };
+            device = Builtins.Find(BuiltinKind.Device, deviceValue.Name)!; // the option's names are the devices'
         }
 
         var hasEpochs = settings.TryGetValue("epochs", out var epochsSetting);
@@ -116,8 +95,11 @@ internal sealed partial class ExperimentBinder
             _diagnostics.Report(DiagnosticDescriptors.TrainingLength, second.Keyword.Span, "train gives both epochs and steps");
         }
 
-        CheckWarmupLength(epochs, steps);
-        return new BoundTrain(block.Span, Source(block.Span), optimizer, optimizerCall, schedule, _scheduleCall, batch, epochs, steps, seed, device, clip);
+        CheckWarmupLength(scheduleCall, epochs, steps);
+        return new BoundTrain(block.Span, Source(block.Span), optimizerCall, schedule, scheduleCall, batch, epochs, steps, seed, device, clip)
+        {
+            BatchSpan = settings.TryGetValue("batch", out var batchSetting) ? batchSetting.Value.Span : null,
+        };
     }
 
     /// <summary>warmup_cosine takes warmup_epochs or warmup_steps, not both; without either, warmup_steps is 0.</summary>
@@ -142,19 +124,19 @@ internal sealed partial class ExperimentBinder
         return call;
     }
 
-    private void CheckWarmupLength(int? epochs, int? steps)
+    private void CheckWarmupLength(BoundCall? schedule, int? epochs, int? steps)
     {
-        if (_scheduleCall is null)
+        if (schedule is null)
         {
             return;
         }
 
-        if (_scheduleCall.Find("warmup_steps") is { IsDefault: false } warmupSteps && warmupSteps.Value is NumberValue ws && steps is { } s && ws.Value > s)
+        if (schedule.Find("warmup_steps") is { IsDefault: false } warmupSteps && warmupSteps.Value is NumberValue ws && steps is { } s && ws.Value > s)
         {
             _diagnostics.Report(DiagnosticDescriptors.WarmupLongerThanTraining, warmupSteps.Span, $"{ws.Display} steps", $"{s} steps");
         }
 
-        if (_scheduleCall.Find("warmup_epochs") is { } warmupEpochs && warmupEpochs.Value is NumberValue we && epochs is { } e && we.Value > e)
+        if (schedule.Find("warmup_epochs") is { } warmupEpochs && warmupEpochs.Value is NumberValue we && epochs is { } e && we.Value > e)
         {
             _diagnostics.Report(DiagnosticDescriptors.WarmupLongerThanTraining, warmupEpochs.Span, $"{we.Display} epochs", $"{e} epochs");
         }
@@ -164,44 +146,29 @@ internal sealed partial class ExperimentBinder
     {
         if (_evaluateSyntax is not { } block)
         {
-            return new BoundEvaluate(null, null, null, null, null, null, 0.25);
+            return new BoundEvaluate(null, null, EquatableArray<BoundCall>.Empty);
         }
 
-        var calls = BindItems(block, FunctionCategory.Evaluation);
-        calls.TryGetValue("linear_probe", out var probe);
-        calls.TryGetValue("few_shot", out var fewShot);
-        calls.TryGetValue("knn", out var knn);
-        calls.TryGetValue("split", out var split);
-        return new BoundEvaluate(block.Span, Source(block.Span), probe?.GetInt("epochs"), fewShot?.GetInt("labels_per_class"),
-            fewShot?.GetInt("draws"), knn?.GetInt("k"), split?.GetNumber("test") ?? 0.25);
+        var calls = BindItems(block, BuiltinKind.Evaluation);
+        if (!calls.Any(c => c.Builtin == Builtins.Split))
+        {
+            // The held-out fraction applies to every evaluation: its default when not listed.
+            calls.Add(new BoundCall(Builtins.Split.Name, block.Keyword.Span, Builtins.Split.Parameters
+                .Select(p => new BoundArgument(p.Name, p.Type, p.Default!, true, block.Keyword.Span)).ToEquatableArray(), false, Builtins.Split));
+        }
+
+        return new BoundEvaluate(block.Span, Source(block.Span), calls.ToEquatableArray());
     }
 
-    private BoundMonitor BindMonitor()
+    private BoundMonitor BindMonitor() =>
+        _monitorSyntax is { } block
+            ? new BoundMonitor(block.Span, Source(block.Span), BindItems(block, BuiltinKind.Monitor).ToEquatableArray())
+            : new BoundMonitor(null, null, EquatableArray<BoundCall>.Empty);
+
+    /// <summary>The items of <c>evaluate</c> or <c>monitor</c> that bound, each built-in once, in the file's order.</summary>
+    private List<BoundCall> BindItems(BlockSyntax block, BuiltinKind category)
     {
-        if (_monitorSyntax is not { } block)
-        {
-            return new BoundMonitor(null, null, null);
-        }
-
-        var calls = BindItems(block, FunctionCategory.Monitor);
-        BoundCollapseMonitor? collapse = null;
-        if (calls.TryGetValue("collapse", out var call))
-        {
-            collapse = new BoundCollapseMonitor(
-                call.GetNumber("min_std") ?? 0.01,
-                call.GetNumber("min_rank") ?? 3,
-                call.GetOption("action") == "stop" ? CollapseAction.Stop : CollapseAction.Warn,
-                call.GetInt("every") ?? 100,
-                call.Span,
-                Source(call.Span));
-        }
-
-        return new BoundMonitor(block.Span, Source(block.Span), collapse);
-    }
-
-    private Dictionary<string, BoundCall> BindItems(BlockSyntax block, FunctionCategory category)
-    {
-        var calls = new Dictionary<string, BoundCall>();
+        var calls = new List<BoundCall>();
         foreach (var item in block.Statements.OfType<CallStatementSyntax>())
         {
             var (spec, call) = BindFunction(item.Call, category);
@@ -210,14 +177,14 @@ internal sealed partial class ExperimentBinder
                 continue;
             }
 
-            if (calls.ContainsKey(spec.Name))
+            if (calls.Any(c => c.Builtin == spec))
             {
                 _diagnostics.Report(DiagnosticDescriptors.DuplicateStatement, ArgumentBinder.NameSpan(item.Call), $"'{spec.Name}'",
-                    category == FunctionCategory.Evaluation ? "in evaluate" : "in monitor");
+                    "in " + block.Keyword.Text);
                 continue;
             }
 
-            calls.Add(spec.Name, call);
+            calls.Add(call);
         }
 
         return calls;
@@ -225,7 +192,7 @@ internal sealed partial class ExperimentBinder
 
     /// <summary>Binds <c>name(args)</c> or <c>name</c> against the built-ins of a category; <paramref name="article"/>
     /// starts the expected-value text of JEPA104 ("the optimizer", "a loss").</summary>
-    private (FunctionSpec? Spec, BoundCall Call) BindFunction(ExpressionSyntax value, FunctionCategory category, string article = "the")
+    private (Builtin? Spec, BoundCall Call) BindFunction(ExpressionSyntax value, BuiltinKind category, string article = "the")
     {
         var name = value switch
         {
@@ -255,7 +222,7 @@ internal sealed partial class ExperimentBinder
 
     // ---- warnings --------------------------------------------------------------------------------------------------
 
-    private void ReportWarnings(ObjectiveState? objective, BoundTrain? train)
+    private void ReportWarnings(ObjectiveState? objective, BoundTrain? train, Usage usage)
     {
         foreach (var encoder in _encoders.Where(e => e.Kind == EncoderKind.Ema && e.Call is not null))
         {
@@ -265,12 +232,12 @@ internal sealed partial class ExperimentBinder
             }
         }
 
-        if (objective is not null && train is not null && _batchSetting is not null && train.Batch < 64)
+        if (objective is not null && train is { BatchSpan: { } batchSpan } && train.Batch < 64)
         {
-            var regularizer = objective.Regularizers.FirstOrDefault(r => r.Kind is RegularizerKind.VicReg or RegularizerKind.BarlowTwins);
+            var regularizer = objective.Regularizers.FirstOrDefault(r => r.Builtin?.Has(BuiltinFlags.BatchStatistics) == true);
             if (regularizer is not null)
             {
-                _diagnostics.Report(DiagnosticDescriptors.SmallBatchStatistics, _batchSetting.Value.Span, regularizer.Call.Function, train.Batch);
+                _diagnostics.Report(DiagnosticDescriptors.SmallBatchStatistics, batchSpan, regularizer.Call.Function, train.Batch);
             }
         }
 
@@ -280,27 +247,38 @@ internal sealed partial class ExperimentBinder
             return;
         }
 
-        MarkUsed(objective.Context!.Encoder);
-        MarkUsed(objective.Target!.Encoder);
         // Error nodes were reported already; an unused warning on top would be a cascade.
-        foreach (var corruption in _corruptions.Where(c => !c.IsUsed && !c.HasErrors))
+        foreach (var corruption in _corruptions.Where(c => !usage.Corruptions.Contains(c.Name) && !c.HasErrors))
         {
             _diagnostics.Report(DiagnosticDescriptors.UnusedCorruption, corruption.Syntax.Name.Span, corruption.Name);
         }
 
-        foreach (var encoder in _encoders.Where(e => !e.IsUsed && e.Kind != EncoderKind.Error && e.Call?.HasErrors != true))
+        foreach (var encoder in _encoders.Where(e => !usage.Encoders.Contains(e.Name) && e.Kind != EncoderKind.Error && e.Call?.HasErrors != true))
         {
             _diagnostics.Report(DiagnosticDescriptors.UnusedEncoder, encoder.Syntax.Name.Span, encoder.Name);
         }
     }
 
-    private static void MarkUsed(EncoderState? encoder)
+    /// <summary>What the objective uses: the corruptions its sides name, and, once both sides bound, the encoders they
+    /// name with every encoder those copy or alias.</summary>
+    private sealed record Usage(HashSet<string> Corruptions, HashSet<string> Encoders);
+
+    private static Usage UsageOf(ObjectiveState? objective)
     {
-        var steps = 0;
-        while (encoder is not null && !encoder.IsUsed && steps++ < 1000)
+        var corruptions = new HashSet<string>(new[] { objective?.Context?.Corruption, objective?.Target?.Corruption }
+            .Where(c => c is not null).Select(c => c!.Name));
+        var encoders = new HashSet<string>();
+        if (objective is { IsComplete: true })
         {
-            encoder.IsUsed = true;
-            encoder = encoder.Referent;
+            foreach (var side in new[] { objective.Context!.Encoder, objective.Target!.Encoder })
+            {
+                var steps = 0;
+                for (var encoder = side; encoder is not null && encoders.Add(encoder.Name) && steps++ < 1000; encoder = encoder.Referent)
+                {
+                }
+            }
         }
+
+        return new Usage(corruptions, encoders);
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
+using Jepa.Dsl.Catalog;
 using Jepa.Dsl.Collections;
 using Jepa.Dsl.Diagnostics;
 using Jepa.Dsl.Syntax;
@@ -8,9 +9,12 @@ using Jepa.Dsl.Text;
 namespace Jepa.Dsl.Binding;
 
 /// <summary>
-/// Binds one experiment in passes: statements and names; input; encoders (kinds, references, cycles, shapes);
-/// corruptions; the objective (applications, target kind); the pipeline (token mode, masks, predictor, shape checks,
-/// collapse); train, evaluate and monitor; warnings; and the cost summary.
+/// Binds one experiment: statements and names; input; encoders (kinds, references, cycles); corruptions; the objective
+/// (applications, loss, regularizers, target kind); the predictor's arguments; train, evaluate and monitor; warnings.
+/// Then three passes over the bound nodes, each in its own file and with no state of the binder: shape inference
+/// (<see cref="ShapeInference"/>: encoder outputs, token masks, the predictor's shapes, shape checks), the collapse rule
+/// (<see cref="CollapseRule"/>) and the cost model (<see cref="CostEstimate"/>). Name binding lives in this class's
+/// partial files, each binding one kind of statement.
 /// </summary>
 internal sealed partial class ExperimentBinder
 {
@@ -78,14 +82,27 @@ internal sealed partial class ExperimentBinder
         BindEncoders();
         BindCorruptions();
         var objectiveState = BindObjective();
-        var pipeline = BindPipeline(objectiveState, out var predictor);
         var objective = objectiveState?.ToBound();
+        var predictor = BindPredictor();
         var train = BindTrain();
         var evaluate = BindEvaluate();
         var monitor = BindMonitor();
         ReportMissingStatements();
-        ReportWarnings(objectiveState, train);
-        var cost = ComputeCost(objective, predictor, pipeline, train);
+        var usage = UsageOf(objectiveState);
+        ReportWarnings(objectiveState, train, usage);
+
+        // The passes. The pipeline's checks need an objective whose two sides bound to encoders, with a trainable
+        // context: otherwise they are skipped silently (the error was reported).
+        var corruptions = _corruptions.Select(c => c.ToBound(usage.Corruptions.Contains(c.Name))).ToList();
+        var ready = objectiveState is { IsComplete: true, ContextTrains: true };
+        var encoders = _encoders.Select(e => e.ToBound(usage.Encoders.Contains(e.Name))).ToList();
+        var shapes = ShapeInference.Run(_input, encoders, corruptions, ready ? objective : null, predictor, _diagnostics);
+        if (ready)
+        {
+            CollapseRule.Check(objective!, shapes.Encoders.Single(e => e.Name == objective!.Context.ResolvedEncoder), _diagnostics);
+        }
+
+        var cost = CostEstimate.Run(_input?.Shape ?? Shape.Unknown, shapes.Encoders, shapes.Predictor, shapes.Pipeline, ready ? objective : null, train);
 
         return new BoundExperiment(
             Name,
@@ -93,15 +110,15 @@ internal sealed partial class ExperimentBinder
             _syntax.Name.Span,
             _namespace,
             _input,
-            _corruptions.Select(c => c.ToBound()).ToEquatableArray(),
-            _encoders.Select(e => e.ToBound()).ToEquatableArray(),
-            predictor,
+            shapes.Corruptions.ToEquatableArray(),
+            cost.Encoders.ToEquatableArray(),
+            cost.Predictor,
             objective,
             train,
             evaluate,
             monitor,
-            pipeline,
-            cost,
+            shapes.Pipeline,
+            cost.Summary,
             _diagnostics.ErrorCount > errorsBefore);
     }
 
@@ -254,7 +271,7 @@ internal sealed partial class ExperimentBinder
         }
         else
         {
-            var dimension = new ParamSpec("dimension", ParameterType.Integer, Bounds.AtLeast(1));
+            var dimension = new Parameter("dimension", ParameterType.Integer, Bounds.AtLeast(1));
             var sizes = syntax.Dimensions.Select(d => _arguments.BindValue(d, dimension, $"each dimension of input '{syntax.Name.Text}'")).ToList();
             if (sizes.All(s => s is NumberValue))
             {
@@ -268,6 +285,4 @@ internal sealed partial class ExperimentBinder
     // ---- helpers ---------------------------------------------------------------------------------------------------
 
     private string Source(SourceSpan span) => SourceText.OneLine(_tree.Text, span, _tree.Comments);
-
-    private static string Describe(Shape shape) => shape.IsKnown ? shape.ToString() : "an unknown shape";
 }

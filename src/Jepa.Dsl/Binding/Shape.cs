@@ -32,4 +32,7 @@ public sealed record Shape(EquatableArray<Dim> Dims, bool IsKnown)
     public long Elements => Dims.Aggregate(1L, (product, dim) => product * dim.Size);
 
     public override string ToString() => IsKnown ? "[" + string.Join(", ", Dims.Select(d => d.ToString())) + "]" : "[?]";
+
+    /// <summary>The shape with the batch dimension in front, for comments: <c>(B, 1, 8, 8)</c>, <c>(B, ?)</c> when unknown.</summary>
+    public string WithBatch() => IsKnown ? "(B" + string.Concat(Dims.Select(d => ", " + d)) + ")" : "(B, ?)";
 }

@@ -71,10 +71,6 @@ internal static class CSharp
 
     public static string Pair((double Low, double High) range) => $"({Number(range.Low)}, {Number(range.High)})";
 
-    /// <summary>A shape with the batch dimension in front, for comments: <c>(B, 1, 8, 8)</c>.</summary>
-    public static string Batched(Shape shape) =>
-        shape.IsKnown ? "(B" + string.Concat(shape.Dims.Select(d => ", " + d)) + ")" : "(B, ?)";
-
     /// <summary>The source text of a statement on one line, safe inside a comment.</summary>
     public static string Comment(string? source) => (source ?? string.Empty).Replace("*/", "* /").Trim();
 

@@ -3,6 +3,7 @@ using System.Linq;
 using System.Threading;
 using Jepa.Dsl.Binding;
 using Jepa.Dsl.Collections;
+using Jepa.Dsl.Spec;
 
 namespace Jepa.Dsl.Emit;
 
@@ -19,8 +20,9 @@ public sealed record EmittedSource(string HintName, string Text, string ClassNam
 /// <summary>
 /// Writes the C# of every error-free experiment of a compiled <c>.jepa</c> file: one file per experiment, a
 /// <c>sealed partial class</c> deriving from <c>Jepa.Runtime.Training.JepaExperiment</c> (see
-/// docs/internals/generated-code-contract.md). The output depends only on the file's text, name and the options: the
-/// same input gives the same bytes on every machine.
+/// docs/internals/generated-code-contract.md), printed from the experiment's <see cref="ExperimentSpec"/>. The output
+/// depends only on the spec (the file's text, name and the options): the same input gives the same bytes on every
+/// machine.
 /// </summary>
 public static class CSharpEmitter
 {
@@ -40,24 +42,27 @@ public static class CSharpEmitter
     /// <see cref="NotSupportedException"/> for a construct the emitter does not handle; callers report that as JEPA902.</summary>
     public static EmittedSource EmitExperiment(JepaCompilation compilation, BoundExperiment experiment, EmitOptions options)
     {
-        var prefix = options.HintPrefix.Length > 0 ? options.HintPrefix : Stem(FileName(compilation.Path));
-        var ns = compilation.Bound.Namespace ?? experiment.Namespace ?? options.RootNamespace;
-        var text = new ExperimentEmitter(experiment, compilation.Path, ns, options.GeneratorVersion).Emit();
-        var className = ns.Length > 0 ? ns + "." + experiment.Name : experiment.Name;
-        return new EmittedSource($"{prefix}.{experiment.Name}.g.cs", text, className);
+        var spec = Spec(compilation, experiment, options.RootNamespace);
+        return new EmittedSource(HintName(spec, options.HintPrefix), Print(spec, options.GeneratorVersion), ClassName(spec));
     }
+
+    /// <summary>The spec of one experiment (<see cref="CanEmit"/> must be true), in the file's namespace, else the
+    /// experiment's, else <paramref name="rootNamespace"/>.</summary>
+    public static ExperimentSpec Spec(JepaCompilation compilation, BoundExperiment experiment, string rootNamespace) =>
+        SpecBuilder.Build(experiment, compilation.Path, compilation.Bound.Namespace ?? experiment.Namespace ?? rootNamespace);
+
+    /// <summary>The C# class of a spec.</summary>
+    public static string Print(ExperimentSpec spec, string generatorVersion = Version) => new ExperimentEmitter(spec, generatorVersion).Emit();
+
+    /// <summary>The generated file's name: <paramref name="prefix"/> (the file name without extension when empty), the
+    /// experiment, <c>.g.cs</c>.</summary>
+    public static string HintName(ExperimentSpec spec, string prefix) => $"{(prefix.Length > 0 ? prefix : Stem(spec.FileName))}.{spec.Name}.g.cs";
+
+    /// <summary>The full name of the generated class (namespace-qualified, without <c>@</c> escapes).</summary>
+    public static string ClassName(ExperimentSpec spec) => spec.Namespace.Length > 0 ? spec.Namespace + "." + spec.Name : spec.Name;
 
     /// <summary>True for an experiment without errors and with every part the emitter needs.</summary>
-    public static bool CanEmit(BoundExperiment experiment) =>
-        !experiment.HasErrors && experiment.Input is not null && experiment.Objective?.Loss is not null &&
-        experiment.Train is not null && experiment.Pipeline is not null && experiment.ContextEncoder is not null &&
-        experiment.TargetEncoder is not null;
-
-    internal static string FileName(string path)
-    {
-        var slash = Math.Max(path.LastIndexOf('/'), path.LastIndexOf('\\'));
-        return slash >= 0 ? path.Substring(slash + 1) : path;
-    }
+    public static bool CanEmit(BoundExperiment experiment) => SpecBuilder.CanBuild(experiment);
 
     private static string Stem(string fileName)
     {

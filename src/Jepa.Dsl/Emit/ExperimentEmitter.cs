@@ -2,124 +2,52 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using Jepa.Dsl.Binding;
-using Jepa.Dsl.Text;
+using Jepa.Dsl.Catalog;
+using Jepa.Dsl.Spec;
 using static Jepa.Dsl.Emit.CSharp;
 
 namespace Jepa.Dsl.Emit;
 
 /// <summary>
-/// Writes the class of one error-free experiment. The layout follows docs/internals/generated-code-contract.md: the
-/// options record, shape and cost constants, the typed modules, the constructor, <c>Corrupt</c>, <c>Encode</c> and the
-/// numbered training step. Every member carries a back-reference to its <c>.jepa</c> statement.
+/// Prints the class of one experiment from its <see cref="ExperimentSpec"/>, with the names of
+/// <see cref="CSharpNames"/> and the C# column of the catalog. The layout follows
+/// docs/internals/generated-code-contract.md: the options record, shape and cost constants, the typed modules, the
+/// constructor, <c>Corrupt</c>, <c>Encode</c> and the numbered training step. Every member carries a back-reference to
+/// its <c>.jepa</c> statement. Nothing is decided here: the spec holds what to print, this class only how.
 /// </summary>
 internal sealed class ExperimentEmitter
 {
-    private static readonly HashSet<string> ReservedMembers = new(StringComparer.Ordinal)
-    {
-        "Options", "Settings", "ContextEncoder", "TargetEncoder", "Predictor", "InputShape", "EmbeddingWidth",
-        "ParameterCount", "FlopsPerStep", "Corrupt", "Encode", "TrainingStep", "MonitorEmbeddings", "Name", "Device",
-        "Train", "Save", "Load", "Dispose", "Register", "InitialOptions", "EffectiveOptions", "StepsTaken",
-        "ContextModule", "TargetModule", "PredictorModule", "TargetKind", "InitializationScope", "Equals",
-        "GetHashCode", "ToString", "GetType", "MemberwiseClone", "Finalize", "CheckpointFileName", "OptionsFileName",
-        "Definition", "Evaluate", "EvaluationMode", "PreviousCheckpointFileName", "PreviousCheckpointPath", "ParameterDigest",
-    };
-
-    private static readonly HashSet<string> BaseOptions = new(StringComparer.Ordinal)
-    {
-        "Batch", "Epochs", "Steps", "Seed", "Device", "Optimizer", "LearningRate", "WeightDecay", "Momentum", "Betas",
-        "Schedule", "WarmupSteps", "WarmupEpochs", "StartLr", "FinalLr", "GradClip", "EmaMomentum", "Collapse",
-        "Evaluation", "Default", "EqualityContract",
-    };
-
-    private readonly BoundExperiment _e;
-    private readonly string _file;
-    private readonly string _path;
-    private readonly string _namespace;
-    private readonly string _class;
+    private readonly ExperimentSpec _spec;
+    private readonly ModelSpec _model;
+    private readonly CSharpNames _names;
     private readonly string _version;
     private readonly IndentedWriter _w = new();
-    private readonly BoundPipeline _pipeline;
-    private readonly BoundObjective _objective;
-    private readonly BoundLoss _loss;
-    private readonly BoundEncoder _context;
-    private readonly BoundEncoder _target;
-    private readonly Binding.TargetKind _kind;
-    private readonly BoundCorruption? _contextCorruption;
-    private readonly BoundCorruption? _targetCorruption;
-    private string _batch = string.Empty;
-    private readonly List<OptionGroup> _groups = new();
 
-    /// <summary>Names taken in the class (its members, its base's, its own name) and in the training step (its locals
-    /// and the members it uses): each name made from a user's name is checked against them and made unique, since
-    /// distinct <c>.jepa</c> names can map to one C# name (<c>x_y</c> and <c>xY</c>, <c>_</c> as a member and a local).</summary>
-    private readonly HashSet<string> _members;
-    private readonly HashSet<string> _locals = new(StringComparer.Ordinal) { "masks", "target", "targetOutput", "context", "predicted", "terms", "step", "generator" };
-    private readonly Dictionary<string, CorruptionMembers> _corruptions = new(StringComparer.Ordinal);
-
-    public ExperimentEmitter(BoundExperiment experiment, string path, string ns, string version)
+    public ExperimentEmitter(ExperimentSpec spec, string version)
     {
-        _e = experiment;
-        _path = path;
-        _file = CSharpEmitter.FileName(path);
-        // A C# keyword in a namespace or class name (namespace e.class; experiment event { ... }) needs an @.
-        _namespace = string.Join(".", ns.Split('.').Select(segment => segment.Length == 0 ? segment : Identifier(segment)));
-        _class = Identifier(experiment.Name);
+        _spec = spec;
+        _model = spec.Model;
+        _names = CSharpNames.For(spec);
         _version = version;
-        _pipeline = experiment.Pipeline!;
-        _objective = experiment.Objective!;
-        _loss = _objective.Loss!;
-        _kind = _objective.TargetKind;
-        _target = experiment.TargetEncoder!;
-        _context = experiment.ContextEncoder!;
-        _contextCorruption = experiment.FindCorruption(_objective.Context.Corruption);
-        _targetCorruption = experiment.FindCorruption(_objective.Target.Corruption);
-        if (_targetCorruption?.TokenMask is not null)
-        {
-            throw new NotSupportedException($"a token mask on the target side ({_objective.Target.Source}) is not supported; mask the context side");
-        }
-
-        _members = new HashSet<string>(ReservedMembers, StringComparer.Ordinal) { experiment.Name };
     }
 
-    /// <summary><paramref name="name"/>, or with <paramref name="suffix"/> and then a number, whichever is free in
-    /// <paramref name="taken"/> (and in <paramref name="alsoTaken"/>); the result is taken from then on.</summary>
-    private static string Unique(string name, string suffix, HashSet<string> taken, HashSet<string>? alsoTaken = null)
-    {
-        bool Free(string n) => !taken.Contains(n) && alsoTaken?.Contains(n) != true;
-        var result = Free(name) ? name : name + suffix;
-        for (var i = 2; !Free(result); i++)
-        {
-            result = name + suffix + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        }
-
-        taken.Add(result);
-        return result;
-    }
-
-    private bool Masked => _pipeline.Mode == RepresentationMode.MaskedTokens;
-
-    private bool Tokens => _pipeline.Mode != RepresentationMode.Vector;
-
-    private bool TargetTrainable => _kind is Binding.TargetKind.Shared or Binding.TargetKind.Independent;
+    private bool Tokens => _model.Mode != RepresentationMode.Vector;
 
     public string Emit()
     {
-        CollectOptions();
-        // The input's name is the parameter of Corrupt, Encode and the training step.
-        _batch = Identifier(Unique(_e.Input!.Name, "Batch", _locals, _members));
         _w.Line("// <auto-generated/>");
-        _w.Line($"// Generated by Jepa.Generators {_version} from {_file}. Edit the .jepa file, not this one.");
+        _w.Line($"// Generated by Jepa.Generators {_version} from {_spec.FileName}. Edit the .jepa file, not this one.");
         _w.Line("#nullable enable");
         _w.Line();
-        if (_namespace.Length > 0)
+        if (_names.Namespace.Length > 0)
         {
-            _w.Line($"namespace {_namespace};");
+            _w.Line($"namespace {_names.Namespace};");
             _w.Line();
         }
 
         WriteClassDocumentation();
         _w.Line($"[global::System.CodeDom.Compiler.GeneratedCode(\"Jepa.Generators\", \"{_version}\")]");
-        using (_w.Block($"public sealed partial class {_class} : {Runtime}.Training.JepaExperiment"))
+        using (_w.Block($"public sealed partial class {_names.Class} : {Runtime}.Training.JepaExperiment"))
         {
             WriteOptions();
             _w.Line();
@@ -147,21 +75,21 @@ internal sealed class ExperimentEmitter
 
     // ---- back-references and documentation ------------------------------------------------------------------------
 
-    private string At(SourceSpan span) => $"{_file}({span.StartLine + 1},{span.StartColumn + 1})";
+    private string At(Position position) => $"{_spec.FileName}({position.Line},{position.Column})";
 
     private void WriteClassDocumentation()
     {
-        _w.Line($"/// <summary>Experiment <c>{_e.Name}</c> ({At(_e.NameSpan)}).</summary>");
+        _w.Line($"/// <summary>Experiment <c>{_spec.Name}</c> ({At(_spec.Position)}).</summary>");
         _w.Line("/// <remarks>");
         _w.Line("/// Shapes (batch dimension B first):");
         _w.Line("/// <code>");
-        foreach (var stage in _pipeline.Stages)
+        foreach (var stage in _spec.Shapes)
         {
-            _w.Line($"/// {Xml(stage.Stage)}: {Batched(stage.Input)} -> {Batched(stage.Output)}   {Xml(stage.Description)}");
+            _w.Line($"/// {Xml(stage.Stage)}: {stage.Input.WithBatch()} -> {stage.Output.WithBatch()}   {Xml(stage.Description)}");
         }
 
         _w.Line("/// </code>");
-        if (_e.Cost is { } cost)
+        if (_spec.Cost is { } cost)
         {
             foreach (var module in cost.Modules)
             {
@@ -180,202 +108,45 @@ internal sealed class ExperimentEmitter
 
     // ---- options --------------------------------------------------------------------------------------------------
 
-    private sealed record OptionProperty(string Name, string Type, string Value, string Doc);
-
-    private sealed record OptionGroup(string Comment, List<OptionProperty> Properties);
-
-    private sealed record CorruptionMembers(string? Input, string? Mask, string InputType, string MaskType);
-
-    /// <summary>
-    /// The prefix of each owner of options (a corruption link, an encoder, the predictor, the loss, a regularizer),
-    /// unique among owners, and the property each (prefix, parameter) got: distinct <c>.jepa</c> names can give one C#
-    /// name (an encoder <c>loss</c> with a C# argument <c>scale</c> and the loss's own weight, <c>LossScale</c>; or an
-    /// encoder <c>warmup</c> with <c>steps</c> and the base option <c>WarmupSteps</c>), and <see cref="Setting"/> must
-    /// read the property that <see cref="OptionName"/> made. The fixed owners keep their prefixes.
-    /// </summary>
-    private readonly Dictionary<string, string> _ownerPrefixes = new(StringComparer.Ordinal)
+    private void WriteOptions()
     {
-        ["predictor"] = "Predictor", ["loss"] = "Loss", ["vicreg"] = "Vicreg", ["sigreg"] = "Sigreg", ["barlow_twins"] = "BarlowTwins",
-    };
-
-    private readonly HashSet<string> _prefixes = new(StringComparer.Ordinal) { "Predictor", "Loss", "Vicreg", "Sigreg", "BarlowTwins" };
-
-    private readonly Dictionary<(string Prefix, string Parameter), string> _optionNames = new();
-
-    private string Prefix(string owner, string wanted, string suffix)
-    {
-        if (!_ownerPrefixes.TryGetValue(owner, out var prefix))
+        _w.Line($"/// <summary>Every value of {_spec.FileName}; change one with <c>Options.Default with {{ ... }}</c>.</summary>");
+        using (_w.Block($"public sealed record Options : {Runtime}.Training.ExperimentOptions"))
         {
-            prefix = Unique(wanted, suffix, _prefixes);
-            _ownerPrefixes[owner] = prefix;
+            _w.Line("/// <summary>The values written in the file.</summary>");
+            _w.Line("public static Options Default { get; } = new();");
+            _w.Line();
+            _w.Line("/// <summary>Sets the train, evaluate and monitor values of the file.</summary>");
+            using (_w.Block("public Options()"))
+            {
+                WriteTrainOptions(_spec.Train);
+                WriteEvaluateOptions();
+                WriteMonitorOptions();
+            }
+
+            foreach (var group in _spec.Options)
+            {
+                _w.Line();
+                _w.Line($"// {Comment(group.Source)}   {At(group.Position)}");
+                foreach (var option in group.Options)
+                {
+                    _w.Line($"/// <summary>{Doc(option)}</summary>");
+                    _w.Line($"public {OptionType(option)} {_names.Option(option.Id)} {{ get; init; }} = {OptionValue(option)};");
+                }
+            }
         }
-
-        return prefix;
     }
-
-    private string EncoderPrefix(BoundEncoder encoder) => Prefix("encoder " + encoder.Name, Pascal(encoder.Name), "Encoder");
-
-    /// <summary>The prefix of each link of a corruption: name, function and, for a repeated function, its count.</summary>
-    private List<string> LinkPrefixes(BoundCorruption corruption)
-    {
-        var prefix = Pascal(corruption.Name);
-        var seen = new Dictionary<CorruptionKind, int>();
-        var prefixes = new List<string>();
-        for (var i = 0; i < corruption.Links.Count; i++)
-        {
-            var link = corruption.Links[i];
-            seen[link.Kind] = seen.TryGetValue(link.Kind, out var count) ? count + 1 : 1;
-            var wanted = prefix + Pascal(link.Call.Function) + (seen[link.Kind] > 1 ? seen[link.Kind].ToString(System.Globalization.CultureInfo.InvariantCulture) : string.Empty);
-            prefixes.Add(Prefix($"corruption {corruption.Name} {i}", wanted, "Link"));
-        }
-
-        return prefixes;
-    }
-
-    private string OptionName(string prefix, string parameter)
-    {
-        var name = prefix + Pascal(parameter);
-        while (BaseOptions.Contains(name) || _groups.Any(g => g.Properties.Any(p => p.Name == name)))
-        {
-            name += "Value";
-        }
-
-        _optionNames[(prefix, parameter)] = name;
-        return name;
-    }
-
-    private OptionGroup Group(string source, SourceSpan span)
-    {
-        var group = new OptionGroup($"// {Comment(source)}   {At(span)}", new List<OptionProperty>());
-        _groups.Add(group);
-        return group;
-    }
-
-    private static void Add(OptionGroup group, string name, string type, string value, string doc) => group.Properties.Add(new OptionProperty(name, type, value, doc));
 
     /// <summary>The documentation of an option property: which parameter of which call, and where.</summary>
-    private string Doc(string parameter, string function, SourceSpan span) => $"<c>{Xml(parameter)}</c> of <c>{Xml(function)}</c> ({At(span)}).";
-
-    private void CollectOptions()
+    private string Doc(OptionSpec option) => option.Note switch
     {
-        foreach (var corruption in _e.Corruptions.Where(c => c.IsUsed && IsReferenced(c.Name)))
-        {
-            CollectCorruption(corruption);
-        }
+        OptionNote.TargetWidth => $"<c>{Xml(option.Id.Parameter)}</c> of <c>{Xml(option.Of)}</c>: not written, the target's width ({At(option.Position)}).",
+        OptionNote.TermWeight when option.Id.Owner.Kind == OwnerKind.Loss => $"The weight of the loss term (<c>* w</c>, 1 if not written; {At(option.Position)}).",
+        OptionNote.TermWeight => $"The weight of the <c>{Xml(option.Id.Owner.Name)}</c> term (<c>* w</c>, 1 if not written; {At(option.Position)}).",
+        _ => $"<c>{Xml(option.Id.Parameter)}</c> of <c>{Xml(option.Of)}</c> ({At(option.Position)}).",
+    };
 
-        CollectEncoder(_context);
-        if (_kind == Binding.TargetKind.Independent)
-        {
-            CollectEncoder(_target);
-        }
-
-        CollectPredictor();
-        CollectObjective();
-    }
-
-    private bool IsReferenced(string corruption) => _objective.Context.Corruption == corruption || _objective.Target.Corruption == corruption;
-
-    private void CollectCorruption(BoundCorruption corruption)
-    {
-        var group = Group(corruption.Source, corruption.Span);
-        var linkPrefixes = LinkPrefixes(corruption);
-        for (var i = 0; i < corruption.Links.Count; i++)
-        {
-            var link = corruption.Links[i];
-            var linkPrefix = linkPrefixes[i];
-            foreach (var argument in link.Call.Arguments)
-            {
-                var (type, value) = argument.Value switch
-                {
-                    NumberValue n when argument.Type == ParameterType.Integer => ("int", Integer((long)n.Value)),
-                    NumberValue n => ("double", Number(n.Value)),
-                    RangeValue r => ("(double Min, double Max)", Pair((r.Low, r.High))),
-                    _ => throw Unsupported($"the value of {argument.Name} in {link.Source}"),
-                };
-                Add(group, OptionName(linkPrefix, argument.Name), type, value, Doc(argument.Name, link.Call.Function, corruption.Span));
-            }
-        }
-
-        var name = Pascal(corruption.Name);
-        var hasInput = corruption.InputLinks.Count > 0;
-        var mask = corruption.TokenMask;
-        var maskType = mask is null ? string.Empty
-            : mask.Kind == CorruptionKind.BlockMask ? $"{Runtime}.Masks.MultiBlockMask" : $"{Runtime}.Masks.RandomTokenMask";
-        var input = hasInput ? Unique(name, "Corruption", _members) : null;
-        _corruptions[corruption.Name] = new CorruptionMembers(
-            input is null ? null : Identifier(input),
-            mask is null ? null : Identifier(Unique(input is null ? name : input + "Mask", "Corruption", _members)),
-            $"{Runtime}.Masks.ICorruption",
-            maskType);
-    }
-
-    private void CollectEncoder(BoundEncoder encoder)
-    {
-        var group = Group(encoder.Source, encoder.Span);
-        var prefix = EncoderPrefix(encoder);
-        if (encoder.Kind == EncoderKind.Custom)
-        {
-            foreach (var argument in encoder.Custom!.Arguments)
-            {
-                var (type, value) = CustomValue(argument.Value, argument.Name);
-                Add(group, OptionName(prefix, argument.Name), type, value, Doc(argument.Name, encoder.Custom.TypeName, encoder.Span));
-            }
-
-            return;
-        }
-
-        var call = encoder.Call!;
-        foreach (var argument in call.Arguments)
-        {
-            Add(group, OptionName(prefix, argument.Name), ArgumentType(argument), ArgumentValue(argument), Doc(argument.Name, $"encoder {encoder.Name} = {call.Function}", encoder.Span));
-        }
-    }
-
-    private void CollectPredictor()
-    {
-        var predictor = _e.Predictor;
-        if (predictor.Kind == PredictorKind.None || predictor.Call is null)
-        {
-            return;
-        }
-
-        var span = predictor.Span ?? _e.NameSpan;
-        var group = Group(predictor.Source ?? "predictor", span);
-        foreach (var argument in predictor.Call.Arguments)
-        {
-            Add(group, OptionName("Predictor", argument.Name), ArgumentType(argument), ArgumentValue(argument), Doc(argument.Name, $"predictor = {predictor.Call.Function}", span));
-        }
-
-        if (predictor.Kind == PredictorKind.Mlp && predictor.Call.Find("out") is null)
-        {
-            Add(group, OptionName("Predictor", "out"), "int", Integer(predictor.Out ?? _pipeline.Target.Width ?? 0),
-                $"<c>out</c> of <c>predictor = mlp</c>: not written, the target's width ({At(span)}).");
-        }
-    }
-
-    private void CollectObjective()
-    {
-        var group = Group($"loss {_loss.Source}", _loss.Span);
-        foreach (var argument in _loss.Call.Arguments.Where(a => a.Name != "target_norm"))
-        {
-            Add(group, OptionName("Loss", argument.Name), ArgumentType(argument), ArgumentValue(argument), Doc(argument.Name, "loss " + _loss.Call.Function, _loss.Span));
-        }
-
-        Add(group, OptionName("Loss", "scale"), "double", Number(_loss.Weight), $"The weight of the loss term (<c>* w</c>, 1 if not written; {At(_loss.Span)}).");
-        foreach (var regularizer in _objective.Regularizers)
-        {
-            var regularizerGroup = Group($"regularize {regularizer.Source}", regularizer.Span);
-            var prefix = Prefix(regularizer.Call.Function, Pascal(regularizer.Call.Function), "Regularizer");
-            foreach (var argument in regularizer.Call.Arguments)
-            {
-                Add(regularizerGroup, OptionName(prefix, argument.Name), ArgumentType(argument), ArgumentValue(argument), Doc(argument.Name, "regularize " + regularizer.Call.Function, regularizer.Span));
-            }
-
-            Add(regularizerGroup, OptionName(prefix, "scale"), "double", Number(regularizer.Weight), $"The weight of the <c>{Xml(regularizer.Call.Function)}</c> term (<c>* w</c>, 1 if not written; {At(regularizer.Span)}).");
-        }
-    }
-
-    private static string ArgumentType(BoundArgument argument) => argument.Type switch
+    private static string OptionType(OptionSpec option) => option.Type switch
     {
         ParameterType.Integer => "int",
         ParameterType.Number => "double",
@@ -384,25 +155,30 @@ internal sealed class ExperimentEmitter
         ParameterType.Range => "(double Min, double Max)",
         ParameterType.NumberOrSchedule => $"{Runtime}.Schedules.Ramp",
         ParameterType.Boolean => "bool",
-        ParameterType.Option => OptionEnum(argument.Name).Type,
-        _ => throw Unsupported($"the type of {argument.Name}"),
+        ParameterType.Option => OptionEnum(option.Builtin, option.Id.Parameter),
+        _ => Custom(option.Value, option.Id.Parameter).Type,
     };
 
-    private static string ArgumentValue(BoundArgument argument) => argument.Value switch
+    private static string OptionValue(OptionSpec option) => option.Type == ParameterType.Any
+        ? Custom(option.Value, option.Id.Parameter).Value
+        : Literal(option.Type, option.Value, option.Builtin, option.Id.Parameter);
+
+    /// <summary>A value as a C# literal of its parameter's type.</summary>
+    private static string Literal(ParameterType type, BoundValue value, BuiltinRef? builtin, string parameter) => value switch
     {
-        NumberValue n when argument.Type == ParameterType.Integer => Integer((long)n.Value),
-        NumberValue n when argument.Type == ParameterType.NumberOrSchedule => $"new {Runtime}.Schedules.Ramp({Number(n.Value)})",
+        NumberValue n when type == ParameterType.Integer => Integer((long)n.Value),
+        NumberValue n when type == ParameterType.NumberOrSchedule => $"new {Runtime}.Schedules.Ramp({Number(n.Value)})",
         NumberValue n => Number(n.Value),
         ScheduleValue s => $"new {Runtime}.Schedules.Ramp({Number(s.Start)}, {Number(s.End)})",
         RangeValue r => Pair((r.Low, r.High)),
-        ListValue l when argument.Type == ParameterType.IntegerList => IntList(l.Items.Select(i => (int)((NumberValue)i).Value)),
+        ListValue l when type == ParameterType.IntegerList => IntList(l.Items.Select(i => (int)((NumberValue)i).Value)),
         ListValue l => NumberList(l.Items.Select(i => ((NumberValue)i).Value)),
         BooleanValue b => Bool(b.Value),
-        OptionValue o => OptionEnum(argument.Name).Type + "." + Pascal(o.Name),
-        _ => throw Unsupported($"the value of {argument.Name}"),
+        OptionValue o => OptionEnum(builtin, parameter) + "." + Pascal(o.Name),
+        _ => throw Unsupported($"the value of {parameter}"),
     };
 
-    private static (string Type, string Value) CustomValue(BoundValue value, string name) => value switch
+    private static (string Type, string Value) Custom(BoundValue value, string name) => value switch
     {
         NumberValue { IsInteger: true } n => ("int", Integer((long)n.Value)),
         NumberValue n => ("double", Number(n.Value)),
@@ -414,120 +190,97 @@ internal sealed class ExperimentEmitter
         _ => throw Unsupported($"the value of {name}"),
     };
 
-    private static (string Type, bool Known) OptionEnum(string parameter) => parameter switch
-    {
-        "norm" => ($"{Runtime}.Models.Norm", true),
-        "act" => ($"{Runtime}.Models.Activation", true),
-        "pool" => ($"{Runtime}.Models.Pool", true),
-        _ => throw Unsupported($"the option parameter {parameter}"),
-    };
+    /// <summary>The C# enum of an option parameter, from the catalog.</summary>
+    private static string OptionEnum(BuiltinRef? builtin, string parameter) =>
+        builtin?.Resolve().Find(parameter)?.OptionSet?.CSharp ?? throw Unsupported($"the option parameter {parameter} of {builtin?.Name}");
+
+    /// <summary>A built-in's C# mapping; an entry without one is an internal error (a test checks every entry).</summary>
+    private static CSharpMember Mapping(BuiltinRef builtin) =>
+        builtin.Resolve().CSharp ?? throw Unsupported($"{builtin.Resolve()}, which has no C# mapping");
 
     private static NotSupportedException Unsupported(string what) => new($"the emitter does not support {what}");
 
-    private string Setting(string prefix, string parameter) =>
-        "Settings." + (_optionNames.TryGetValue((prefix, parameter), out var name) ? name : prefix + Pascal(parameter));
+    private string Setting(OptionId id) => "Settings." + _names.Option(id);
 
-    private void WriteOptions()
-    {
-        var train = _e.Train!;
-        _w.Line($"/// <summary>Every value of {_file}; change one with <c>Options.Default with {{ ... }}</c>.</summary>");
-        using (_w.Block($"public sealed record Options : {Runtime}.Training.ExperimentOptions"))
+    /// <summary>A catalog template whose parameters are options: <c>Settings.X</c>, or <c>null</c> for an absent
+    /// optional parameter; <paramref name="provided"/> fills the <c>{$name}</c> holes.</summary>
+    private string Expand(string template, IEnumerable<ArgumentRef> arguments, Func<string, string?> provided) =>
+        CSharpTemplate.Expand(template, hole =>
         {
-            _w.Line("/// <summary>The values written in the file.</summary>");
-            _w.Line("public static Options Default { get; } = new();");
-            _w.Line();
-            _w.Line("/// <summary>Sets the train, evaluate and monitor values of the file.</summary>");
-            using (_w.Block("public Options()"))
+            if (hole.StartsWith("$", StringComparison.Ordinal))
             {
-                WriteTrainOptions(train);
-                WriteEvaluateOptions();
-                WriteMonitorOptions();
+                return provided(hole.Substring(1)) ?? throw Unsupported($"the hole {{{hole}}} in {template}");
             }
 
-            foreach (var group in _groups.Where(g => g.Properties.Count > 0))
-            {
-                _w.Line();
-                _w.Line(group.Comment);
-                foreach (var property in group.Properties)
-                {
-                    _w.Line($"/// <summary>{property.Doc}</summary>");
-                    _w.Line($"public {property.Type} {property.Name} {{ get; init; }} = {property.Value};");
-                }
-            }
-        }
-    }
+            var argument = arguments.FirstOrDefault(a => a.Parameter == hole) ?? throw Unsupported($"the hole {{{hole}}} in {template}");
+            return argument.Option is { } option ? Setting(option) : "null";
+        });
 
-    private void WriteTrainOptions(BoundTrain train)
+    /// <summary>A catalog template of a train-level call, its arguments written as literals.</summary>
+    private static string Expand(string template, CallSpec call) =>
+        CSharpTemplate.Expand(template, hole => call.Arguments.FirstOrDefault(a => a.Name == hole) is { } argument
+            ? Literal(argument.Type, argument.Value, call.Builtin, argument.Name)
+            : throw Unsupported($"the hole {{{hole}}} in {template}"));
+
+    private void WriteTrainOptions(TrainSpec train)
     {
-        _w.Line($"// train   {At(train.Span)}");
-        var optimizer = train.OptimizerCall!;
-        _w.Line($"Optimizer = {Runtime}.Training.OptimizerKind.{(train.Optimizer == Binding.OptimizerKind.Sgd ? "Sgd" : "AdamW")};");
-        _w.Line($"LearningRate = {Ramp(train.LearningRate!.Value)};");
+        _w.Line($"// train   {At(train.Position)}");
+        _w.Line($"Optimizer = {Mapping(train.Optimizer).Member};");
+        _w.Line($"LearningRate = {Ramp(train.LearningRate)};");
         if (train.WeightDecay is { } decay)
         {
             _w.Line($"WeightDecay = {Ramp(decay)};");
         }
 
-        if (train.Optimizer == Binding.OptimizerKind.AdamW && optimizer.GetNumberList("betas") is { Count: 2 } betas)
+        if (train.Betas is { } betas)
         {
-            _w.Line($"Betas = ({Number(betas[0])}, {Number(betas[1])});");
+            _w.Line($"Betas = ({Number(betas.Beta1)}, {Number(betas.Beta2)});");
         }
 
-        if (train.Optimizer == Binding.OptimizerKind.Sgd)
+        if (train.Momentum is { } momentum)
         {
-            if (optimizer.GetNumber("momentum") is { } momentum)
-            {
-                _w.Line($"Momentum = {Number(momentum)};");
-            }
-
-            if (optimizer.GetBool("nesterov") is { } nesterov)
-            {
-                _w.Line($"Nesterov = {Bool(nesterov)};");
-            }
+            _w.Line($"Momentum = {Number(momentum)};");
         }
 
-        if (train.Schedule == LrScheduleKind.WarmupCosine)
+        if (train.Nesterov is { } nesterov)
         {
-            _w.Line($"Schedule = {Runtime}.Schedules.LrScheduleKind.WarmupCosine;");
-            if (train.WarmupEpochs is { } epochs)
-            {
-                _w.Line($"WarmupEpochs = {Integer(epochs)};");
-            }
-            else
-            {
-                _w.Line($"WarmupSteps = {Integer(train.WarmupSteps ?? 0)};");
-            }
-
-            var schedule = train.ScheduleCall!;
-            _w.Line($"StartLr = {Number(schedule.GetNumber("start_lr") ?? 0)};");
-            _w.Line($"FinalLr = {Number(schedule.GetNumber("final_lr") ?? 1e-6)};");
+            _w.Line($"Nesterov = {Bool(nesterov)};");
         }
-        else
+
+        _w.Line($"Schedule = {Mapping(train.Schedule).Member};");
+        if (train.WarmupEpochs is { } epochs)
         {
-            _w.Line($"Schedule = {Runtime}.Schedules.LrScheduleKind.Constant;");
+            _w.Line($"WarmupEpochs = {Integer(epochs)};");
+        }
+
+        if (train.WarmupSteps is { } warmup)
+        {
+            _w.Line($"WarmupSteps = {Integer(warmup)};");
+        }
+
+        if (train.StartLr is { } startLr)
+        {
+            _w.Line($"StartLr = {Number(startLr)};");
+        }
+
+        if (train.FinalLr is { } finalLr)
+        {
+            _w.Line($"FinalLr = {Number(finalLr)};");
         }
 
         _w.Line($"Batch = {Integer(train.Batch)};");
-        if (train.Steps is { } steps)
-        {
-            _w.Line($"Steps = {Integer(steps)};");
-        }
-        else
-        {
-            _w.Line($"Epochs = {Integer(train.Epochs ?? 1)};");
-        }
-
+        _w.Line(train.Steps is { } steps ? $"Steps = {Integer(steps)};" : $"Epochs = {Integer(train.Epochs ?? 1)};");
         _w.Line($"Seed = {Integer(train.Seed)};");
-        _w.Line($"Device = {String(train.Device.ToString().ToLowerInvariant())};");
+        _w.Line($"Device = {String(Mapping(train.Device).Member!)};");
         if (train.Clip is { } clip)
         {
             _w.Line($"GradClip = {Number(clip)};");
         }
 
-        if (_kind == Binding.TargetKind.Ema && _target.Call?.GetRamp("momentum") is { } ema)
+        if (train.Ema is { } ema)
         {
-            _w.Line($"// {Comment(_target.Source)}   {At(_target.Span)}");
-            _w.Line($"EmaMomentum = {Ramp(ema)};");
+            _w.Line($"// {Comment(ema.Source)}   {At(ema.Position)}");
+            _w.Line($"EmaMomentum = {Ramp(ema.Momentum)};");
         }
     }
 
@@ -538,33 +291,20 @@ internal sealed class ExperimentEmitter
 
     private void WriteEvaluateOptions()
     {
-        var evaluate = _e.Evaluate;
-        if (evaluate.Span is not { } span)
+        if (_spec.Evaluate is not { } evaluate)
         {
             return;
         }
 
-        _w.Line($"// evaluate   {At(span)}");
+        _w.Line($"// evaluate   {At(evaluate.Position)}");
         _w.Line($"Evaluation = new {Runtime}.Evaluation.EvaluationOptions");
         _w.Line("{");
         using (_w.Indented())
         {
-            if (evaluate.LinearProbeEpochs is { } epochs)
+            foreach (var item in evaluate.Items)
             {
-                _w.Line($"LinearProbe = new {Runtime}.Evaluation.LinearProbeOptions(Epochs: {Integer(epochs)}),");
+                _w.Line(Expand(Mapping(item.Builtin).Member!, item) + ",");
             }
-
-            if (evaluate.FewShotLabelsPerClass is { } labels)
-            {
-                _w.Line($"FewShot = new {Runtime}.Evaluation.FewShotOptions(LabelsPerClass: {Integer(labels)}, Draws: {Integer(evaluate.FewShotDraws ?? 10)}),");
-            }
-
-            if (evaluate.KnnK is { } k)
-            {
-                _w.Line($"Knn = new {Runtime}.Evaluation.KnnOptions(K: {Integer(k)}),");
-            }
-
-            _w.Line($"TestFraction = {Number(evaluate.TestFraction)},");
         }
 
         _w.Line("};");
@@ -572,40 +312,36 @@ internal sealed class ExperimentEmitter
 
     private void WriteMonitorOptions()
     {
-        if (_e.Monitor.Collapse is not { } collapse)
+        foreach (var item in _spec.Monitors)
         {
-            return;
+            _w.Line($"// monitor   {At(item.Position)}");
+            _w.Line(Expand(Mapping(item.Builtin).Member!, item) + ";");
         }
-
-        _w.Line($"// monitor   {At(collapse.Span)}");
-        var action = collapse.Action == Binding.CollapseAction.Stop ? "Stop" : "Warn";
-        _w.Line($"Collapse = new {Runtime}.Training.CollapseMonitorOptions(MinStd: {Number(collapse.MinStd)}, MinRank: {Number(collapse.MinRank)}, " +
-                $"Action: {Runtime}.Training.CollapseAction.{action}, Every: {Integer(collapse.Every)});");
     }
 
     // ---- constants and members ------------------------------------------------------------------------------------
 
     private void WriteConstants()
     {
-        var input = _e.Input!;
-        _w.Line($"/// <summary><c>{Xml(input.Source)}</c> ({At(input.Span)}): the shape of one sample, without the batch dimension.</summary>");
+        var input = _spec.Input;
+        _w.Line($"/// <summary><c>{Xml(input.Source)}</c> ({At(input.Position)}): the shape of one sample, without the batch dimension.</summary>");
         _w.Line($"public static global::System.ReadOnlySpan<long> InputShape => {IntList(input.Shape.Dims.Select(d => d.Size))};");
         _w.Line();
         _w.Line("/// <summary>This experiment for tools (the runner, the <c>jepa</c> command): name, input shape, the file's options and a factory.</summary>");
         _w.Line($"public static {Runtime}.Training.ExperimentDefinition Definition {{ get; }} =");
         using (_w.Indented())
         {
-            _w.Line($"new({String(_e.Name)}, {IntList(input.Shape.Dims.Select(d => d.Size))}, Options.Default, options => new {_class}((Options)options));");
+            _w.Line($"new({String(_spec.Name)}, {IntList(input.Shape.Dims.Select(d => d.Size))}, Options.Default, options => new {_names.Class}((Options)options));");
         }
 
-        if (_pipeline.EmbeddingWidth is { } width)
+        if (_model.EmbeddingWidth is { } width)
         {
             _w.Line();
             _w.Line($"/// <summary>Width of the representation that <see cref=\"Encode\"/> returns{(Tokens ? " (the mean over tokens)" : string.Empty)}.</summary>");
             _w.Line($"public const int EmbeddingWidth = {Integer(width)};");
         }
 
-        if (_e.Cost is { } cost)
+        if (_spec.Cost is { } cost)
         {
             if (cost.TrainableParameters is { } trainable)
             {
@@ -624,218 +360,154 @@ internal sealed class ExperimentEmitter
         }
     }
 
-    private string ModuleType(BoundEncoder encoder) => encoder.Kind switch
+    private static string ModuleType(ModuleSpec module) =>
+        module.Builtin is { } builtin ? CSharpTemplate.ConstructedType(Mapping(builtin).Member!) : "global::" + module.CustomType;
+
+    private string TargetDescription => _model.TargetKind switch
     {
-        EncoderKind.Mlp => $"{Runtime}.Models.MlpEncoder",
-        EncoderKind.Conv => $"{Runtime}.Models.ConvEncoder",
-        EncoderKind.Vit => $"{Runtime}.Models.VitEncoder",
-        EncoderKind.Custom => "global::" + encoder.Custom!.TypeName,
-        _ => throw Unsupported($"the encoder kind {encoder.Kind}"),
+        TargetKind.Ema => "the EMA copy of the context encoder",
+        TargetKind.StopGradient => "the context encoder, run without gradient",
+        TargetKind.Shared => "the context encoder itself (shared weights)",
+        TargetKind.Independent => "a second trainable encoder",
+        _ => throw Unsupported($"the target kind {_model.TargetKind}"),
     };
 
-    private string PredictorType => _e.Predictor.Kind switch
-    {
-        PredictorKind.Mlp => $"{Runtime}.Models.MlpEncoder",
-        PredictorKind.Transformer => $"{Runtime}.Models.TransformerPredictor",
-        _ => $"{Runtime}.Models.Identity",
-    };
-
-    private string TargetDescription => _kind switch
-    {
-        Binding.TargetKind.Ema => "the EMA copy of the context encoder",
-        Binding.TargetKind.StopGradient => "the context encoder, run without gradient",
-        Binding.TargetKind.Shared => "the context encoder itself (shared weights)",
-        _ => "a second trainable encoder",
-    };
+    /// <summary>True when the target side has a module of its own: an EMA copy or a second encoder.</summary>
+    private bool TargetOwnsModule => _model.TargetKind is TargetKind.Ema or TargetKind.Independent;
 
     private void WriteMembers()
     {
+        var context = _model.Context;
         _w.Line("/// <summary>The options this instance was built with.</summary>");
         _w.Line("public Options Settings { get; }");
         _w.Line();
-        _w.Line($"/// <summary><c>{Xml(_context.Source)}</c> ({At(_context.Span)}): the context encoder.</summary>");
-        _w.Line($"public {ModuleType(_context)} ContextEncoder {{ get; }}");
+        _w.Line($"/// <summary><c>{Xml(context.Source)}</c> ({At(context.Position)}): the context encoder.</summary>");
+        _w.Line($"public {ModuleType(context)} ContextEncoder {{ get; }}");
         _w.Line();
-        _w.Line($"/// <summary><c>{Xml(_target.Source)}</c> ({At(_target.Span)}): {TargetDescription}.</summary>");
-        if (_kind is Binding.TargetKind.Ema or Binding.TargetKind.Independent)
-        {
-            _w.Line($"public {ModuleType(_kind == Binding.TargetKind.Ema ? _context : _target)} TargetEncoder {{ get; }}");
-        }
-        else
-        {
-            _w.Line($"public {ModuleType(_context)} TargetEncoder => ContextEncoder;");
-        }
-
+        _w.Line($"/// <summary><c>{Xml(_model.TargetSource)}</c> ({At(_model.TargetPosition)}): {TargetDescription}.</summary>");
+        _w.Line(TargetOwnsModule
+            ? $"public {ModuleType(_model.Target ?? context)} TargetEncoder {{ get; }}"
+            : $"public {ModuleType(context)} TargetEncoder => {TargetSource};");
         _w.Line();
-        var predictor = _e.Predictor;
-        var predictorSource = predictor.IsDeclared && predictor.Span is { } predictorSpan
-            ? $"<c>{Xml(predictor.Source)}</c> ({At(predictorSpan)})"
-            : "No predictor: the identity";
-        _w.Line($"/// <summary>{predictorSource}.</summary>");
-        _w.Line($"public {PredictorType} Predictor {{ get; }}");
-        foreach (var corruption in _e.Corruptions)
+        var predictor = _model.Predictor;
+        _w.Line($"/// <summary>{(predictor.Source is { } source ? $"<c>{Xml(source)}</c> ({At(predictor.Position!.Value)})" : "No predictor: the identity")}.</summary>");
+        _w.Line($"public {CSharpTemplate.ConstructedType(Mapping(predictor.Builtin).Member!)} Predictor {{ get; }}");
+        foreach (var corruption in _model.Corruptions)
         {
-            if (!_corruptions.TryGetValue(corruption.Name, out var members))
-            {
-                continue;
-            }
-
-            if (members.Input is { } inputMember)
+            var (input, mask) = _names.Corruption(corruption.Name);
+            if (input is not null)
             {
                 _w.Line();
-                _w.Line($"/// <summary><c>{Xml(corruption.Source)}</c> ({At(corruption.Span)}){(members.Mask is null ? string.Empty : ": the links before the token mask")}.</summary>");
-                _w.Line($"public {members.InputType} {inputMember} {{ get; }}");
+                _w.Line($"/// <summary><c>{Xml(corruption.Source)}</c> ({At(corruption.Position)}){(mask is null ? string.Empty : ": the links before the token mask")}.</summary>");
+                _w.Line($"public {Runtime}.Masks.ICorruption {input} {{ get; }}");
             }
 
-            if (members.Mask is { } maskMember)
+            if (mask is not null)
             {
                 _w.Line();
-                _w.Line($"/// <summary><c>{Xml(corruption.TokenMask!.Source)}</c> ({At(corruption.TokenMask.Span)}): the token mask, sampled once per batch.</summary>");
-                _w.Line($"public {members.MaskType} {maskMember} {{ get; }}");
+                _w.Line($"/// <summary><c>{Xml(corruption.Mask!.Source)}</c> ({At(corruption.Mask.Position)}): the token mask, sampled once per batch.</summary>");
+                _w.Line($"public {CSharpTemplate.ConstructedType(Mapping(corruption.Mask.Builtin).TokenMask!)} {mask} {{ get; }}");
             }
         }
     }
+
+    /// <summary>What a stop-gradient or shared target runs: the context encoder (for a stop-gradient view, through its
+    /// catalog template).</summary>
+    private string TargetSource => _model.TargetWrapper is { } wrapper
+        ? CSharpTemplate.Expand(Mapping(wrapper).Member!, hole => hole == "$source" ? "ContextEncoder" : throw Unsupported($"the hole {{{hole}}}"))
+        : "ContextEncoder";
 
     // ---- constructor ----------------------------------------------------------------------------------------------
 
-    private string Construct(BoundEncoder encoder)
-    {
-        var prefix = EncoderPrefix(encoder);
-        var call = encoder.Call;
-        switch (encoder.Kind)
-        {
-            case EncoderKind.Mlp:
-                return $"new {ModuleType(encoder)}(InputShape, {Setting(prefix, "hidden")}, {Setting(prefix, "out")}, {Setting(prefix, "norm")}, {Setting(prefix, "act")})";
-            case EncoderKind.Conv:
-                return $"new {ModuleType(encoder)}(InputShape, {Setting(prefix, "channels")}, {Setting(prefix, "kernel")}, {Setting(prefix, "pool")}, {Setting(prefix, "out")})";
-            case EncoderKind.Vit:
-                var pool = call!.Find("pool") is null ? "null" : Setting(prefix, "pool");
-                return $"new {ModuleType(encoder)}(InputShape, {Setting(prefix, "patch")}, {Setting(prefix, "dim")}, {Setting(prefix, "depth")}, {Setting(prefix, "heads")}, pool: {pool})";
-            case EncoderKind.Custom:
-                var arguments = encoder.Custom!.Arguments.Select(a => $"{Identifier(a.Name)}: {Setting(prefix, a.Name)}");
-                return $"new {ModuleType(encoder)}({string.Join(", ", arguments)})";
-            default:
-                throw Unsupported($"the encoder kind {encoder.Kind}");
-        }
-    }
+    private string Construct(ModuleSpec module) => module.Builtin is { } builtin
+        ? Expand(Mapping(builtin).Member!, module.Arguments, hole => hole == "input_shape" ? "InputShape" : null)
+        : $"new {ModuleType(module)}({string.Join(", ", module.Arguments.Select(a => $"{Identifier(a.Parameter)}: {Setting(a.Option!)}"))})";
 
     /// <summary>The width of the context encoder's output, read from the module so that changed options stay consistent.</summary>
-    private string ContextWidth => _context.Kind switch
-    {
-        EncoderKind.Mlp or EncoderKind.Conv => "ContextEncoder.OutputWidth",
-        EncoderKind.Vit => "ContextEncoder.Dim",
-        _ => Integer(_context.Output.Width ?? 0),
-    };
+    private string ContextWidth => _model.Context.Builtin is { } builtin
+        ? CSharpTemplate.Expand(Mapping(builtin).Width!, hole => hole == "$module" ? "ContextEncoder" : throw Unsupported($"the hole {{{hole}}}"))
+        : Integer(_model.Context.Width ?? 0);
+
+    private string Grid => _model.Grid is { } g ? $"({Integer(g.Height)}, {Integer(g.Width)})" : "(0, 0)";
 
     private void WriteConstructor()
     {
         _w.Line("/// <summary>Builds the modules with <paramref name=\"options\"/> (the file's values by default); the same options give the same initial weights.</summary>");
-        using (_w.Block($"public {_class}(Options? options = null) : base({String(_e.Name)}, options ?? Options.Default)"))
+        using (_w.Block($"public {_names.Class}(Options? options = null) : base({String(_spec.Name)}, options ?? Options.Default)"))
         {
             _w.Line("Settings = options ?? Options.Default;");
             _w.Line("// Modules are created in a fixed order under the run seed.");
             _w.Line("using var init = InitializationScope();");
-            WriteModuleAssignment("ContextEncoder", _context, Construct(_context));
-            switch (_kind)
+            var context = _model.Context;
+            WriteModuleAssignment("ContextEncoder", context, Construct(context));
+            if (_model.TargetKind == TargetKind.Ema)
             {
-                case Binding.TargetKind.Ema:
-                    WriteModuleAssignment("TargetEncoder", _context, $"{Runtime}.Training.Ema.CopyOf(ContextEncoder, () => {Construct(_context)})");
-                    break;
-                case Binding.TargetKind.Independent:
-                    WriteModuleAssignment("TargetEncoder", _target, Construct(_target));
-                    break;
+                WriteModuleAssignment("TargetEncoder", context, CSharpTemplate.Expand(Mapping(_model.TargetWrapper!).Member!,
+                    hole => hole switch { "$source" => "ContextEncoder", "$create" => Construct(context), _ => throw Unsupported($"the hole {{{hole}}}") }));
+            }
+            else if (_model.Target is { } target)
+            {
+                WriteModuleAssignment("TargetEncoder", target, Construct(target));
             }
 
             _w.Line($"Predictor = {ConstructPredictor()};");
-            foreach (var corruption in _e.Corruptions)
+            foreach (var corruption in _model.Corruptions)
             {
-                if (_corruptions.TryGetValue(corruption.Name, out var members))
-                {
-                    WriteCorruption(corruption, members);
-                }
+                WriteCorruption(corruption);
             }
 
-            var kind = _kind switch
-            {
-                Binding.TargetKind.Ema => "Ema",
-                Binding.TargetKind.StopGradient => "StopGradient",
-                Binding.TargetKind.Shared => "Shared",
-                _ => "Independent",
-            };
-            _w.Line($"Register(context: ContextEncoder, target: TargetEncoder, targetKind: {Runtime}.Training.TargetKind.{kind}, predictor: Predictor);");
+            _w.Line($"Register(context: ContextEncoder, target: TargetEncoder, targetKind: {Runtime}.Training.TargetKind.{RuntimeTargetKind}, predictor: Predictor);");
         }
     }
 
+    /// <summary>The runtime's name of the target kind.</summary>
+    private string RuntimeTargetKind => _model.TargetKind switch
+    {
+        TargetKind.Ema => "Ema",
+        TargetKind.StopGradient => "StopGradient",
+        TargetKind.Shared => "Shared",
+        TargetKind.Independent => "Independent",
+        _ => throw Unsupported($"the target kind {_model.TargetKind}"),
+    };
+
     /// <summary>Assigns a module; a C# type named in the file gets a <c>#line</c> directive so that a compiler error in
     /// its construction is reported at the type name in the <c>.jepa</c> file.</summary>
-    private void WriteModuleAssignment(string member, BoundEncoder encoder, string expression)
+    private void WriteModuleAssignment(string member, ModuleSpec module, string expression)
     {
-        if (encoder.Kind != EncoderKind.Custom)
+        var line = $"{member} = {expression};";
+        if (module.CustomTypeRange is not { } range)
         {
-            _w.Line($"{member} = {expression};");
+            _w.Line(line);
             return;
         }
 
-        var span = encoder.Custom!.TypeNameSpan;
-        var line = $"{member} = {expression};";
         var column = 8 + line.IndexOf("global::", StringComparison.Ordinal) + 1;
-        _w.Directive($"#line ({span.StartLine + 1}, {span.StartColumn + 1}) - ({span.EndLine + 1}, {span.EndColumn + 1}) {column} {String(_path)}");
+        _w.Directive($"#line ({range.Start.Line}, {range.Start.Column}) - ({range.End.Line}, {range.End.Column}) {column} {String(_spec.Path)}");
         _w.Line(line);
         _w.Directive("#line default");
     }
 
     private string ConstructPredictor()
     {
-        switch (_e.Predictor.Kind)
+        var predictor = _model.Predictor;
+        return Expand(Mapping(predictor.Builtin).Member!, predictor.Arguments, hole => hole switch
         {
-            case PredictorKind.Mlp:
-                return $"new {Runtime}.Models.MlpEncoder([{ContextWidth}], {Setting("Predictor", "hidden")}, {Setting("Predictor", "out")}, {Setting("Predictor", "norm")}, {Setting("Predictor", "act")})";
-            case PredictorKind.Transformer:
-                var grid = _pipeline.Grid ?? throw Unsupported("a transformer predictor without a token grid");
-                return $"new {Runtime}.Models.TransformerPredictor(encoderDim: {ContextWidth}, {Setting("Predictor", "dim")}, {Setting("Predictor", "depth")}, {Setting("Predictor", "heads")}, grid: ({Integer(grid.Height)}, {Integer(grid.Width)}))";
-            default:
-                return $"new {Runtime}.Models.Identity()";
-        }
+            "context_width" => ContextWidth,
+            "grid" => _model.Grid is not null ? Grid : throw Unsupported("a predictor that needs a token grid, without one"),
+            _ => null,
+        });
     }
 
-    private void WriteCorruption(BoundCorruption corruption, CorruptionMembers members)
+    private void WriteCorruption(CorruptionSpec corruption)
     {
-        var prefixes = LinkPrefixes(corruption);
-        var inputs = new List<string>();
-        string? mask = null;
-        for (var i = 0; i < corruption.Links.Count; i++)
-        {
-            var link = corruption.Links[i];
-            var p = prefixes[i];
-            string S(string parameter) => Setting(p, parameter);
-            var grid = _pipeline.Grid is { } g ? $"({Integer(g.Height)}, {Integer(g.Width)})" : "(0, 0)";
-            switch (link.Kind)
-            {
-                case CorruptionKind.GaussianNoise:
-                    inputs.Add($"new {Runtime}.Masks.GaussianNoise({S("std")})");
-                    break;
-                case CorruptionKind.FeatureDropout:
-                    inputs.Add($"new {Runtime}.Masks.FeatureDropout({S("p")})");
-                    break;
-                case CorruptionKind.RandomCrop:
-                    inputs.Add($"new {Runtime}.Masks.RandomCrop({S("scale")}.Min, {S("scale")}.Max, {S("aspect")}.Min, {S("aspect")}.Max)");
-                    break;
-                case CorruptionKind.RandomMask when link.IsTokenMask:
-                    mask = $"new {Runtime}.Masks.RandomTokenMask(grid: {grid}, ratio: {S("ratio")})";
-                    break;
-                case CorruptionKind.RandomMask:
-                    inputs.Add($"new {Runtime}.Masks.RandomFeatureMask({S("ratio")})");
-                    break;
-                case CorruptionKind.BlockMask:
-                    mask = $"new {Runtime}.Masks.MultiBlockMask(grid: {grid}, targets: {S("targets")}, targetScale: {S("target_scale")}, " +
-                           $"contextScale: {S("context_scale")}, aspect: {S("aspect")}, minKeep: {S("min_keep")})";
-                    break;
-                default:
-                    throw Unsupported($"the corruption {link.Source}");
-            }
-        }
+        var (input, mask) = _names.Corruption(corruption.Name);
+        string Create(LinkSpec link) =>
+            Expand((link.IsTokenMask ? Mapping(link.Builtin).TokenMask : Mapping(link.Builtin).Member)
+                   ?? throw Unsupported($"the corruption {link.Source} as {(link.IsTokenMask ? "a token mask" : "an input corruption")}"),
+                link.Arguments, hole => hole == "grid" ? Grid : null);
 
-        if (members.Input is { } input)
+        var inputs = corruption.InputLinks.Select(Create).ToList();
+        if (input is not null)
         {
             if (inputs.Count == 1)
             {
@@ -854,194 +526,154 @@ internal sealed class ExperimentEmitter
             }
         }
 
-        if (members.Mask is { } maskMember)
+        if (mask is not null)
         {
-            _w.Line($"{maskMember} = {mask};");
+            _w.Line($"{mask} = {Create(corruption.Mask!)};");
         }
     }
 
     // ---- Corrupt, Encode ------------------------------------------------------------------------------------------
 
-    private string? ContextInputMember => _contextCorruption is null ? null : _corruptions[_contextCorruption.Name].Input;
-
     private void WriteCorrupt()
     {
-        if (ContextInputMember is { } member)
+        var step = _spec.TrainingStep;
+        var batch = _names.Batch;
+        if (step.ContextView is { } corruption)
         {
-            var lead = _contextCorruption!.TokenMask is null ? string.Empty : " before the token mask";
-            _w.Line($"/// <summary>The context view: {Xml(_objective.Context.Source)}{lead} ({At(_objective.Context.Span)}).</summary>");
-            _w.Line($"public override {Tensor} Corrupt({Tensor} {_batch}, {Generator} generator)");
+            var lead = _names.Corruption(corruption).Mask is null ? string.Empty : " before the token mask";
+            _w.Line($"/// <summary>The context view: {Xml(step.Context)}{lead} ({At(step.ContextPosition)}).</summary>");
+            _w.Line($"public override {Tensor} Corrupt({Tensor} {batch}, {Generator} generator)");
             using (_w.Indented())
             {
-                _w.Line($"=> {member}.Apply({_batch}, generator);");
+                _w.Line($"=> {_names.Corruption(corruption).Input}.Apply({batch}, generator);");
             }
         }
         else
         {
-            var why = _contextCorruption is null ? "the context side sees the input as it is" : "the context side only masks tokens, which happens inside the training step";
-            _w.Line($"/// <summary>The context view ({At(_objective.Context.Span)}): {why}.</summary>");
-            _w.Line($"public override {Tensor} Corrupt({Tensor} {_batch}, {Generator} generator)");
+            var why = step.ContextMasksOnly ? "the context side only masks tokens, which happens inside the training step" : "the context side sees the input as it is";
+            _w.Line($"/// <summary>The context view ({At(step.ContextPosition)}): {why}.</summary>");
+            _w.Line($"public override {Tensor} Corrupt({Tensor} {batch}, {Generator} generator)");
             using (_w.Indented())
             {
-                _w.Line($"=> {_batch}.alias();");
+                _w.Line($"=> {batch}.alias();");
             }
         }
     }
 
-    private string EncodeModule => _kind is Binding.TargetKind.Ema or Binding.TargetKind.Independent ? "TargetEncoder" : "ContextEncoder";
+    private string EncodeModule => TargetOwnsModule ? "TargetEncoder" : "ContextEncoder";
 
-    private string EncodeDescription => _kind switch
+    private string EncodeDescription => _model.TargetKind switch
     {
-        Binding.TargetKind.Ema => "the EMA target encoder's output",
-        Binding.TargetKind.Independent => "the target encoder's output",
-        _ => "the context encoder's output",
+        TargetKind.Ema => "the EMA target encoder's output",
+        TargetKind.Independent => "the target encoder's output",
+        TargetKind.StopGradient or TargetKind.Shared => "the context encoder's output",
+        _ => throw Unsupported($"the target kind {_model.TargetKind}"),
     };
-
-    private Shape FullOutput => (_kind == Binding.TargetKind.Independent ? _target : _context).Output;
 
     private void WriteEncode()
     {
-        var input = Batched(_e.Input!.Shape);
-        var full = Batched(FullOutput);
-        var pooled = Tokens ? $" -> (B, {_pipeline.EmbeddingWidth?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"}) (mean over tokens)" : string.Empty;
-        _w.Line($"/// <summary>The representation evaluation uses: {EncodeDescription}, {input} -> {full}{pooled}.</summary>");
-        using (_w.Block($"public override {Tensor} Encode({Tensor} {_batch})"))
+        var batch = _names.Batch;
+        var pooled = Tokens ? $" -> (B, {_model.EmbeddingWidth?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"}) (mean over tokens)" : string.Empty;
+        _w.Line($"/// <summary>The representation evaluation uses: {EncodeDescription}, {_spec.Input.Shape.WithBatch()} -> {_model.EncodedOutput.WithBatch()}{pooled}.</summary>");
+        using (_w.Block($"public override {Tensor} Encode({Tensor} {batch})"))
         {
             _w.Line($"using var noGrad = {Torch}.no_grad();");
             _w.Line(Tokens
-                ? $"return {Runtime}.Models.Tokens.MeanPool({EncodeModule}.forward({_batch}));"
-                : $"return {EncodeModule}.forward({_batch});");
+                ? $"return {Runtime}.Models.Tokens.MeanPool({EncodeModule}.forward({batch}));"
+                : $"return {EncodeModule}.forward({batch});");
         }
     }
 
     private void WriteMonitorEmbeddings()
     {
-        _w.Line($"/// <summary>The collapse monitor reads every token as a sample, {Batched(FullOutput)} -> (B N, D): mean-pooled tokens look collapsed even at random initialisation.</summary>");
-        using (_w.Block($"protected override {Tensor} MonitorEmbeddings({Tensor} {_batch})"))
+        _w.Line($"/// <summary>The collapse monitor reads every token as a sample, {_model.EncodedOutput.WithBatch()} -> (B N, D): mean-pooled tokens look collapsed even at random initialisation.</summary>");
+        using (_w.Block($"protected override {Tensor} MonitorEmbeddings({Tensor} {_names.Batch})"))
         {
             _w.Line($"using var noGrad = {Torch}.no_grad();");
-            _w.Line($"return {EncodeModule}.forward({_batch}).flatten(0, 1);");
+            _w.Line($"return {EncodeModule}.forward({_names.Batch}).flatten(0, 1);");
         }
     }
 
     // ---- the training step ----------------------------------------------------------------------------------------
 
-    private int _step;
-
-    private string Next() => (++_step).ToString(System.Globalization.CultureInfo.InvariantCulture) + ".";
-
-    /// <summary>A new local of the training step for a view made by corruption <paramref name="name"/>.</summary>
-    private string Local(string name) => Identifier(Unique(Camel(name), "View", _locals, _members));
-
-    private static string Camel(string name)
-    {
-        var pascal = Pascal(name);
-        return char.ToLowerInvariant(pascal[0]) + pascal.Substring(1);
-    }
-
-    private bool RegularizersNeedTargetOutput =>
-        _objective.Regularizers.Any(r => r.Kind == RegularizerKind.BarlowTwins || (TargetTrainable && r.Kind != RegularizerKind.BarlowTwins));
-
     private void WriteTrainingStep()
     {
-        _w.Line($"/// <summary>One training step: <c>predict {Xml(_objective.Target.Source)} from {Xml(_objective.Context.Source)}</c> ({At(_objective.Span)}).</summary>");
-        using (_w.Block($"protected override {Runtime}.Training.LossTerms TrainingStep({Tensor} {_batch}, {Runtime}.Training.StepContext step)"))
+        var spec = _spec.TrainingStep;
+        var targetOutput = spec.Steps.OfType<TargetStep>().Single().KeepsOutput ? "targetOutput" : "target";
+        _w.Line($"/// <summary>One training step: <c>predict {Xml(spec.Target)} from {Xml(spec.Context)}</c> ({At(spec.Position)}).</summary>");
+        using (_w.Block($"protected override {Runtime}.Training.LossTerms TrainingStep({Tensor} {_names.Batch}, {Runtime}.Training.StepContext step)"))
         {
-            if (Masked)
+            for (var i = 0; i < spec.Steps.Count; i++)
             {
-                WriteMasks();
-            }
-
-            var targetView = WriteTargetView();
-            WriteTarget(targetView);
-            var contextView = WriteContextView();
-            WriteContext(contextView);
-            WritePrediction();
-            WriteLossTerms();
-            _w.Line($"// {Next()} Backward and optimizer step (every term is checked to be finite first; lr and weight decay follow the schedules).");
-            _w.Line("step.BackwardAndStep(terms);");
-            if (_kind == Binding.TargetKind.Ema)
-            {
-                _w.Line($"// {Next()} EMA update: theta_target <- m * theta_target + (1 - m) * theta_context, m from the momentum schedule.");
-                _w.Line("step.UpdateEma(TargetEncoder, ContextEncoder);");
+                var step = spec.Steps[i];
+                var number = (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                _w.Line($"// {number}. {Comment(step.Note)}.{(step.Shapes is { } shapes ? "   " + shapes : string.Empty)}");
+                switch (step)
+                {
+                    case MaskStep mask:
+                        _w.Line($"var masks = {_names.Corruption(mask.Corruption).Mask}.Sample({_names.Batch}.shape[0], step.Generator);   // masks.Context (B, Nc), masks.Target (B, Nt): token indices");
+                        break;
+                    case ViewStep view:
+                        _w.Line($"var {_names.View(view.Side)} = {_names.Corruption(view.Corruption).Input}.Apply({_names.Batch}, step.Generator);");
+                        break;
+                    case TargetStep target:
+                        WriteTarget(target);
+                        break;
+                    case ContextStep context:
+                        var input = context.ViewSide is { } side ? _names.View(side) : _names.Batch;
+                        _w.Line(context.Masked ? $"var context = ContextEncoder.forward({input}, masks.Context);" : $"var context = ContextEncoder.forward({input});");
+                        break;
+                    case PredictStep predict:
+                        _w.Line(predict.Form switch
+                        {
+                            PredictionForm.AtTargets => "var predicted = Predictor.forward(context, masks.Context, masks.Target);",
+                            PredictionForm.FromContext => "var predicted = Predictor.forward(context);",
+                            _ => "var predicted = context;",
+                        });
+                        break;
+                    case LossStep loss:
+                        WriteLossTerms(loss, targetOutput);
+                        break;
+                    case BackwardStep:
+                        _w.Line("step.BackwardAndStep(terms);");
+                        break;
+                    case EmaStep:
+                        _w.Line("step.UpdateEma(TargetEncoder, ContextEncoder);");
+                        break;
+                    default:
+                        throw Unsupported($"the step {step.GetType().Name}");
+                }
             }
 
             _w.Line("return terms;");
         }
     }
 
-    private string MaskMember => _corruptions[_contextCorruption!.Name].Mask!;
-
-    private void WriteMasks()
+    private void WriteTarget(TargetStep step)
     {
-        var link = _contextCorruption!.TokenMask!;
-        var what = link.Kind == CorruptionKind.BlockMask
-            ? "target blocks and one context block without them (I-JEPA multi-block)"
-            : "a random set of target tokens, the rest is the context";
-        _w.Line($"// {Next()} Masks for this batch: {what}; {Comment(link.Source)}.");
-        _w.Line($"var masks = {MaskMember}.Sample({_batch}.shape[0], step.Generator);   // masks.Context (B, Nc), masks.Target (B, Nt): token indices");
-    }
-
-    private string WriteTargetView()
-    {
-        if (_targetCorruption is null)
-        {
-            return _batch;
-        }
-
-        var member = _corruptions[_targetCorruption.Name].Input!;
-        var local = Local(_targetCorruption.Name);
-        _w.Line($"// {Next()} Corrupt the target side: {Comment(_targetCorruption.Source)}.   {Batched(_e.Input!.Shape)}");
-        _w.Line($"var {local} = {member}.Apply({_batch}, step.Generator);");
-        return local;
-    }
-
-    /// <summary>The local holding the target encoder's output before any normalisation or gathering (what the
-    /// regularizers see): <c>target</c> itself when nothing transforms it.</summary>
-    private string _targetOutput = "target";
-
-    private void WriteTarget(string view)
-    {
-        var module = _kind is Binding.TargetKind.Ema or Binding.TargetKind.Independent ? "TargetEncoder" : "ContextEncoder";
-        var full = Batched(FullOutput);
-        var forward = $"{module}.forward({view})";
-        var transform = new List<string>();
+        var forward = $"{(TargetOwnsModule ? "TargetEncoder" : "ContextEncoder")}.forward({(step.ViewSide is { } side ? _names.View(side) : _names.Batch)})";
         var expression = "targetOutput";
-        if (_loss.LayerNormTarget)
+        if (step.LayerNorm)
         {
             expression = $"{Runtime}.Losses.TargetNorm.Layer({expression})";
-            transform.Add("layer-normed");
         }
 
-        if (Masked)
+        if (step.Gather)
         {
             expression = $"{Runtime}.Models.Tokens.Gather({expression}, masks.Target)";
-            transform.Add("kept at the target positions");
         }
 
-        var description = _kind switch
-        {
-            Binding.TargetKind.Ema => "through the EMA target encoder, without gradient",
-            Binding.TargetKind.StopGradient => "through the context encoder under stop-gradient (no gradient flows back)",
-            Binding.TargetKind.Shared => "through the context encoder, with gradient (shared weights)",
-            _ => "through the target encoder, with gradient",
-        };
-        var what = _targetCorruption is null ? "the full input" : "the corrupted view";
-        var shapes = $"{Batched(_e.Input!.Shape)} -> {full}" + (Masked ? $" -> {Batched(_pipeline.Target)}" : string.Empty);
-        _w.Line($"// {Next()} Target: {what} {description}{(transform.Count > 0 ? "; " + string.Join("; ", transform) : string.Empty)}.   {shapes}");
-        var keepOutput = RegularizersNeedTargetOutput && transform.Count > 0;
-        _targetOutput = keepOutput ? "targetOutput" : "target";
-        if (_kind is Binding.TargetKind.Ema or Binding.TargetKind.StopGradient)
+        if (step.Kind is TargetKind.Ema or TargetKind.StopGradient)
         {
             _w.Line($"{Tensor} target;");
-            if (keepOutput)
+            if (step.KeepsOutput)
             {
                 _w.Line($"{Tensor} targetOutput;");
             }
 
             using (_w.Block($"using ({Torch}.no_grad())"))
             {
-                if (keepOutput)
+                if (step.KeepsOutput)
                 {
                     _w.Line($"targetOutput = {forward};");
                     _w.Line($"target = {expression};");
@@ -1052,7 +684,7 @@ internal sealed class ExperimentEmitter
                 }
             }
         }
-        else if (keepOutput)
+        else if (step.KeepsOutput)
         {
             _w.Line($"var targetOutput = {forward};");
             _w.Line($"var target = {expression};");
@@ -1063,104 +695,37 @@ internal sealed class ExperimentEmitter
         }
     }
 
-    private string WriteContextView()
+    private void WriteLossTerms(LossStep step, string targetOutput)
     {
-        if (ContextInputMember is not { } member)
-        {
-            return _batch;
-        }
-
-        var local = Local(_contextCorruption!.Name);
-        var links = string.Join(" then ", _contextCorruption.InputLinks.Select(l => Comment(l.Source)));
-        _w.Line($"// {Next()} Corrupt: {Comment(_contextCorruption.Name)} = {links}.   {Batched(_e.Input!.Shape)}");
-        _w.Line($"var {local} = {member}.Apply({_batch}, step.Generator);");
-        return local;
-    }
-
-    private void WriteContext(string view)
-    {
-        var input = Batched(_e.Input!.Shape);
-        if (Masked)
-        {
-            _w.Line($"// {Next()} Context: the encoder sees only the context tokens.   {input} -> {Batched(_pipeline.Context)}");
-            _w.Line($"var context = ContextEncoder.forward({view}, masks.Context);");
-        }
-        else
-        {
-            var what = view == _batch ? "the input" : "the corrupted input";
-            _w.Line($"// {Next()} Context: {what} through the context encoder.   {input} -> {Batched(_pipeline.Context)}");
-            _w.Line($"var context = ContextEncoder.forward({view});");
-        }
-    }
-
-    private void WritePrediction()
-    {
-        var shapes = $"{Batched(_pipeline.Context)} -> {Batched(_pipeline.Prediction)}";
-        switch (_e.Predictor.Kind)
-        {
-            case PredictorKind.Transformer:
-                _w.Line($"// {Next()} Predict the target tokens from the context tokens and the target positions.   {shapes}");
-                _w.Line("var predicted = Predictor.forward(context, masks.Context, masks.Target);");
-                break;
-            case PredictorKind.Mlp:
-                _w.Line($"// {Next()} Predict the target representation from the context one{(Tokens ? ", token by token" : string.Empty)}.   {shapes}");
-                _w.Line("var predicted = Predictor.forward(context);");
-                break;
-            default:
-                _w.Line($"// {Next()} No predictor: the context representation is the prediction.   {Batched(_pipeline.Prediction)}");
-                _w.Line("var predicted = context;");
-                break;
-        }
-    }
-
-    private void WriteLossTerms()
-    {
-        _w.Line($"// {Next()} Loss terms.");
         _w.Line($"var terms = new {Runtime}.Training.LossTerms();");
-        var sigreg = _objective.Regularizers.FirstOrDefault(r => r.Kind == RegularizerKind.SigReg);
-        var lossWeight = sigreg is null
-            ? Setting("Loss", "scale")
-            : $"(1 - {Setting("Sigreg", "weight")}) * {Setting("Loss", "scale")}";
-        var (name, call) = _loss.Kind switch
+        var lossWeight = step.SharedWeight is { } shared ? $"(1 - {Setting(shared)}) * {Setting(step.Scale)}" : Setting(step.Scale);
+        if (step.SharedNote is { } note)
         {
-            LossKind.Mse => ("mse", $"{Runtime}.Losses.Loss.Mse(predicted, target)"),
-            LossKind.L1 => ("l1", $"{Runtime}.Losses.Loss.L1(predicted, target)"),
-            LossKind.Cosine => ("cosine", $"{Runtime}.Losses.Loss.Cosine(predicted, target)"),
-            LossKind.SmoothL1 => ("smooth_l1", $"{Runtime}.Losses.Loss.SmoothL1(predicted, target, beta: {Setting("Loss", "beta")})"),
-            LossKind.InfoNce => ("info_nce", $"{Runtime}.Losses.Loss.InfoNce(predicted, target, temperature: {Setting("Loss", "temperature")})"),
-            _ => throw Unsupported($"the loss {_loss.Source}"),
-        };
-        if (sigreg is not null)
-        {
-            _w.Line("// SIGReg's weight w follows LeJEPA: L = (1 - w) * L_pred + w * SIGReg.");
+            _w.Line($"// {Comment(note)}.");
         }
 
-        _w.Line($"terms.Add({String(name)}, {call}, weight: {lossWeight});");
-        foreach (var regularizer in _objective.Regularizers)
+        var call = Expand(Mapping(step.Loss).Member!, step.Arguments, hole => hole switch { "predicted" => "predicted", "target" => "target", _ => null });
+        _w.Line($"terms.Add({String(step.Loss.Name)}, {call}, weight: {lossWeight});");
+        foreach (var regularizer in step.Regularizers)
         {
-            var prefix = _ownerPrefixes[regularizer.Call.Function];
-            var scale = Setting(prefix, "scale");
-            _w.Line($"// regularize {Comment(regularizer.Source)}: on the context encoder's output{(TargetTrainable && regularizer.Kind != RegularizerKind.BarlowTwins ? " and the target encoder's, averaged" : string.Empty)}.");
-            switch (regularizer.Kind)
+            _w.Line($"// {Comment(regularizer.Note)}.");
+            foreach (var term in regularizer.Builtin.Resolve().Terms)
             {
-                case RegularizerKind.VicReg:
-                    _w.Line($"terms.Add(\"vicreg_variance\", {Both(z => $"{Runtime}.Losses.Regularizers.VicRegVariance({z})")}, weight: {Setting(prefix, "variance")} * {scale});");
-                    _w.Line($"terms.Add(\"vicreg_covariance\", {Both(z => $"{Runtime}.Losses.Regularizers.VicRegCovariance({z})")}, weight: {Setting(prefix, "covariance")} * {scale});");
-                    break;
-                case RegularizerKind.SigReg:
-                    _w.Line($"terms.Add(\"sigreg\", {Both(z => $"{Runtime}.Losses.Regularizers.SigReg({z}, {Setting(prefix, "directions")}, step.Generator)")}, weight: {Setting(prefix, "weight")} * {scale});");
-                    break;
-                case RegularizerKind.BarlowTwins:
-                    var z1 = Tokens ? $"{Runtime}.Models.Tokens.MeanPool(context)" : "context";
-                    var z2 = Tokens ? $"{Runtime}.Models.Tokens.MeanPool({_targetOutput})" : _targetOutput;
-                    _w.Line($"terms.Add(\"barlow_twins\", {Runtime}.Losses.Regularizers.BarlowTwins({z1}, {z2}, {Setting(prefix, "lambda")}), weight: {scale});");
-                    break;
-                default:
-                    throw Unsupported($"the regularizer {regularizer.Source}");
+                string Term(string z) => Expand(term.CSharp, regularizer.Arguments, hole => hole switch
+                {
+                    "z" => z,
+                    "z1" => step.Tokens ? $"{Runtime}.Models.Tokens.MeanPool(context)" : "context",
+                    "z2" => step.Tokens ? $"{Runtime}.Models.Tokens.MeanPool({targetOutput})" : targetOutput,
+                    "generator" => "step.Generator",
+                    _ => null,
+                });
+                var value = regularizer.BothSides ? $"0.5 * ({Term("context")} + {Term(targetOutput)})" : Term("context");
+                var scale = Setting(regularizer.Scale);
+                var weight = term.WeightParameter is { } parameter
+                    ? $"{Setting(regularizer.Arguments.First(a => a.Parameter == parameter).Option!)} * {scale}"
+                    : scale;
+                _w.Line($"terms.Add({String(term.Name)}, {value}, weight: {weight});");
             }
         }
     }
-
-    private string Both(Func<string, string> term) =>
-        TargetTrainable ? $"0.5 * ({term("context")} + {term(_targetOutput)})" : term("context");
 }

@@ -1,4 +1,5 @@
 using Jepa.Dsl.Collections;
+using Jepa.Dsl.Spec;
 using Microsoft.CodeAnalysis;
 
 namespace Jepa.Generators.Model;
@@ -19,8 +20,8 @@ internal sealed record SpanInfo(string Path, int Start, int Length, int StartLin
 /// <summary>A diagnostic as data; it becomes a Roslyn diagnostic located in the <c>.jepa</c> file when reported.</summary>
 internal sealed record DiagnosticInfo(string Id, string Title, string Message, DiagnosticSeverity Severity, string Category, SpanInfo Span);
 
-/// <summary>One generated C# file: the class of one experiment, with the experiment's name in the <c>.jepa</c> file.</summary>
-internal sealed record SourceInfo(string HintName, string Text, string ClassName, SpanInfo NameSpan);
+/// <summary>One experiment to generate: its spec, and the file and class it becomes.</summary>
+internal sealed record SpecInfo(string HintName, string ClassName, ExperimentSpec Spec);
 
 /// <summary>A named argument of a custom C# encoder in a <c>.jepa</c> file, with the kind of its value.</summary>
 internal sealed record ArgumentInfo(string Name, string Kind);
@@ -28,12 +29,21 @@ internal sealed record ArgumentInfo(string Name, string Kind);
 /// <summary>A custom C# module named in a <c>.jepa</c> file, to be checked against the compilation.</summary>
 internal sealed record CustomTypeInfo(string TypeName, string Encoder, EquatableArray<ArgumentInfo> Arguments, SpanInfo Span);
 
-/// <summary>What the compiler made of one <c>.jepa</c> file.</summary>
+/// <summary>What the compiler made of one <c>.jepa</c> file: its diagnostics, the spec of each experiment to
+/// generate, where each such experiment is named, and the C# types to check.</summary>
 internal sealed record JepaFileResult(
     string Path,
     EquatableArray<DiagnosticInfo> Diagnostics,
-    EquatableArray<SourceInfo> Sources,
+    EquatableArray<SpecInfo> Specs,
+    EquatableArray<SourceClass> Classes,
     EquatableArray<CustomTypeInfo> CustomTypes);
+
+/// <summary>The specs of one file: all that its generated sources depend on. It holds no span, so an edit that moves
+/// no statement (a comment's text, white space inside a line) leaves it equal and the sources cached.</summary>
+internal sealed record FileSpecs(string Path, EquatableArray<SpecInfo> Specs);
+
+/// <summary>The diagnostics of one file, reported apart from its sources.</summary>
+internal sealed record FileDiagnostics(string Path, EquatableArray<DiagnosticInfo> Diagnostics);
 
 /// <summary>The generated files and classes of one <c>.jepa</c> file, to find file names that collide and experiments
 /// declared in more than one file across the project.</summary>

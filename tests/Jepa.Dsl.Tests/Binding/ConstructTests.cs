@@ -1,4 +1,5 @@
 using Jepa.Dsl.Binding;
+using Jepa.Dsl.Catalog;
 using Jepa.Dsl.Collections;
 
 namespace Jepa.Dsl.Tests.Binding;
@@ -55,7 +56,7 @@ public class ConstructTests
 
         var crop = Assert.Single(e.Corruptions);
         Assert.Equal(new[] { false, false, false, true }, crop.Links.Select(l => l.IsTokenMask).ToArray());
-        Assert.Equal(CorruptionKind.RandomMask, crop.TokenMask!.Kind);
+        Assert.Same(Builtins.RandomMask, crop.TokenMask!.Builtin);
         Assert.Equal(3, crop.InputLinks.Count);
         Assert.Equal((0.8, 1.25), crop.Links[0].Call.GetRange("aspect"));
 
@@ -66,16 +67,16 @@ public class ConstructTests
         Assert.Equal(("[Nc, 32]", "[Nt, 32]", "[Nt, 32]"), (e.Pipeline.Context.ToString(), e.Pipeline.Target.ToString(), e.Pipeline.Prediction.ToString()));
 
         var loss = e.Objective.Loss!;
-        Assert.Equal((LossKind.L1, 0.5, true), (loss.Kind, loss.Weight, loss.LayerNormTarget));
-        Assert.Equal(new[] { (RegularizerKind.SigReg, 1.0), (RegularizerKind.VicReg, 2.0) }, e.Objective.Regularizers.Select(r => (r.Kind, r.Weight)).ToArray());
+        Assert.Equal((Builtins.L1, 0.5, true), (loss.Builtin, loss.Weight, loss.LayerNormTarget));
+        Assert.Equal(new[] { (Builtins.SigReg, 1.0), (Builtins.VicReg, 2.0) }, e.Objective.Regularizers.Select(r => (r.Builtin!, r.Weight)).ToArray());
         Assert.Equal((64, 0.1), (e.Objective.Regularizers[0].Call.GetInt("directions")!.Value, e.Objective.Regularizers[0].Call.GetNumber("weight")!.Value));
 
         var train = e.Train!;
-        Assert.Equal(OptimizerKind.Sgd, train.Optimizer);
+        Assert.Same(Builtins.Sgd, train.Optimizer);
         Assert.Equal((0.8, true), (train.OptimizerCall!.GetNumber("momentum")!.Value, train.OptimizerCall.GetBool("nesterov")!.Value));
         Assert.Equal((1e-4, 1e-4), train.WeightDecay);
         Assert.Equal((10, 0.01, 0.0), (train.WarmupSteps!.Value, train.ScheduleCall!.GetNumber("start_lr")!.Value, train.ScheduleCall.GetNumber("final_lr")!.Value));
-        Assert.Equal((64, 500, 42, DeviceKind.Auto, 1.0), (train.Batch, train.Steps!.Value, train.Seed, train.Device, train.Clip!.Value));
+        Assert.Equal((64, 500, 42, Builtins.Auto, 1.0), (train.Batch, train.Steps!.Value, train.Seed, train.Device, train.Clip!.Value));
 
         Assert.Equal((100, 5, 3, 5, 0.2), (e.Evaluate.LinearProbeEpochs!.Value, e.Evaluate.FewShotLabelsPerClass!.Value, e.Evaluate.FewShotDraws!.Value, e.Evaluate.KnnK!.Value, e.Evaluate.TestFraction));
         Assert.Equal((0.02, 2.0, CollapseAction.Warn, 50), (e.Monitor.Collapse!.MinStd, e.Monitor.Collapse.MinRank, e.Monitor.Collapse.Action, e.Monitor.Collapse.Every));
@@ -94,10 +95,10 @@ public class ConstructTests
         Assert.False(Assert.Single(e.FindCorruption("drop")!.Links).IsTokenMask);
         Assert.Equal(TargetKind.Ema, e.Objective!.TargetKind);
         Assert.Equal((0.99, 0.99), e.FindEncoder("teacher")!.Call!.GetRamp("momentum"));
-        Assert.Equal((PredictorKind.None, true), (e.Predictor.Kind, e.Predictor.IsDeclared));
+        Assert.Equal((true, true), (e.Predictor.IsIdentity, e.Predictor.IsDeclared));
         Assert.Equal("[8]", e.Pipeline!.Prediction.ToString());
         Assert.Equal((0.001, 0.0001), e.Train!.LearningRate);
-        Assert.Equal(LrScheduleKind.Constant, e.Train.Schedule);
+        Assert.Same(Builtins.Constant, e.Train.Schedule);
         Assert.Equal(new[] { 0.9, 0.95 }, e.Train.OptimizerCall!.GetNumberList("betas")!.Value.ToArray());
     }
 
@@ -106,7 +107,7 @@ public class ConstructTests
     {
         var e = TestHelpers.CompileClean(Everything).Experiments[2];
         Assert.Equal(TargetKind.Shared, e.Objective!.TargetKind);
-        Assert.Equal((RegularizerKind.BarlowTwins, 0.01), (e.Objective.Regularizers[0].Kind, e.Objective.Regularizers[0].Call.GetNumber("lambda")!.Value));
+        Assert.Equal((Builtins.BarlowTwins, 0.01), (e.Objective.Regularizers[0].Builtin, e.Objective.Regularizers[0].Call.GetNumber("lambda")!.Value));
         Assert.Equal(("batch", "silu"), (e.FindEncoder("f")!.Call!.GetOption("norm"), e.FindEncoder("f")!.Call!.GetOption("act")));
         Assert.Equal(0.1, e.Objective.Loss!.Weight);
     }

@@ -1,4 +1,5 @@
 using Jepa.Dsl.Binding;
+using Jepa.Dsl.Catalog;
 
 namespace Jepa.Dsl.Tests.Binding;
 
@@ -15,14 +16,14 @@ public class ExampleTests
 
         var masked = Assert.Single(e.Corruptions);
         var link = Assert.Single(masked.Links);
-        Assert.Equal(CorruptionKind.BlockMask, link.Kind);
+        Assert.Same(Builtins.BlockMask, link.Builtin);
         Assert.True(link.IsTokenMask);
         Assert.Equal((0.85, 1.0), link.Call.GetRange("context_scale"));
         Assert.Equal(4, link.Call.GetInt("min_keep")); // default filled in
         Assert.True(link.Call.Find("min_keep")!.IsDefault);
 
         var context = e.FindEncoder("context")!;
-        Assert.Equal(EncoderKind.Vit, context.Kind);
+        Assert.Equal((EncoderKind.Module, Builtins.Vit), (context.Kind, context.Builtin));
         Assert.True(context.TokenMode);
         Assert.Equal("[16, 64]", context.Output.ToString());
         var target = e.FindEncoder("target")!;
@@ -31,7 +32,7 @@ public class ExampleTests
         Assert.Equal((0.996, 1.0), target.Call!.GetRamp("momentum"));
 
         Assert.Equal(TargetKind.Ema, e.Objective!.TargetKind);
-        Assert.Equal(LossKind.SmoothL1, e.Objective.Loss!.Kind);
+        Assert.Same(Builtins.SmoothL1, e.Objective.Loss!.Builtin);
         Assert.Equal(1.0, e.Objective.Loss.Call.GetNumber("beta"));
         Assert.False(e.Objective.Loss.LayerNormTarget);
 
@@ -44,22 +45,22 @@ public class ExampleTests
         Assert.Equal("[Nt, 64]", p.Target.ToString());
         Assert.Equal("[Nt, 64]", p.Prediction.ToString());
         Assert.Equal(64, p.EmbeddingWidth);
-        Assert.Equal(PredictorKind.Transformer, e.Predictor.Kind);
+        Assert.Same(Builtins.Transformer, e.Predictor.Builtin);
         Assert.Equal("[Nc, 64]", e.Predictor.Input.ToString());
 
         var train = e.Train!;
-        Assert.Equal(OptimizerKind.AdamW, train.Optimizer);
+        Assert.Same(Builtins.AdamW, train.Optimizer);
         Assert.Equal((0.001, 0.001), train.LearningRate);
         Assert.Equal((0.04, 0.4), train.WeightDecay);
-        Assert.Equal(LrScheduleKind.WarmupCosine, train.Schedule);
+        Assert.Same(Builtins.WarmupCosine, train.Schedule);
         Assert.Equal(5, train.WarmupEpochs);
         Assert.Null(train.WarmupSteps);
         Assert.Equal(1e-6, train.ScheduleCall!.GetNumber("final_lr"));
-        Assert.Equal((128, 30, (int?)null, 7, DeviceKind.Cpu), (train.Batch, train.Epochs, train.Steps, train.Seed, train.Device));
+        Assert.Equal((128, 30, (int?)null, 7, Builtins.Cpu), (train.Batch, train.Epochs, train.Steps, train.Seed, train.Device));
         Assert.Equal(new[] { 0.9, 0.999 }, train.OptimizerCall!.GetNumberList("betas")!.Value.ToArray());
 
         Assert.Equal((100, 10, 10, 20, 0.25), (e.Evaluate.LinearProbeEpochs, e.Evaluate.FewShotLabelsPerClass, e.Evaluate.FewShotDraws, e.Evaluate.KnnK, e.Evaluate.TestFraction));
-        Assert.Equal(new BoundCollapseMonitor(0.01, 4, CollapseAction.Stop, 100, e.Monitor.Collapse!.Span, e.Monitor.Collapse.Source), e.Monitor.Collapse);
+        Assert.Equal(new BoundCollapseMonitor(0.01, 4, CollapseAction.Stop, 100, e.Monitor.Collapse!.Span), e.Monitor.Collapse);
         Assert.Equal(
             new[]
             {
@@ -86,26 +87,26 @@ public class ExampleTests
         Assert.Equal(EncoderKind.Alias, vicreg.FindEncoder("target")!.Kind);
         Assert.Equal("context", vicreg.Objective.Target.ResolvedEncoder);
         var noisy = Assert.Single(vicreg.Corruptions);
-        Assert.Equal(new[] { CorruptionKind.GaussianNoise, CorruptionKind.FeatureDropout }, noisy.Links.Select(l => l.Kind).ToArray());
+        Assert.Equal(new[] { Builtins.GaussianNoise, Builtins.FeatureDropout }, noisy.Links.Select(l => l.Builtin).ToArray());
         Assert.Equal(0.3, noisy.Links[1].Call.GetNumber("p"));
         var regularizer = Assert.Single(vicreg.Objective.Regularizers);
-        Assert.Equal((RegularizerKind.VicReg, 25.0, 1.0, 1.0), (regularizer.Kind, regularizer.Call.GetNumber("variance")!.Value, regularizer.Call.GetNumber("covariance")!.Value, regularizer.Weight));
+        Assert.Equal((Builtins.VicReg, 25.0, 1.0, 1.0), (regularizer.Builtin, regularizer.Call.GetNumber("variance")!.Value, regularizer.Call.GetNumber("covariance")!.Value, regularizer.Weight));
         Assert.Equal("layer", vicreg.FindEncoder("context")!.Call!.GetOption("norm"));
         Assert.Equal(RepresentationMode.Vector, vicreg.Pipeline!.Mode);
         Assert.Equal(("[128]", "[128]", "[128]"), (vicreg.Pipeline.Context.ToString(), vicreg.Pipeline.Target.ToString(), vicreg.Pipeline.Prediction.ToString()));
         Assert.Equal((50, (int?)null, 1), (vicreg.Train!.Epochs!.Value, vicreg.Train.Steps, vicreg.Train.Seed));
-        Assert.Equal(LrScheduleKind.Constant, vicreg.Train.Schedule);
+        Assert.Same(Builtins.Constant, vicreg.Train.Schedule);
         Assert.Equal((0.05, 0.05), vicreg.Train.WeightDecay); // adamw's default
 
         var contrastive = file.Experiments[1];
         Assert.Equal(TargetKind.Shared, contrastive.Objective!.TargetKind);
         Assert.Equal(("a", "b"), (contrastive.Objective.Target.Corruption, contrastive.Objective.Context.Corruption));
         var net = contrastive.FindEncoder("net")!;
-        Assert.Equal(EncoderKind.Conv, net.Kind);
+        Assert.Equal((EncoderKind.Module, Builtins.Conv), (net.Kind, net.Builtin));
         Assert.Equal("[128]", net.Output.ToString());
-        Assert.Equal(PredictorKind.None, contrastive.Predictor.Kind);
+        Assert.True(contrastive.Predictor.IsIdentity);
         Assert.False(contrastive.Predictor.IsDeclared);
-        Assert.Equal(LossKind.InfoNce, contrastive.Objective.Loss!.Kind);
+        Assert.Same(Builtins.InfoNce, contrastive.Objective.Loss!.Builtin);
         Assert.Equal(0.1, contrastive.Objective.Loss.Call.GetNumber("temperature"));
         Assert.Equal((0.75, 1.3333), contrastive.FindCorruption("b")!.Links[0].Call.GetRange("aspect"));
         Assert.Equal("[128]", contrastive.Pipeline!.Prediction.ToString());
@@ -122,7 +123,7 @@ public class ExampleTests
         Assert.Equal("Digits", e.Namespace);
         Assert.Equal(TargetKind.Ema, e.Objective!.TargetKind);
         Assert.True(e.Objective.Loss!.LayerNormTarget);
-        Assert.Equal(new[] { CorruptionKind.FeatureDropout, CorruptionKind.GaussianNoise }, e.Corruptions[0].Links.Select(l => l.Kind).ToArray());
+        Assert.Equal(new[] { Builtins.FeatureDropout, Builtins.GaussianNoise }, e.Corruptions[0].Links.Select(l => l.Builtin).ToArray());
         Assert.All(e.Corruptions[0].Links, l => Assert.False(l.IsTokenMask));
         Assert.Equal(new[] { 256, 256 }, e.FindEncoder("context")!.Call!.GetIntList("hidden")!.Value.ToArray());
         Assert.Equal(128, e.Predictor.Out);

@@ -83,8 +83,8 @@ public class CompilerProperties
                 Assert.NotNull(experiment.Input);
                 Assert.NotNull(experiment.Train);
                 Assert.NotEqual(TargetKind.Error, experiment.Objective!.TargetKind);
-                Assert.NotEqual(LossKind.Error, experiment.Objective.Loss!.Kind);
-                Assert.NotEqual(PredictorKind.Error, experiment.Predictor.Kind);
+                Assert.NotNull(experiment.Objective.Loss!.Builtin);
+                Assert.False(experiment.Predictor.IsError);
                 Assert.NotNull(experiment.Pipeline);
                 Assert.NotNull(experiment.Cost);
                 Assert.True(experiment.Train!.Epochs.HasValue ^ experiment.Train.Steps.HasValue);

@@ -1,29 +1,25 @@
 using CsCheck;
+using Jepa.Dsl.Catalog;
 
 namespace Jepa.Dsl.Tests.Properties;
 
-/// <summary>CsCheck generators of grammar-shaped <c>.jepa</c> files and of mutations of the example files.</summary>
+/// <summary>CsCheck generators of grammar-shaped <c>.jepa</c> files and of mutations of the example files. Their names
+/// of functions, parameters and option values come from the catalog, so a new built-in is fuzzed without an edit here.</summary>
 public static class JepaGenerators
 {
     private static readonly string[] Names = { "image", "x", "context", "target", "net", "noisy", "masked", "a", "b", "enc", "E", "My.Enc.Tiny" };
 
+    /// <summary>Every built-in of the catalog, and a few names that are none (a typo, a C# type).</summary>
     private static readonly string[] Functions =
-    {
-        "mlp", "conv", "vit", "ema", "stopgrad", "transformer", "none", "block_mask", "random_mask", "gaussian_noise",
-        "feature_dropout", "random_crop", "mse", "l1", "cosine", "smooth_l1", "info_nce", "vicreg", "barlow_twins", "sigreg",
-        "adamw", "sgd", "warmup_cosine", "constant", "linear_probe", "few_shot", "knn", "split", "collapse", "mpl", "My.Encoders.Tiny",
-    };
+        Builtins.All.Select(b => b.Name).Distinct().Concat(["mpl", "My.Encoders.Tiny"]).ToArray();
 
+    /// <summary>Every parameter of the catalog, and a typo.</summary>
     private static readonly string[] Parameters =
-    {
-        "out", "hidden", "norm", "act", "channels", "kernel", "pool", "patch", "dim", "depth", "heads", "momentum", "ratio",
-        "targets", "target_scale", "context_scale", "aspect", "min_keep", "std", "p", "scale", "beta", "temperature",
-        "target_norm", "variance", "covariance", "lambda", "directions", "weight", "lr", "weight_decay", "betas", "nesterov",
-        "warmup_epochs", "warmup_steps", "start_lr", "final_lr", "epochs", "labels_per_class", "draws", "k", "test",
-        "min_std", "min_rank", "action", "every", "sdt",
-    };
+        Builtins.All.SelectMany(b => b.Parameters.Select(p => p.Name)).Concat(Builtins.TrainSettings.Keys).Distinct().Append("sdt").ToArray();
 
-    private static readonly string[] Words = { "layer", "batch", "none", "gelu", "relu", "mean", "max", "warn", "stop", "cpu", "cuda", "true", "false" };
+    /// <summary>Every option value of the catalog, and the booleans.</summary>
+    private static readonly string[] Words =
+        Builtins.All.SelectMany(b => b.Parameters).Concat(Builtins.TrainSettings.Values).SelectMany(p => p.Options ?? []).Distinct().Concat(["true", "false"]).ToArray();
 
     private static readonly string[] Numbers =
     {

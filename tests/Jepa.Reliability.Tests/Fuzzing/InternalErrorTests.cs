@@ -68,6 +68,19 @@ public class InternalErrorTests
     }
 
     [Fact]
+    public void A_failure_while_printing_a_spec_is_a_JEPA902_at_the_experiments_name_and_other_files_still_generate()
+    {
+        var (diagnostics, result) = RunFailing("print", "/project/bad.jepa", ("/project/bad.jepa", Good.Replace("Good", "Bad")), ("/project/good.jepa", Good));
+
+        Assert.Null(result.Exception);
+        Assert.DoesNotContain(diagnostics, d => d.Id == "CS8785");
+        var error = Assert.Single(diagnostics);
+        Assert.Equal("bad.jepa(1,12): error JEPA902: internal error in the Jepa emitter: InvalidOperationException: injected failure in print", GeneratorHarness.Format(error));
+        Assert.Equal("/project/bad.jepa", error.Location.GetLineSpan().Path);
+        Assert.Equal(["good.Good.g.cs"], result.GeneratedSources.Select(s => s.HintName));
+    }
+
+    [Fact]
     public void A_failure_while_checking_a_CSharp_encoder_is_a_JEPA901_at_its_type_name()
     {
         var text = Good.Replace("encoder context = mlp(hidden: [32], out: 16);", "encoder context = MyApp.Tiny(out: 16);");

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
 using CsCheck;
+using Jepa.Dsl.Binding;
+using Jepa.Dsl.Catalog;
 
 namespace Jepa.Reliability.Tests.Fuzzing;
 
@@ -9,8 +11,9 @@ namespace Jepa.Reliability.Tests.Fuzzing;
 /// and parameter of the language with values in and near their ranges, the three representation modes (vector, tokens,
 /// masked tokens), every target kind, statements in any order, comments and any line-break style. Many of them compile
 /// without an error, so the generated code of each construct gets compiled; the rest hit shape and range checks.
-/// (The grammar-shaped files of Jepa.Dsl.Tests are almost never error-free.) A case is built from one random seed,
-/// which CsCheck prints on failure with the file.
+/// (The grammar-shaped files of Jepa.Dsl.Tests are almost never error-free.) The links applied to the input come from the
+/// catalog with arguments from their parameters, so a new corruption is fuzzed without an edit here; a test checks
+/// that the files reach every built-in. A case is built from one random seed, which CsCheck prints on failure with the file.
 /// </summary>
 public static class ValidShapedFiles
 {
@@ -80,6 +83,32 @@ public static class ValidShapedFiles
             return $"{name}({string.Join(", ", chosen)})";
         }
 
+        /// <summary>A call of a built-in with its required parameters and some optional ones, each a valid value.</summary>
+        private string Link(Builtin builtin) =>
+            CallWith(builtin.Name,
+                builtin.Parameters.Where(p => p.Required).Select(p => (p.Name, (Func<string>)(() => Value(p)))).ToArray(),
+                builtin.Parameters.Where(p => !p.Required).Select(p => (p.Name, (Func<string>)(() => Value(p)))).ToArray());
+
+        /// <summary>A value of a parameter within its bounds (an open end is approached, an absent one is a few units
+        /// away from the other).</summary>
+        private string Value(Parameter parameter)
+        {
+            var bounds = parameter.Bounds;
+            var low = (bounds?.Min ?? 0) + (bounds is { Min: not null, MinInclusive: false } ? 0.01 : 0);
+            var high = bounds?.Max is { } max ? max - (bounds.MaxInclusive ? 0 : 0.01) : low + 2;
+            return parameter.Type switch
+            {
+                ParameterType.Integer => Int((int)Math.Ceiling(low), (int)Math.Ceiling(low) + 3),
+                ParameterType.Number or ParameterType.NumberOrSchedule => Fraction(low, high),
+                ParameterType.Range => Range(low, high),
+                ParameterType.Option => Pick(parameter.Options!.ToArray()),
+                ParameterType.Boolean => Pick("true", "false"),
+                ParameterType.IntegerList or ParameterType.NumberList =>
+                    "[" + string.Join(", ", Enumerable.Range(0, parameter.Length ?? random.Next(1, 3)).Select(_ => parameter.Type == ParameterType.IntegerList ? Int((int)Math.Ceiling(low), (int)Math.Ceiling(low) + 3) : Fraction(low, high))) + "]",
+                _ => throw new NotSupportedException($"no value for {parameter.Name}"),
+            };
+        }
+
         public string File()
         {
             newline = Pick("\n", "\n", "\r\n", "\r", "\u2028");
@@ -131,16 +160,16 @@ public static class ValidShapedFiles
             };
             statements.Add($"encoder {contextName} = {context};");
 
-            // Corruptions: pixel links, then (with a token encoder, sometimes) a token mask last.
+            // Corruptions: links on the input (any of the catalog's corruptions that is no token mask here and fits the
+            // input, with arguments from its parameters), then (with a token encoder, sometimes) a token mask last.
             var masked = tokens && Chance(0.6);
+            var inputLinks = Builtins.Corruptions
+                .Where(b => !b.Has(BuiltinFlags.TokenMask) && !(tokens && b.Has(BuiltinFlags.TokenMaskOnTokens)) && (image || !b.Has(BuiltinFlags.NeedsImage)))
+                .ToArray();
             var links = new List<string>();
             for (var i = random.Next(masked ? 0 : 1, 3); i > 0; i--)
             {
-                links.Add(Pick<Func<string>>(
-                    () => $"gaussian_noise(std: {Fraction(0, 0.5)})",
-                    () => $"feature_dropout(p: {Fraction(0, 0.9)})",
-                    () => image ? Call("random_crop", 1, ("scale", () => Range(0.3, 1)), ("aspect", () => Range(0.5, 2))) : $"gaussian_noise(std: {Fraction(0, 0.5)})",
-                    () => tokens ? $"gaussian_noise(std: {Fraction(0, 0.5)})" : $"random_mask(ratio: {Fraction(0.05, 0.95)})")());
+                links.Add(Link(Pick(inputLinks)));
             }
 
             if (masked)

@@ -1,9 +1,12 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
 using System.Text;
 using Jepa.Dsl.Diagnostics;
 using Jepa.Dsl.Syntax;
 using Jepa.Dsl.Text;
 
-namespace Jepa.Cli;
+namespace Jepa.Dsl.Formatting;
 
 /// <summary>
 /// The canonical form of a <c>.jepa</c> file, written from its syntax tree; every comment is kept.
@@ -18,8 +21,9 @@ namespace Jepa.Cli;
 /// its own line, indented to its block. A statement with a comment inside it is kept as written (re-indented).</item>
 /// </list>
 /// Formatting is idempotent, and a check after each format makes sure only white space changed outside comments.
+/// A language service beside the parser: the <c>jepa fmt</c> command and any editor integration call it.
 /// </summary>
-internal sealed class JepaFormatter
+public sealed class JepaFormatter
 {
     private const string Indent = "    ";
 
@@ -33,7 +37,9 @@ internal sealed class JepaFormatter
         _comments = tree.Comments.OrderBy(c => c.Start).ToList();
     }
 
-    /// <summary>The formatted text; null when the file has syntax errors (a partial tree would drop text).</summary>
+    /// <summary>The formatted text; null when the file has syntax errors (a partial tree would drop text). Throws
+    /// <see cref="InvalidOperationException"/> when the result would differ from the input in more than white space
+    /// (a formatter bug: the file is then left as it is).</summary>
     public static string? Format(JepaSyntaxTree tree)
     {
         if (tree.Diagnostics.Any(d => d.Severity == Severity.Error)) return null;
@@ -86,7 +92,7 @@ internal sealed class JepaFormatter
                 var comment = Lines(_text.Substring(span.Start, span.Length));
                 if (sameLine && lineOpen)
                 {
-                    _lines[^1] += "  " + comment[0].TrimEnd();
+                    _lines[_lines.Count - 1] += "  " + comment[0].TrimEnd();
                 }
                 else
                 {
@@ -104,7 +110,7 @@ internal sealed class JepaFormatter
                 var rendered = Render(item, indent);
                 if (sameLine && joinable && rendered.Count == 1)
                 {
-                    _lines[^1] += " " + rendered[0].TrimStart();
+                    _lines[_lines.Count - 1] += " " + rendered[0].TrimStart();
                 }
                 else
                 {
@@ -207,7 +213,7 @@ internal sealed class JepaFormatter
 
     private static (string Code, List<string> Comments) Split(string text)
     {
-        var parsed = Dsl.JepaCompiler.Compile(string.Empty, text).Syntax;
+        var parsed = JepaCompiler.Compile(string.Empty, text).Syntax;
         var code = new StringBuilder();
         var comments = new List<string>();
         var position = 0;

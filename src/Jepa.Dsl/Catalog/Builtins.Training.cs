@@ -1,0 +1,133 @@
+using System.Collections.Generic;
+using System.Linq;
+using Jepa.Dsl.Binding;
+using static Jepa.Dsl.Catalog.Parts;
+
+namespace Jepa.Dsl.Catalog;
+
+public static partial class Builtins
+{
+    // ---- optimizers and schedules ----------------------------------------------------------------------------------
+
+    public static readonly Builtin AdamW = new("adamw", BuiltinKind.Optimizer,
+        "AdamW; no weight decay on biases and norm weights",
+        BuiltinFlags.None,
+        Ramp("lr", Positive, required: true, note: "the learning rate"),
+        Ramp("weight_decay", NonNegative, 0.05),
+        new Parameter("betas", ParameterType.NumberList, HalfOpenUnit, L(0.9, 0.999), length: 2))
+    {
+        CSharp = new("global::Jepa.Runtime.Training.OptimizerKind.AdamW"),
+    };
+
+    public static readonly Builtin Sgd = new("sgd", BuiltinKind.Optimizer,
+        "SGD with momentum; no weight decay on biases and norm weights",
+        BuiltinFlags.None,
+        Ramp("lr", Positive, required: true, note: "the learning rate"),
+        Num("momentum", HalfOpenUnit, 0.9),
+        Ramp("weight_decay", NonNegative, 0),
+        new Parameter("nesterov", ParameterType.Boolean, @default: new BooleanValue(false)))
+    {
+        CSharp = new("global::Jepa.Runtime.Training.OptimizerKind.Sgd"),
+    };
+
+    /// <summary>The optimizers.</summary>
+    public static IReadOnlyList<Builtin> Optimizers { get; } = new[] { AdamW, Sgd };
+
+    /// <summary>warmup_cosine: <c>warmup_steps</c> defaults to 0 unless <c>warmup_epochs</c> is given (the binder
+    /// fills that in; both at once is JEPA115).</summary>
+    public static readonly Builtin WarmupCosine = new("warmup_cosine", BuiltinKind.Schedule,
+        "linear warm-up from start_lr to lr, then a cosine to final_lr; weight decay follows its own cosine",
+        BuiltinFlags.None,
+        new Parameter("warmup_epochs", ParameterType.Integer, NonNegative) { DefaultNote = "not written: warm-up in steps" },
+        new Parameter("warmup_steps", ParameterType.Integer, NonNegative) { DefaultNote = "0, unless warmup_epochs is written (not both: JEPA115)" },
+        Num("start_lr", NonNegative, 0),
+        Num("final_lr", NonNegative, 1e-6))
+    {
+        CSharp = new("global::Jepa.Runtime.Schedules.LrScheduleKind.WarmupCosine"),
+    };
+
+    public static readonly Builtin Constant = new("constant", BuiltinKind.Schedule,
+        "the learning rate as written (lr: a -> b is linear over training)",
+        BuiltinFlags.None)
+    {
+        CSharp = new("global::Jepa.Runtime.Schedules.LrScheduleKind.Constant"),
+    };
+
+    /// <summary>The learning-rate schedules.</summary>
+    public static IReadOnlyList<Builtin> Schedules { get; } = new[] { WarmupCosine, Constant };
+
+    // ---- devices ---------------------------------------------------------------------------------------------------
+
+    public static readonly Builtin Cpu = new("cpu", BuiltinKind.Device, "the processor", BuiltinFlags.None)
+    {
+        CSharp = new("cpu"),
+    };
+
+    public static readonly Builtin Cuda = new("cuda", BuiltinKind.Device, "the first CUDA GPU; an error without one", BuiltinFlags.None)
+    {
+        CSharp = new("cuda"),
+    };
+
+    public static readonly Builtin Auto = new("auto", BuiltinKind.Device, "CUDA when available, else the processor", BuiltinFlags.None)
+    {
+        CSharp = new("auto"),
+    };
+
+    /// <summary>The devices <c>device</c> names.</summary>
+    public static IReadOnlyList<Builtin> Devices { get; } = new[] { Cpu, Cuda, Auto };
+
+    /// <summary>The settings of <c>train</c>, as parameters: <c>batch 128</c> binds like <c>batch: 128</c>.</summary>
+    public static IReadOnlyDictionary<string, Parameter> TrainSettings { get; } = new Dictionary<string, Parameter>
+    {
+        ["batch"] = Int("batch", AtLeastOne, 256),
+        ["epochs"] = Int("epochs", AtLeastOne),
+        ["steps"] = Int("steps", AtLeastOne),
+        ["seed"] = Int("seed", NonNegative, 0),
+        ["clip"] = Num("clip", Positive),
+        ["device"] = Option("device", "cpu", new OptionSet(null, Devices.Select(d => d.Name).ToArray())),
+    };
+
+    // ---- evaluation and monitoring ---------------------------------------------------------------------------------
+
+    public static readonly Builtin LinearProbe = new("linear_probe", BuiltinKind.Evaluation,
+        "a logistic regression on the frozen embeddings", BuiltinFlags.None,
+        Int("epochs", AtLeastOne, 100))
+    {
+        CSharp = new("LinearProbe = new global::Jepa.Runtime.Evaluation.LinearProbeOptions(Epochs: {epochs})"),
+    };
+
+    public static readonly Builtin FewShot = new("few_shot", BuiltinKind.Evaluation,
+        "a linear probe on labels_per_class labels per class, averaged over draws fixed draws", BuiltinFlags.None,
+        Int("labels_per_class", AtLeastOne, 10), Int("draws", AtLeastOne, 10))
+    {
+        CSharp = new("FewShot = new global::Jepa.Runtime.Evaluation.FewShotOptions(LabelsPerClass: {labels_per_class}, Draws: {draws})"),
+    };
+
+    public static readonly Builtin Knn = new("knn", BuiltinKind.Evaluation,
+        "k-nearest-neighbour classification by cosine similarity", BuiltinFlags.None,
+        Int("k", AtLeastOne, 20))
+    {
+        CSharp = new("Knn = new global::Jepa.Runtime.Evaluation.KnnOptions(K: {k})"),
+    };
+
+    public static readonly Builtin Split = new("split", BuiltinKind.Evaluation,
+        "the held-out fraction the evaluations test on (stratified)", BuiltinFlags.None,
+        Num("test", OpenUnit, 0.25))
+    {
+        CSharp = new("TestFraction = {test}"),
+    };
+
+    /// <summary>The evaluations, in the order the options list them.</summary>
+    public static IReadOnlyList<Builtin> Evaluations { get; } = new[] { LinearProbe, FewShot, Knn, Split };
+
+    public static readonly Builtin Collapse = new("collapse", BuiltinKind.Monitor,
+        "warns or stops when the embeddings' std or effective rank falls below a threshold", BuiltinFlags.None,
+        Num("min_std", NonNegative, 0.01), Num("min_rank", AtLeastOne, 3), Option("action", "warn", CollapseActions),
+        Int("every", AtLeastOne, 100))
+    {
+        CSharp = new("Collapse = new global::Jepa.Runtime.Training.CollapseMonitorOptions(MinStd: {min_std}, MinRank: {min_rank}, Action: {action}, Every: {every})"),
+    };
+
+    /// <summary>The monitors.</summary>
+    public static IReadOnlyList<Builtin> Monitors { get; } = new[] { Collapse };
+}
