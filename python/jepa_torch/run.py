@@ -531,7 +531,8 @@ def train(experiment, data, options, ddp, args):
         state["checkpoint_seconds"] = time.perf_counter() - started
 
     # 5. Epochs of steps.
-    stop_flag = _StopFlag(lambda text, stream: _say(ddp, text, stream))
+    # Whichever process receives the signal says so (a scheduler may signal any of them), named when it is not process 0.
+    stop_flag = _StopFlag(lambda text, stream: print(text if ddp.is_main else f"process {ddp.rank}: {text}", file=stream, flush=True))
     experiment.train()
     if ddp.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(ddp.device)
