@@ -17,6 +17,7 @@ public static partial class Builtins
         new Parameter("betas", ParameterType.NumberList, HalfOpenUnit, L(0.9, 0.999), length: 2))
     {
         CSharp = new("global::Jepa.Runtime.Training.OptimizerKind.AdamW"),
+        StatesPerParameter = _ => 2,
     };
 
     public static readonly Builtin Sgd = new("sgd", BuiltinKind.Optimizer,
@@ -28,6 +29,7 @@ public static partial class Builtins
         new Parameter("nesterov", ParameterType.Boolean, @default: new BooleanValue(false)))
     {
         CSharp = new("global::Jepa.Runtime.Training.OptimizerKind.Sgd"),
+        StatesPerParameter = call => call.GetNumber("momentum") is 0 ? 0 : 1,
     };
 
     /// <summary>The optimizers.</summary>

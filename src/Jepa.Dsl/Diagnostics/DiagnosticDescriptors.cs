@@ -234,6 +234,11 @@ public static class DiagnosticDescriptors
         "the context side runs '{0}', which is {1}; the context encoder must be trainable (mlp, conv, vit or a C# type)",
         Severity.Error, Collapse);
 
+    public static readonly DiagnosticDescriptor TrainingMemory = new(
+        "JEPA311", "Training needs much memory",
+        "training needs about {0} (estimated at batch {1}: {2}), more than {3}; the largest part is the {4}, {5}; make the model smaller or the batch lower",
+        Severity.Warning, Training);
+
     // ---- 9xx: internal errors ----------------------------------------------------------------------------------
 
     public static readonly DiagnosticDescriptor GeneratorInternalError = new(
@@ -259,6 +264,7 @@ public static class DiagnosticDescriptors
         CollapseProneObjective, TargetWrapsOtherEncoder, EmaMomentumDecreases, SmallBatchStatistics,
         WarmupLongerThanTraining, UnusedCorruption, UnusedEncoder, TrainingLength, LrScheduleWithWarmupCosine,
         ContextNotTrainable,
+        TrainingMemory,
         GeneratorInternalError, EmitterInternalError, CompilerInternalError,
     };
 }
