@@ -85,6 +85,13 @@ internal sealed class MemoryCheck
     {
         var peak = SystemMemory.Resident().Peak;
         return $"Peak memory: {ByteSize.Format(peak)} resident" +
-               (estimate is { } e ? $" (estimated {ByteSize.Format(e)}, {(peak - e) * 100.0 / e:+0;-0} %)." : ".");
+               (estimate is { } e ? $" (estimated {ByteSize.Format(e)}, {Percent(peak, e)} %)." : ".");
+    }
+
+    /// <summary>"+12", "-3" or "0": the difference in whole percent (a custom format alone wrote "-+0" for -0.04).</summary>
+    internal static string Percent(long measured, long estimated)
+    {
+        var percent = (long)Math.Round((measured - estimated) * 100.0 / estimated, MidpointRounding.AwayFromZero);
+        return percent.ToString("+0;-0;0", System.Globalization.CultureInfo.InvariantCulture);
     }
 }

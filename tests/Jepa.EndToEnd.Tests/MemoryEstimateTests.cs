@@ -16,7 +16,7 @@ namespace Jepa.EndToEnd.Tests;
 [Collection(DotnetCollection.Name)]
 public partial class MemoryEstimateTests(ITestOutputHelper log)
 {
-    [GeneratedRegex(@"^Peak memory: ([\d.]+) MiB resident \(estimated ([\d.]+) MiB, ([+-]\d+) %\)\.$", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^Peak memory: ([\d.]+) MiB resident \(estimated ([\d.]+) MiB, ([+-]?\d+) %\)\.$", RegexOptions.Multiline)]
     private static partial Regex PeakLine();
 
     [Theory]

@@ -61,11 +61,19 @@ public class MemoryCheckTests
 
         Assert.True(budget.ExitCode == 0, budget.All);
         Assert.Contains("Memory: about 542.5 MiB estimated for training (model 252.0 MiB at batch 32, data 463.3 KiB, process 290.0 MiB); 64.00 GiB available (JEPA_MEMORY_BUDGET=64G).", budget.Output);
-        Assert.Matches(@"Peak memory: [\d.]+ [MG]iB resident \(estimated 542\.5 MiB, [+-]\d+ %\)\.", budget.Output);
+        Assert.Matches(@"Peak memory: [\d.]+ [MG]iB resident \(estimated 542\.5 MiB, ([+-]\d+|0) %\)\.", budget.Output);
         Assert.True(available.ExitCode == 0, available.All);
         Assert.Matches(@"; [\d.]+ GiB available \((MemAvailable|the cgroup's memory limit)\)\.", available.Output);
         Assert.Contains("not checked (JEPA_MEMORY_BUDGET=off).", off.Output);
         Assert.Equal("error: JEPA_MEMORY_BUDGET takes a size such as 8G or 512M, or off; not 'lots'.\n", wrong.Error);
         Assert.Contains("Memory: not estimated (the compiler does not know the size of a C# encoder).", unknown.Output);
     }
+
+    [Theory]
+    [InlineData(110, 100, "+10")]
+    [InlineData(97, 100, "-3")]
+    [InlineData(2368, 2369, "0")]   // -0.04 %: the custom format "+0;-0" alone wrote "-+0" here (MemoryEstimateTests found it)
+    [InlineData(1005, 1000, "+1")]  // +0.5 % rounds away from zero
+    public void The_difference_is_a_whole_signed_percent(long measured, long estimated, string expected) =>
+        Assert.Equal(expected, MemoryCheck.Percent(measured, estimated));
 }
