@@ -46,7 +46,7 @@ public static class MemoryModel
     /// libtorch (CPU) loaded, the runner and its data pipeline (measured on Linux x64; docs/models.md).</summary>
     public const long ProcessBaseline = 232L << 20;
 
-    /// <summary>The estimate above which the compiler warns (JEPA311): 16 GiB, more than a laptop has to spare.</summary>
+    /// <summary>The estimate above which the compiler warns (JEPA313): 16 GiB, more than a laptop has to spare.</summary>
     public const long WarningThreshold = 16L << 30;
 
     /// <summary>Values an mlp keeps per row for the backward pass: its input, and per hidden layer the linear

@@ -235,7 +235,7 @@ public static class DiagnosticDescriptors
         Severity.Error, Collapse);
 
     public static readonly DiagnosticDescriptor TrainingMemory = new(
-        "JEPA311", "Training needs much memory",
+        "JEPA313", "Training needs much memory",
         "training needs about {0} (estimated at batch {1}: {2}), more than {3}; the largest part is the {4}, {5}; make the model smaller or the batch lower",
         Severity.Warning, Training);
 
