@@ -5,7 +5,9 @@ import collections
 import dataclasses
 import json
 import os
+import shlex
 import signal
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -306,12 +308,25 @@ def rankme(z):
 
 # ---- the loop ------------------------------------------------------------------------------------------------------
 
-class _StopFlag:
-    """SIGINT or SIGTERM asks every process to stop after the current step (the flag travels in the step's
-    all-reduce), with a final checkpoint; a second SIGINT interrupts at once."""
+class Interrupted(Exception):
+    """A stop signal where nothing can be finished first (before training), or a second SIGINT (``abort``)."""
 
-    def __init__(self):
-        self.requested = False
+    def __init__(self, signum, abort=False):
+        super().__init__(signal.Signals(signum).name)
+        self.signum, self.abort = signum, abort
+
+
+def _interrupt(signum, frame):
+    raise Interrupted(signum)
+
+
+class _StopFlag:
+    """While training, SIGINT or SIGTERM asks every process to stop after the current step (the request travels in
+    the step's all-reduce, so all stop at the same step), with a final checkpoint; a second SIGINT aborts at once."""
+
+    def __init__(self, say):
+        self.requested = 0          # the first signal received, or 0
+        self.say = say
         self.previous = {}
         for s in (signal.SIGINT, signal.SIGTERM):
             try:
@@ -320,23 +335,64 @@ class _StopFlag:
                 pass
 
     def _handle(self, signum, frame):
-        if self.requested and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        self.requested = True
+        if self.requested:
+            if signum == signal.SIGINT:
+                raise Interrupted(signum, abort=True)
+            return                  # a repeated SIGTERM: the stop is under way
+        self.requested = signum
+        self.say(f"{signal.Signals(signum).name}: stopping after the current step with a checkpoint"
+                 f"{' (Ctrl+C again aborts at once)' if signum == signal.SIGINT else ''}.", sys.stderr)
 
     def restore(self):
         for s, h in self.previous.items():
             signal.signal(s, h)
 
 
-def _say(ddp, text):
+def _say(ddp, text, stream=None):
     if ddp.is_main:
-        print(text, flush=True)
+        print(text, file=stream or sys.stdout, flush=True)
+
+
+def resume_command(folder, world, argv=None):
+    """The command that resumes the run of ``folder``: this program with its arguments, ``--out``/``--resume`` replaced
+    by ``--resume FOLDER``; under ``torchrun`` for a job of several processes (with the launcher's other options as
+    they were)."""
+    argv = list(sys.argv if argv is None else argv)
+    kept, skip = [], False
+    for a in argv[1:]:
+        if skip:
+            skip = False
+            continue
+        if a in ("--out", "--resume"):
+            skip = True
+            continue
+        if a.startswith(("--out=", "--resume=")):
+            continue
+        kept.append(a)
+    launcher = [sys.executable] if world == 1 else ["torchrun", "--nproc_per_node", str(world)]
+    return shlex.join([*launcher, argv[0], *kept, "--resume", folder])
 
 
 def main(experiment_type, options, description, argv=None):
     """``python3 train_NAME.py --data ...`` and ``torchrun --nproc_per_node N train_NAME.py --data ...``."""
     args = arguments(description, argv)
+    # Until training starts a stop signal ends the program at once (nothing to save); train() takes them over.
+    previous = {s: signal.signal(s, _interrupt) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return _main(experiment_type, options, args)
+    except Interrupted as stop:
+        name = signal.Signals(stop.signum).name
+        if stop.abort:
+            print("Aborted at once (a second SIGINT): the run folder keeps its last complete checkpoint.", file=sys.stderr, flush=True)
+        else:
+            print(f"Interrupted by {name} before training started: nothing was trained.", file=sys.stderr, flush=True)
+        raise SystemExit(128 + stop.signum) from None
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def _main(experiment_type, options, args):
     ddp = Distributed.from_environment(args.device, args.timeout)
     try:
         precision = Precision(args.precision, ddp.device)
@@ -349,6 +405,13 @@ def main(experiment_type, options, description, argv=None):
         experiment = experiment_type(options, ddp, precision)
         result = train(experiment, train_data, options, ddp, args)
         _say(ddp, f"Trained {result['steps']} steps in {result['seconds']:.1f} s ({result['stop']}); final loss {result['loss']:.4g}.")
+        if result["stop"] == "interrupted":
+            record = result["stop_record"]
+            if ddp.is_main:
+                _say(ddp, f"Interrupted by {record['signal']} at step {record['step']} of {record['total_steps']}; checkpoint "
+                          f"{record['checkpoint']} (written in {record['checkpoint_seconds']:.2f} s).", sys.stderr)
+                _say(ddp, f"Resume with: {resume_command(result['folder'], ddp.world)}", sys.stderr)
+            raise SystemExit(128 + signal.Signals[record["signal"]])
         return result
     finally:
         ddp.close()
@@ -456,6 +519,7 @@ def train(experiment, data, options, ddp, args):
     def checkpoint():
         if not ddp.is_main:
             return
+        started = time.perf_counter()
         metrics.flush()
         path = os.path.join(folder, CHECKPOINT)
         save_checkpoint(path, {"format": FORMAT, "version": FORMAT_VERSION, "experiment": experiment.name,
@@ -464,9 +528,11 @@ def train(experiment, data, options, ddp, args):
                                "options": options.to_json(), "modules": experiment.state_dicts(), "optimizer": opt.state_dict(),
                                "readings": state["readings"], "alarms": state["alarms"]},
                         previous=os.path.join(folder, PREVIOUS_CHECKPOINT))
+        state["checkpoint_seconds"] = time.perf_counter() - started
 
     # 5. Epochs of steps.
-    stop_flag = _StopFlag()
+    # Whichever process receives the signal says so (a scheduler may signal any of them), named when it is not process 0.
+    stop_flag = _StopFlag(lambda text, stream: print(text if ddp.is_main else f"process {ddp.rank}: {text}", file=stream, flush=True))
     experiment.train()
     if ddp.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(ddp.device)
@@ -513,7 +579,7 @@ def train(experiment, data, options, ddp, args):
                         if c.action == "stop":
                             stop = "collapse"
                 if step.stop and stop == "completed":
-                    stop = "stopped"
+                    stop = "interrupted"
                 if metrics and (state["step"] % args.log_every == 0 or reading or state["step"] == total or stop != "completed"):
                     metrics.write({"step": state["step"], "epoch": epoch, "loss": step.loss, "terms": step.values,
                                    "lr": step.lr, "weight_decay": step.weight_decay, "ema_momentum": step.ema_momentum,
@@ -540,12 +606,27 @@ def train(experiment, data, options, ddp, args):
                "first_loss": first_loss, "final_loss": last.loss if last else None,
                "steps_per_s": (taken - 1) / (time.perf_counter() - first_end) if first_end and taken > 1 else None,
                "peak_memory_mib": torch.cuda.max_memory_allocated(ddp.device) / 2 ** 20 if ddp.device.type == "cuda" else None}
+    record = {"reason": stop, "step": state["step"], "total_steps": total,
+              "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+              "signal": signal.Signals(last.stop_signal).name if stop == "interrupted" and last and last.stop_signal else None,
+              "phase": "training", "checkpoint": os.path.join(folder, CHECKPOINT),
+              "checkpoint_seconds": state.get("checkpoint_seconds")}
     if ddp.is_main:
         with open(os.path.join(folder, "summary.json"), "w", encoding="utf-8") as f:
             json.dump(summary, f, indent=2)
-    return {"steps": state["step"], "total": total, "seconds": state["seconds"], "stop": stop, "folder": folder,
+        # run.json: how the run stopped, as the C# runner's run.json keeps it ("stop": reason, step, time, signal).
+        _write_json(os.path.join(folder, "run.json"), {"format": 1, "experiment": experiment.name, "world_size": ddp.world,
+                                                       "options": options.to_json(), "stop": record})
+    return {"steps": state["step"], "total": total, "seconds": state["seconds"], "stop": stop, "folder": folder, "stop_record": record,
             "loss": last.loss if last else float("nan"), "terms": last.values if last else {}, "readings": state["readings"],
             "summary": summary}
+
+
+def _write_json(path, value):
+    """Writes ``value`` to a temporary file beside ``path``, then renames it over ``path``."""
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        json.dump(value, f, indent=2, default=str)
+    os.replace(path + ".tmp", path)
 
 
 #: Options that may differ between a checkpoint and the run resuming it (the run length and the monitor), as in C#;

@@ -2,6 +2,7 @@
 src/Jepa.Runtime/Schedules and src/Jepa.Runtime/Training define them (docs/runtime-training.md)."""
 import contextlib
 import math
+import signal
 from dataclasses import dataclass
 
 import torch
@@ -215,19 +216,33 @@ class Step:
     """What one training step may do besides computing its loss (C#'s ``StepContext``): draw from ``generator`` for
     ``part`` of the global batch, ``backward_and_step`` and ``update_ema``."""
 
-    def __init__(self, number, epoch, generator, part, optimizer, ddp, lr, weight_decay, ema_momentum, grad_clip, stop_requested=False):
+    def __init__(self, number, epoch, generator, part, optimizer, ddp, lr, weight_decay, ema_momentum, grad_clip, stop_requested=0):
         self.number, self.epoch, self.generator, self.part = number, epoch, generator, part
         self.optimizer, self.ddp = optimizer, ddp
         self.lr, self.weight_decay, self.ema_momentum, self.grad_clip = lr, weight_decay, ema_momentum, grad_clip
-        self.stop_requested = stop_requested
+        self.stop_requested = stop_requested   # the signal this process received (signal.SIGINT, SIGTERM), or 0
         self.values = None          # each term's value over the global batch, once backward_and_step ran
         self.loss = None            # their weighted total
         self.grad_norm = None
         self.stop = False           # a process asked to stop: every process stops after this step
+        self.stop_signal = None     # the signal that stops the job: SIGTERM if any process got it, else SIGINT
         self.ema_updated = False
 
+    def _stop_code(self):
+        """This process's stop request as a number whose sum over processes says which signals arrived: SIGINT counts
+        1 and SIGTERM world + 1, so ``sum = a + b (world + 1)`` with a, b <= world processes decodes exactly."""
+        if not self.stop_requested:
+            return 0.0
+        return float(self.ddp.world + 1) if self.stop_requested == signal.SIGTERM else 1.0
+
+    def _decode_stop(self, total):
+        total = int(round(total))
+        term, interrupt = divmod(total, self.ddp.world + 1)
+        self.stop = total > 0
+        self.stop_signal = signal.SIGTERM if term else (signal.SIGINT if interrupt else None)
+
     def backward_and_step(self, terms):
-        """``terms``: name -> (scalar tensor, weight). (1) one all-reduce of every term's value and the stop flag, so
+        """``terms``: name -> (scalar tensor, weight). (1) one all-reduce of every term's value and the stop request, so
         every process sees the global values and raises ``NonFiniteLoss`` at the same step before anything changes;
         (2) the weighted total; (3) zero_grad, backward (DDP averages the gradients); (4) the gradient norm before
         clipping, checked finite, and clipping; (5) lr and weight decay from the schedules; (6) the optimizer step."""
@@ -237,10 +252,10 @@ class Step:
             raise ValueError("A training step needs at least one loss term.")
         names = list(terms)
         local = torch.stack([terms[n][0].detach().float().reshape(()) for n in names]
-                            + [torch.tensor(1.0 if self.stop_requested else 0.0, device=terms[names[0]][0].device)])
+                            + [torch.tensor(self._stop_code(), device=terms[names[0]][0].device)])
         reduced = self.ddp.sum(local)
         values = {n: float(reduced[i]) / self.ddp.world for i, n in enumerate(names)}
-        self.stop = float(reduced[-1]) > 0
+        self._decode_stop(float(reduced[-1]))
         for n in names:
             if not math.isfinite(values[n]):
                 raise NonFiniteLoss(n, self.number, values[n])

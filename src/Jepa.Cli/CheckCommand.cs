@@ -1,5 +1,6 @@
 using System.Globalization;
 using Jepa.Dsl.Binding;
+using Jepa.Dsl.Cost;
 using Jepa.Dsl.Diagnostics;
 
 namespace Jepa.Cli;
@@ -55,6 +56,9 @@ internal static class CheckCommand
             foreach (var row in rows) output.WriteLine("  " + Row(row, widths));
             output.WriteLine($"  parameters: {Number(cost.TrainableParameters)} trainable, {Number(cost.TotalParameters)} in all");
             output.WriteLine($"  FLOPs per training step: {Flops(cost.FlopsPerStep)} at batch {cost.Batch}");
+            output.WriteLine(cost.Memory is { } memory
+                ? $"  memory for training: about {MemoryModel.Format(memory.Total)} at batch {memory.Batch} ({memory.Parts()}; largest: {memory.LargestModule}, {MemoryModel.Format(memory.LargestModuleBytes)})"
+                : "  memory for training: not estimated (a C# encoder's size is unknown)");
         }
 
         if (experiment.Pipeline is { } pipeline)

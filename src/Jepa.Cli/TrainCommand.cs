@@ -12,7 +12,11 @@ internal static class TrainCommand
     public static int Execute(string file, string? name, RunSettings settings, TextWriter output, TextWriter error)
     {
         var definition = Build(file, name, error);
-        return definition is null ? 1 : ExperimentRunner.Execute(definition, settings, output, error);
+        if (definition is null) return 1;
+
+        // The resume command printed after a stop starts the same way: this program, train, the file (and experiment).
+        string[] program = [.. ExperimentRunner.ThisProgram(), "train", Path.GetFullPath(file), .. name is null ? Array.Empty<string>() : ["--experiment", name]];
+        return ExperimentRunner.Execute(definition, settings, output, error, program);
     }
 
     /// <summary>The experiment of a file, compiled in-process; null after printing why not.</summary>

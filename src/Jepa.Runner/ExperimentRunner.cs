@@ -62,25 +62,56 @@ public static class ExperimentRunner
         return best.Name is null ? "." : $"; did you mean '{best.Name}'?";
     }
 
-    /// <summary>Runs with already parsed settings; returns the exit code.</summary>
-    public static int Execute(ExperimentDefinition definition, RunSettings settings, TextWriter output, TextWriter error)
+    /// <summary>
+    /// Runs with already parsed settings; returns the exit code: 0 when the run completed, 1 when it failed (one
+    /// <c>error:</c> line, never a stack trace: an unexpected exception's detail goes to <c>error.log</c>) or the
+    /// collapse monitor stopped it, 130 or 143 when SIGINT or SIGTERM stopped it (docs/reliability.md, "Stops").
+    /// <paramref name="program"/> is the command that starts this experiment's program without run options, for the
+    /// resume command printed after a stop (default: this process's, <c>dotnet PATH.dll</c> or the program's path).
+    /// <paramref name="listen"/> takes the stop signals and unhandled exceptions of other threads (a program does; a
+    /// test running the runner in its own process may not).
+    /// </summary>
+    public static int Execute(ExperimentDefinition definition, RunSettings settings, TextWriter output, TextWriter error,
+        IReadOnlyList<string>? program = null, bool listen = true)
     {
+        using var control = new RunControl(output, error, program ?? ThisProgram(), listen);
         try
         {
-            var report = new RunPipeline(definition, settings, output, error).Run();
+            var report = new RunPipeline(definition, settings, control, output, error).Run();
+            if (control.Signal is not null) return control.SignalExitCode;
             return report.StopReason == StopReason.Completed ? 0 : 1;
         }
         catch (Exception exception) when (UserError(exception))
         {
-            return Report(exception, error);
+            var code = Report(exception, error, out var message);
+            control.TryRecordStop(RunStop.Failed(control.Progress, message, null));
+            return code;
+        }
+        catch (Exception exception)
+        {
+            return control.Fail(exception, "the run's main thread");
         }
     }
 
+    /// <summary>The command that started this program, as a user would type it again: <c>dotnet PATH.dll</c> for a
+    /// program run by the dotnet host (<c>dotnet run</c> does that too), else the program's own path.</summary>
+    public static IReadOnlyList<string> ThisProgram()
+    {
+        var host = Environment.ProcessPath;
+        var entry = Environment.GetCommandLineArgs().FirstOrDefault() ?? "program";
+        return host is not null && Path.GetFileNameWithoutExtension(host) == "dotnet"
+            ? ["dotnet", Path.GetFullPath(entry)]
+            : [host ?? entry];
+    }
+
     /// <summary>Prints a user error in one line, without a stack trace; returns the exit code 1.</summary>
-    internal static int Report(Exception exception, TextWriter error)
+    internal static int Report(Exception exception, TextWriter error) => Report(exception, error, out _);
+
+    /// <summary>Prints a user error in one line, without a stack trace, and gives the line's message; returns 1.</summary>
+    internal static int Report(Exception exception, TextWriter error, out string message)
     {
         // An ArgumentException's message ends in " (Parameter 'name')", which says nothing to the user.
-        var message = exception is ArgumentException { ParamName: { } name } argument
+        message = exception is ArgumentException { ParamName: { } name } argument
             ? argument.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal)
             : exception.Message;
         error.WriteLine($"error: {message}");
@@ -89,11 +120,11 @@ public static class ExperimentRunner
 
     /// <summary>Failures caused by what the user asked for (options, data, files, devices), not by a bug.</summary>
     internal static bool UserError(Exception exception) => exception is DataException or CheckpointException or NonFiniteLossException or DeviceUnavailableException
-        or TorchNativeLoadException or RunException or UnauthorizedAccessException or IOException or ArgumentException;
+        or TorchNativeLoadException or RunException or AllocationFailedException or UnauthorizedAccessException or IOException or ArgumentException;
 }
 
 /// <summary>
-/// The options of a run (<c>--epochs</c>, <c>--steps</c>, <c>--device</c>, <c>--out</c>, <c>--resume</c>, <c>--data</c>,
+/// The options of a run (<c>--epochs</c>, <c>--steps</c>, <c>--device</c>, <c>--out</c>, <c>--resume</c>, <c>--overwrite</c>, <c>--data</c>,
 /// <c>--test-data</c>, <c>--probe-data</c>, <c>--skip-bad-files</c>, <c>--cache-memory</c>, <c>--data-workers</c>, <c>--plain</c>,
 /// <c>--checkpoint-every</c>) and their checks: the command line of every example, and of <c>jepa train</c>, which adds
 /// them to its own command so both parse the same way.
@@ -103,7 +134,10 @@ public sealed class RunOptions
     private readonly Option<int?> _epochs = WholeNumber<int>("--epochs", "Train for N passes over the data (replaces the file's length; with --resume, more than the run's extends it).");
     private readonly Option<long?> _steps = WholeNumber<long>("--steps", "Train for N optimizer steps (replaces the file's length; with --resume, more than the run's extends it).");
     private readonly Option<string?> _device = new("--device") { Description = "cpu, cuda or auto (default: the file's device)." };
-    private readonly Option<string?> _output = new("--out") { Description = "The run folder (default: runs/<experiment>-<time>)." };
+    private readonly Option<string?> _output = new("--out")
+    {
+        Description = "The run folder (default: runs/<experiment>-<time>); one that holds a run needs --resume (continue it) or --overwrite (replace it).",
+    };
     private readonly Option<string?> _resume = new("--resume")
     {
         Description = "Resume from a run folder (or its checkpoint file) with the run's own options and data, from its run.json; " +
@@ -135,6 +169,8 @@ public sealed class RunOptions
 
     private readonly Option<int?> _dataWorkers = WholeNumber<int>("--data-workers", "Threads that read and decode the data (default: one fewer than the cores, 1 to 8).");
 
+    private readonly Option<bool> _overwrite = new("--overwrite") { Description = "Replace the run that the --out folder holds (its run files are deleted first)." };
+
     private readonly Option<bool> _plain = new("--plain") { Description = "Print plain progress lines instead of the live display." };
     private readonly Option<int?> _checkpointEvery = WholeNumber<int>("--checkpoint-every",
         $"Write the run folder's checkpoint every N steps (default {RunSettings.DefaultCheckpointEvery}, or the resumed run's; 0: only at the end).");
@@ -149,7 +185,7 @@ public sealed class RunOptions
     public void AddTo(Command command, bool training = true)
     {
         var options = training
-            ? new Option[] { _epochs, _steps, _device, _output, _resume, _data, _testData, _probeData, _skipBadFiles, _cacheMemory, _dataWorkers, _plain, _checkpointEvery }
+            ? new Option[] { _epochs, _steps, _device, _output, _resume, _overwrite, _data, _testData, _probeData, _skipBadFiles, _cacheMemory, _dataWorkers, _plain, _checkpointEvery }
             : new Option[] { _device, _data, _testData, _probeData, _skipBadFiles, _cacheMemory, _dataWorkers };
         foreach (var option in options)
             command.Options.Add(option);
@@ -185,6 +221,7 @@ public sealed class RunOptions
         Device = result.GetValue(_device),
         Out = result.GetValue(_output),
         Resume = result.GetValue(_resume),
+        Overwrite = result.GetValue(_overwrite),
         Data = result.GetValue(_data) ?? [],
         SkipBadFiles = result.GetValue(_skipBadFiles),
         CacheMemory = result.GetValue(_cacheMemory),

@@ -18,6 +18,9 @@ public sealed record RunSettings
     /// <summary>A run folder (or checkpoint file) to resume from.</summary>
     public string? Resume { get; init; }
 
+    /// <summary>Replace the run that the run folder holds (<c>--overwrite</c>) instead of refusing the folder.</summary>
+    public bool Overwrite { get; init; }
+
     /// <summary>What the encoder trains on (--data): a folder or files (docs/data.md), labels optional; empty: the digits data.</summary>
     public IReadOnlyList<string> Data { get; init; } = [];
 

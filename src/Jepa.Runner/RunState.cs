@@ -16,7 +16,8 @@ internal sealed record RecordedSource(string Description, IReadOnlyList<string> 
 /// restores all of it. <see cref="Options"/> are the effective options (the file's values with every override, the
 /// normalisation included); <see cref="CheckpointEvery"/> the checkpoint interval; <see cref="Train"/>,
 /// <see cref="Test"/> and <see cref="Probe"/> the data of <c>--data</c>, <c>--test-data</c> and <c>--probe-data</c>
-/// (null where not given) with their fingerprints. docs/runtime-training.md, "The run folder", shows one.
+/// (null where not given) with their fingerprints; <see cref="Stop"/> how the latest invocation ended (null while it
+/// runs, and in files of earlier versions). docs/runtime-training.md, "The run folder", shows one.
 /// </summary>
 internal sealed record RunState(
     int Format,
@@ -26,7 +27,8 @@ internal sealed record RunState(
     RecordedSource Train,
     RecordedSource? Test,
     RecordedSource? Probe,
-    InputNormalization Normalization)
+    InputNormalization Normalization,
+    RunStop? Stop = null)
 {
     public const int CurrentFormat = 1;
 

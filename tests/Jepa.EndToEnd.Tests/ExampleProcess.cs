@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Jepa.EndToEnd.Tests;
@@ -17,7 +18,7 @@ public sealed class ExampleProcess : IDisposable
     private readonly StringBuilder error = new();
     private readonly List<string> lines = [];
 
-    private ExampleProcess(string example, IEnumerable<string> args)
+    private ExampleProcess(string dll, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -26,10 +27,11 @@ public sealed class ExampleProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(Dll(example));
+        start.ArgumentList.Add(dll);
         foreach (var arg in args) start.ArgumentList.Add(arg);
         start.Environment["OMP_NUM_THREADS"] = "1";
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         process = Process.Start(start)!;
         process.OutputDataReceived += (_, e) =>
         {
@@ -72,16 +74,49 @@ public sealed class ExampleProcess : IDisposable
         })).Value;
     }
 
-    public static ExampleProcess Start(string example, params string[] args) => new(example, args);
+    public static ExampleProcess Start(string example, params string[] args) => new(Dll(example), args, null);
+
+    /// <summary>The example with extra environment variables.</summary>
+    public static ExampleProcess Start(string example, IReadOnlyDictionary<string, string> environment, params string[] args) => new(Dll(example), args, environment);
+
+    /// <summary>The <c>jepa</c> command (src/Jepa.Cli, built once per test run).</summary>
+    public static ExampleProcess StartCli(IReadOnlyDictionary<string, string>? environment, params string[] args) => new(CliDll(), args, environment);
+
+    /// <summary>The built <c>jepa</c> command.</summary>
+    public static string CliDll()
+    {
+        return Built.GetOrAdd("(jepa)", _ => new Lazy<string>(() =>
+        {
+            var result = Dotnet.Run(Repository.Root, TimeSpan.FromMinutes(10), "build", "src/Jepa.Cli", "-c", Repository.Configuration);
+            Assert.True(result.ExitCode == 0, result.All);
+            var dll = Path.Combine(Repository.Root, "src", "Jepa.Cli", "bin", Repository.Configuration, "net10.0", "jepa.dll");
+            Assert.True(File.Exists(dll), dll);
+            return dll;
+        })).Value;
+    }
+
+    public int Id => process.Id;
+
+    /// <summary>Sends <paramref name="signal"/> (2: SIGINT, 15: SIGTERM) to the program, as a terminal or a scheduler does.</summary>
+    public void Signal(int signal)
+    {
+        if (Kill(process.Id, signal) != 0) throw new InvalidOperationException($"kill({process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
 
     /// <summary>Runs to the end; returns the exit code and the output.</summary>
-    public static ProcessResult Run(string example, TimeSpan timeout, params string[] args)
+    public static ProcessResult Run(string example, TimeSpan timeout, params string[] args) => Run(Start(example, args), timeout);
+
+    /// <summary>Runs a started process to the end; returns the exit code and the output.</summary>
+    public static ProcessResult Run(ExampleProcess started, TimeSpan timeout)
     {
-        using var p = Start(example, args);
+        using var p = started;
         if (!p.WaitForExit(timeout))
         {
             p.Kill();
-            throw new TimeoutException($"{example} {string.Join(' ', args)} did not finish within {timeout}.\n{p.Output}\n{p.Error}");
+            throw new TimeoutException($"the program did not finish within {timeout}.\n{p.Output}\n{p.Error}");
         }
 
         return new ProcessResult(p.process.ExitCode, p.Output, p.Error);

@@ -59,8 +59,15 @@ public sealed class TinyVector : JepaExperiment
         return target.forward(image);
     }
 
+    /// <summary>Called at the start of each training step with its 1-based number (tests make steps fail with it).</summary>
+    public Action<long>? Fault { get; init; }
+
+    /// <summary>This definition, with <paramref name="fault"/> called at the start of each training step.</summary>
+    public static ExperimentDefinition Failing(Action<long> fault) => Definition with { Create = o => new TinyVector((Options)o) { Fault = fault } };
+
     protected override LossTerms TrainingStep(Tensor batch, StepContext step)
     {
+        Fault?.Invoke(step.Step);
         Tensor goal;
         using (no_grad()) goal = target.forward(batch);
         var terms = new LossTerms();
@@ -111,11 +118,14 @@ public sealed class Workspace : IDisposable
     }
 
     /// <summary>The runner on <see cref="TinyVector"/> with these arguments (and --plain).</summary>
-    public static Result Run(params string[] args)
+    public static Result Run(params string[] args) => Run(TinyVector.Definition, args);
+
+    /// <summary>The runner on <paramref name="definition"/> with these arguments (and --plain).</summary>
+    public static Result Run(ExperimentDefinition definition, params string[] args)
     {
         var output = new StringWriter { NewLine = "\n" };
         var error = new StringWriter { NewLine = "\n" };
-        var exit = ExperimentRunner.Run([.. args, "--plain"], TinyVector.Definition, output, error);
+        var exit = ExperimentRunner.Run([.. args, "--plain"], definition, output, error);
         return new Result(exit, output.ToString(), error.ToString());
     }
 

@@ -2,8 +2,9 @@
 
 * SIGKILL one of two processes mid-run (the job dies, as torchrun would end the other), resume from the run folder:
   the job ends with exactly the parameters of a job that was never interrupted.
-* SIGTERM to one process only: the stop flag travels in every step's all-reduce, so both stop after the same step
-  and write a checkpoint; resuming ends as the uninterrupted job.
+* SIGTERM to one process only, SIGINT to the other: the stop flag travels in every step's all-reduce, so both stop
+  after the same step, write a checkpoint, record the stop in run.json and exit 143 (130); resuming ends as the
+  uninterrupted job.
 * ``torch.distributed.run`` (torchrun) with two processes trains the Digits program to the parameters of one process.
 """
 import json
@@ -45,6 +46,7 @@ def interrupt_at(folder, step, signum, target_rank):
         lines += processes[0].stdout.read()
         for p in processes:
             p.wait(120)
+        lines += [p.stdout.read() for p in processes[1:]]     # what the other processes said (little: process 0 logs)
     finally:
         for p in processes:
             if p.poll() is None:
@@ -84,15 +86,34 @@ def test_sigkill_one_process_then_resume_ends_as_the_uninterrupted_job(tmp_path,
     assert metrics_steps(killed) == list(range(81))      # each step once: the rows after the checkpoint were dropped
 
 
-def test_sigterm_to_one_process_stops_both_after_the_same_step(tmp_path, straight):
+def stop_record(folder):
+    with open(os.path.join(folder, "run.json")) as f:
+        return json.load(f)["stop"]
+
+
+@pytest.mark.parametrize("signum, target_rank, code", [(signal.SIGTERM, 1, 143), (signal.SIGINT, 0, 130)])
+def test_a_stop_signal_to_one_process_stops_both_after_the_same_step(tmp_path, straight, signum, target_rank, code):
+    """SIGTERM to process 1 (a scheduler's stop), SIGINT to process 0 (Ctrl+C): the request travels in the step's
+    all-reduce, so both processes stop after the same step, write its checkpoint, record the stop in run.json, print
+    the resume command and exit 128 + the signal; resuming ends as the uninterrupted job."""
     stopped = tmp_path / "stopped"
-    processes, output = interrupt_at(stopped, 25, signal.SIGTERM, target_rank=1)
-    assert [p.returncode for p in processes] == [0, 0], output
+    processes, output = interrupt_at(stopped, 25, signum, target_rank=target_rank)
+    assert [p.returncode for p in processes] == [code, code], output
     step, _ = modules(stopped)
-    print(f"SIGTERM to process 1 at step 25: both stopped after step {step}")
-    assert 25 <= step < 80 and f"Trained {step} steps" in output and "(stopped)" in output
+    name = signal.Signals(signum).name
+    print(f"{name} to process {target_rank} at step 25: both stopped after step {step}")
+    assert 25 <= step < 80 and f"Trained {step} steps" in output and "(interrupted)" in output
+    receiver = "" if target_rank == 0 else f"process {target_rank}: "
+    assert f"{receiver}{name}: stopping after the current step with a checkpoint" in output
+    assert f"Interrupted by {name} at step {step} of 80; checkpoint {stopped / 'checkpoint.pt'}" in output
+    assert f"--resume {stopped}" in output.split("Resume with: ")[1].splitlines()[0]
+    record = stop_record(stopped)
+    assert (record["reason"], record["step"], record["signal"], record["total_steps"]) == ("interrupted", step, name, 80)
+    assert record["time"].endswith("Z") and record["checkpoint_seconds"] > 0
     launch.run([PROGRAM, *COMMON, "--resume", str(stopped)], world=2)
     assert_same_modules(straight, modules(stopped)[1])
+    assert stop_record(stopped)["reason"] == "completed"
+    assert metrics_steps(stopped) == list(range(81))
 
 
 def test_torchrun_with_two_processes_trains_as_one_process(tmp_path):

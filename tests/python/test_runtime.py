@@ -314,3 +314,51 @@ def test_metrics_have_the_csharp_keys_and_a_resume_drops_later_rows(tmp_path):
         rows = [__import__("json").loads(line) for line in f]
     assert [r["step"] for r in rows] == [0, 1, 2]
     assert list(rows[1]) == ["step", "epoch", "loss", "terms", "lr", "weight_decay", "grad_norm", "steps_per_s", "seconds"]
+
+
+# ---- stops ---------------------------------------------------------------------------------------------------------
+
+class _World:
+    def __init__(self, world):
+        self.world = world
+
+
+@pytest.mark.parametrize("world", [1, 2, 8])
+def test_the_summed_stop_codes_say_which_signals_arrived(world):
+    """Each process adds 1 for SIGINT and world + 1 for SIGTERM; every mix of a <= world and b <= world decodes to a
+    stop, SIGTERM winning when any process got it."""
+    import signal
+    for interrupts in range(world + 1):
+        for terms in range(world + 1 - interrupts):
+            codes = []
+            for received in [signal.SIGINT] * interrupts + [signal.SIGTERM] * terms + [0] * (world - interrupts - terms):
+                step = T.Step(1, 0, None, None, None, _World(world), 0, 0, 0, None, stop_requested=received)
+                codes.append(step._stop_code())
+            step._decode_stop(sum(codes))
+            expected = signal.SIGTERM if terms else signal.SIGINT if interrupts else None
+            assert (step.stop, step.stop_signal) == (expected is not None, expected), (interrupts, terms)
+
+
+def test_resume_command_replaces_out_and_resume_and_keeps_the_rest():
+    argv = ["train.py", "--data", "d.csv", "--out", "runs/a", "--steps", "9", "--resume=old"]
+    assert R.resume_command("/r/a b", 1, argv).endswith("train.py --data d.csv --steps 9 --resume '/r/a b'")
+    assert R.resume_command("/r", 2, argv).startswith("torchrun --nproc_per_node 2 train.py --data d.csv")
+
+
+@pytest.mark.parametrize("signum, code", [("SIGTERM", 143), ("SIGINT", 130)])
+def test_a_stop_signal_before_training_ends_the_program_at_once(monkeypatch, capsys, signum, code):
+    """While the data is read and indexed (before train() takes the signals) nothing can be saved: one line, exit
+    128 + the signal, and the handlers the program found are back afterwards."""
+    import signal
+    before = signal.getsignal(signal.SIGTERM)
+
+    def reading_data(*args):
+        os.kill(os.getpid(), getattr(signal, signum))
+        raise AssertionError("the signal did not interrupt")
+
+    monkeypatch.setattr(R, "_main", reading_data)
+    with pytest.raises(SystemExit) as stop:
+        R.main(None, None, "test", ["--data", "x.csv"])
+    assert stop.value.code == code
+    assert f"Interrupted by {signum} before training started: nothing was trained." in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGTERM) is before

@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Linq;
 using Jepa.Dsl.Catalog;
 using Jepa.Dsl.Collections;
+using Jepa.Dsl.Cost;
 using Jepa.Dsl.Diagnostics;
 using Jepa.Dsl.Syntax;
 using Jepa.Dsl.Text;
@@ -110,6 +111,12 @@ internal sealed partial class ExperimentBinder
         }
 
         var cost = CostEstimate.Run(_input?.Shape ?? Shape.Unknown, shapes.Encoders, shapes.Projector, shapes.Predictor, shapes.Pipeline, ready ? objective : null, train);
+        if (cost.Summary?.Memory is { Total: > MemoryModel.WarningThreshold } memory)
+        {
+            _diagnostics.Report(DiagnosticDescriptors.TrainingMemory, cost.LargestModuleSpan ?? _syntax.Name.Span, MemoryModel.Format(memory.Total), memory.Batch,
+                memory.Parts(), MemoryModel.Format(MemoryModel.WarningThreshold), memory.LargestModule, MemoryModel.Format(memory.LargestModuleBytes));
+        }
+
 
         return new BoundExperiment(
             Name,

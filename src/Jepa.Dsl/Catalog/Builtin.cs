@@ -372,6 +372,16 @@ public sealed class Builtin
     /// size): its output on the given input. Without it a link keeps the shape.</summary>
     internal Func<Shape, BoundCall, Shape>? LinkShape { get; init; }
 
+    /// <summary>For an encoder module, its memory rule: the float values one sample's forward pass keeps for the
+    /// backward pass, its blocks seeing the given number of tokens (docs/models.md, "Memory").</summary>
+    internal Func<Shape, BoundCall, int?, long?>? ActivationCount { get; init; }
+
+    /// <summary>For a predictor, its memory rule: the float values one sample's forward pass keeps.</summary>
+    internal Func<PredictorShapeContext, BoundCall, long?>? PredictorActivations { get; init; }
+
+    /// <summary>For an optimizer, its memory rule: the state it keeps per trained parameter (AdamW's two moments).</summary>
+    internal Func<BoundCall, int>? StatesPerParameter { get; init; }
+
     public bool Has(BuiltinFlags flag) => (Flags & flag) == flag;
 
     /// <summary>

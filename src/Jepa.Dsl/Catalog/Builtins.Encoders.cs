@@ -25,6 +25,9 @@ public static partial class Builtins
         ForwardFlops = (input, call, _) => call.GetIntList("hidden") is { } hidden && call.GetInt("out") is { } output
             ? CostModel.MlpFlops(input.Elements, hidden.ToArray(), output)
             : null,
+        ActivationCount = (input, call, _) => call.GetIntList("hidden") is { } hidden && call.GetInt("out") is { } output
+            ? MemoryModel.MlpActivations(input.Elements, hidden.ToArray(), output, call.GetOption("norm") is "layer" or "batch")
+            : null,
     };
 
     public static readonly Builtin Conv = new("conv", BuiltinKind.Encoder,
@@ -45,6 +48,9 @@ public static partial class Builtins
             : null,
         ForwardFlops = (input, call, _) => call.GetIntList("channels") is { } channels && call.GetInt("kernel") is { } kernel && call.GetInt("out") is { } output
             ? CostModel.ConvFlops(input.Dims[0].Size, input.Dims[1].Size, input.Dims[2].Size, channels.ToArray(), kernel, output)
+            : null,
+        ActivationCount = (input, call, _) => call.GetIntList("channels") is { } channels && call.GetInt("kernel") is { } kernel && call.GetInt("out") is { } output
+            ? MemoryModel.ConvActivations(input.Dims[0].Size, input.Dims[1].Size, input.Dims[2].Size, channels.ToArray(), kernel, output)
             : null,
     };
 
@@ -72,6 +78,17 @@ public static partial class Builtins
 
             var all = (input.Dims[1].Size / patch) * (input.Dims[2].Size / patch);
             return CostModel.VitFlops(input.Dims[0].Size, patch, dim, depth, all, blockTokens ?? all);
+        },
+        ActivationCount = (input, call, blockTokens) =>
+        {
+            if (call.GetInt("patch") is not { } patch || call.GetInt("dim") is not { } dim || call.GetInt("depth") is not { } depth
+                || call.GetInt("heads") is not { } heads)
+            {
+                return null;
+            }
+
+            var all = (input.Dims[1].Size / patch) * (input.Dims[2].Size / patch);
+            return MemoryModel.VitActivations(input.Dims[0].Size, input.Dims[1].Size, input.Dims[2].Size, dim, depth, heads, all, blockTokens ?? all);
         },
     };
 
@@ -200,6 +217,10 @@ public static partial class Builtins
         PredictorFlops = (c, call) => call.GetIntList("hidden") is { } hidden && call.GetInt("out") is { } output && c.Context.Width is { } width
             ? CostModel.MlpFlops(width, hidden.ToArray(), output, c.Mode == RepresentationMode.Tokens ? c.Tokens ?? 1 : 1)
             : null,
+        PredictorActivations = (c, call) => call.GetIntList("hidden") is { } hidden && call.GetInt("out") is { } output && c.Context.Width is { } width
+            ? MemoryModel.MlpActivations(width, hidden.ToArray(), output, call.GetOption("norm") is "layer" or "batch",
+                c.Mode == RepresentationMode.Tokens ? c.Tokens ?? 1 : 1)
+            : null,
     };
 
     public static readonly Builtin Transformer = new("transformer", BuiltinKind.Predictor,
@@ -231,6 +252,10 @@ public static partial class Builtins
                                       && c.Counts is { } counts
             ? CostModel.TransformerPredictorFlops(width, dim, depth, counts.Context, counts.Target)
             : null,
+        PredictorActivations = (c, call) => call.GetInt("dim") is { } dim && call.GetInt("depth") is { } depth && call.GetInt("heads") is { } heads
+                                            && c.Context.Width is { } width && c.Counts is { } counts
+            ? MemoryModel.TransformerPredictorActivations(width, dim, depth, heads, counts.Context, counts.Target)
+            : null,
     };
 
     public static readonly Builtin NoPredictor = new("none", BuiltinKind.Predictor,
@@ -242,6 +267,7 @@ public static partial class Builtins
         PredictorShape = (c, _) => c.Context,
         ParameterCount = (_, _) => 0,
         PredictorFlops = (_, _) => 0,
+        PredictorActivations = (_, _) => 0,
     };
 
     /// <summary>The built-in predictors.</summary>

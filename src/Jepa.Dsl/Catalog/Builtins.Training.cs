@@ -18,6 +18,7 @@ public static partial class Builtins
     {
         CSharp = new("global::Jepa.Runtime.Training.OptimizerKind.AdamW"),
         Python = new("\"adamw\""),
+        StatesPerParameter = _ => 2,
     };
 
     public static readonly Builtin Sgd = new("sgd", BuiltinKind.Optimizer,
@@ -30,6 +31,7 @@ public static partial class Builtins
     {
         CSharp = new("global::Jepa.Runtime.Training.OptimizerKind.Sgd"),
         Python = new("\"sgd\""),
+        StatesPerParameter = call => call.GetNumber("momentum") is 0 ? 0 : 1,
     };
 
     /// <summary>The optimizers.</summary>

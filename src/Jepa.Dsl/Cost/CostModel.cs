@@ -174,6 +174,10 @@ public sealed record CostSummary(
 {
     public IEnumerable<ModuleCost> Modules => new[] { Context, Target, Predictor };
 
+    /// <summary>The memory of a training process at <see cref="Batch"/> (docs/models.md, "Memory"); null where a
+    /// count is unknown.</summary>
+    public MemoryCost? Memory { get; init; }
+
     public override string ToString() =>
         string.Join("; ", Modules.Select(m => $"{m.Role} {m.Parameters?.ToString() ?? "?"} ({m.Note})"))
         + $"; trainable {TrainableParameters?.ToString() ?? "?"}; FLOPs/step {FlopsPerStep?.ToString() ?? "?"}";

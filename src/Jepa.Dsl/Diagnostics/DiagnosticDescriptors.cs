@@ -278,6 +278,11 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor UnusedViews = new(
         "JEPA312", "Unused views", "views '{0}' are never used in the objective", Severity.Warning, Training);
 
+    public static readonly DiagnosticDescriptor TrainingMemory = new(
+        "JEPA313", "Training needs much memory",
+        "training needs about {0} (estimated at batch {1}: {2}), more than {3}; the largest part is the {4}, {5}; make the model smaller or the batch lower",
+        Severity.Warning, Training);
+
     // ---- 9xx: internal errors ----------------------------------------------------------------------------------
 
     public static readonly DiagnosticDescriptor GeneratorInternalError = new(
@@ -305,6 +310,7 @@ public static class DiagnosticDescriptors
         CollapseProneObjective, TargetWrapsOtherEncoder, EmaMomentumDecreases, SmallBatchStatistics,
         WarmupLongerThanTraining, UnusedCorruption, UnusedEncoder, TrainingLength, LrScheduleWithWarmupCosine,
         ContextNotTrainable, SameViewOnBothSides, UnusedViews,
+        TrainingMemory,
         GeneratorInternalError, EmitterInternalError, CompilerInternalError,
     };
 }

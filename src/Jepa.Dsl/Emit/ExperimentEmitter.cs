@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using Jepa.Dsl.Binding;
 using Jepa.Dsl.Catalog;
+using Jepa.Dsl.Cost;
 using Jepa.Dsl.Spec;
 using static Jepa.Dsl.Emit.CSharp;
 
@@ -100,6 +101,11 @@ internal sealed class ExperimentEmitter
             if (cost.FlopsPerStep is { } flops)
             {
                 _w.Line($"/// FLOPs per training step at batch {cost.Batch}: {Grouped(flops)} (matrix products, forward and backward; docs/models.md).");
+            }
+
+            if (cost.Memory is { } memory)
+            {
+                _w.Line($"/// <br/>Memory of a training process at batch {cost.Batch}: about {MemoryModel.Format(memory.Total)} ({Xml(memory.Parts())}; docs/models.md).");
             }
         }
 
@@ -333,7 +339,26 @@ internal sealed class ExperimentEmitter
         _w.Line($"public static {Runtime}.Training.ExperimentDefinition Definition {{ get; }} =");
         using (_w.Indented())
         {
-            _w.Line($"new({String(_spec.Name)}, {IntList(input.Shape.Dims.Select(d => d.Size))}, Options.Default, options => new {_names.Class}((Options)options));");
+            var create = $"new({String(_spec.Name)}, {IntList(input.Shape.Dims.Select(d => d.Size))}, Options.Default, options => new {_names.Class}((Options)options))";
+            if (_spec.Cost?.Memory is { } m)
+            {
+                _w.Line(create);
+                _w.Line("{");
+                using (_w.Indented())
+                {
+                    _w.Line($"// {m.Parts()}: about {MemoryModel.Format(m.Total)} in all (docs/models.md, \"Memory\").");
+                    _w.Line($"Memory = new {Runtime}.Training.MemoryEstimate(Batch: {Integer(m.Batch)}, Weights: {Integer(m.Weights)}, EmaCopies: {Integer(m.EmaCopies)}, " +
+                            $"Gradients: {Integer(m.Gradients)}, OptimizerState: {Integer(m.OptimizerState)}, Activations: {Integer(m.Activations)}, " +
+                            $"Workspace: {Integer(m.Workspace)}, Baseline: {Integer(m.Baseline)}, LargestModule: {String(m.LargestModule)}, " +
+                            $"LargestModuleBytes: {Integer(m.LargestModuleBytes)}),");
+                }
+
+                _w.Line("};");
+            }
+            else
+            {
+                _w.Line(create + ";");
+            }
         }
 
         if (_model.EmbeddingWidth is { } width)

@@ -71,6 +71,28 @@ public sealed class RunFolder
         WriteAtomically(StatePath, state.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
     }
 
+    /// <summary>
+    /// Whether the folder holds a run: a run-state file, a checkpoint, options or metrics (a folder with only its lock
+    /// file, <see cref="RunFolderLock"/>, or files of its user does not).
+    /// </summary>
+    public bool HoldsRun => new[] { StateFileName, CheckpointFileName, PreviousCheckpointFileName, OptionsFileName, MetricsWriter.JsonFile }
+        .Any(f => File.Exists(System.IO.Path.Combine(Path, f)));
+
+    /// <summary>
+    /// Deletes the run the folder holds (to replace it): the run-state file, options, checkpoints (the previous and a
+    /// damaged one too), metrics, TensorBoard events and <paramref name="otherFiles"/> (what the program adds: a chart,
+    /// an evaluation); the folder's other files are left alone.
+    /// </summary>
+    public void DeleteRun(IEnumerable<string> otherFiles)
+    {
+        ArgumentNullException.ThrowIfNull(otherFiles);
+        string[] files = [StateFileName, OptionsFileName, CheckpointFileName, PreviousCheckpointFileName, CheckpointFileName + ".damaged",
+            MetricsWriter.JsonFile, MetricsWriter.CsvFile, .. otherFiles];
+        foreach (var file in files) File.Delete(System.IO.Path.Combine(Path, file));
+        var board = System.IO.Path.Combine(Path, MetricsWriter.TensorBoardFolder);
+        if (Directory.Exists(board)) Directory.Delete(board, recursive: true);
+    }
+
     /// <summary>Whether the folder's checkpoint belongs to this run, so a newer one keeps it as the previous one.</summary>
     private bool keepPrevious;
 

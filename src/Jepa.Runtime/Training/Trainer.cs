@@ -27,6 +27,8 @@ internal sealed class Trainer
     private MetricsWriter? metrics;
     private CollapseMonitor? monitor;
     private string? lastCheckpoint;
+    private double? checkpointSeconds;
+    private string phase = "preparing to train";
 
     private Trainer(JepaExperiment experiment, TrainOptions run, IProgress<StepReport>? progress)
     {
@@ -43,7 +45,18 @@ internal sealed class Trainer
     {
         run ??= new TrainOptions();
         CheckRunOptions(run);
-        return new Trainer(experiment, run, progress).Train(data, cancellationToken);
+        // One run at a time writes a run folder: the runner holds its lock for the whole program; a direct call takes it
+        // for the call.
+        using var owner = run.RunFolder is { } path && !RunFolderLock.IsHeld(path) ? RunFolderLock.Acquire(path) : null;
+        var trainer = new Trainer(experiment, run, progress);
+        try
+        {
+            return trainer.Train(data, cancellationToken);
+        }
+        catch (Exception e) when (AllocationFailedException.From(e, trainer.phase) is { } failed && !ReferenceEquals(failed, e))
+        {
+            throw failed;
+        }
     }
 
     private static void CheckRunOptions(TrainOptions run)
@@ -99,6 +112,7 @@ internal sealed class Trainer
             }
             if (options.Collapse is { } collapse && state.Step < total)
             {
+                phase = "the collapse monitor's baseline";
                 monitor = new CollapseMonitor(experiment, collapse, data, (int)Math.Min(count, run.MonitorSamples), options.Seed);
                 if (state.Step == 0 && state.Readings.Count == 0)
                 {
@@ -122,7 +136,7 @@ internal sealed class Trainer
             monitor?.Dispose();
         }
         return new TrainingRun(state.Step, total, clock.Elapsed.TotalSeconds, state.LastTerms, state.LastLoss,
-            [.. state.Readings], [.. state.Alarms], stop, folder?.Path, lastCheckpoint);
+            [.. state.Readings], [.. state.Alarms], stop, folder?.Path, lastCheckpoint) { CheckpointSeconds = checkpointSeconds };
     }
 
     /// <summary>The steps of the current epoch from the current position, until it ends, the run ends or something stops it.</summary>
@@ -152,6 +166,7 @@ internal sealed class Trainer
         var index = state.Step; // 0-based index of this step
 
         // 1. The batch (now owned by this scope) on the device; this step's schedule values.
+        phase = $"training step {index + 1}";
         var x = batch.MoveToOtherDisposeScope(scope).to(experiment.Device);
         var step = new StepContext(index + 1, state.Epoch, experiment.EnsureGenerator(), experiment.Optimizer!, schedule.LearningRateAt(index),
             schedule.WeightDecayAt(index), schedule.EmaMomentumAt(index), options.GradClip);
@@ -215,9 +230,12 @@ internal sealed class Trainer
 
     private void SaveCheckpoint()
     {
+        phase = $"writing the checkpoint of step {state.Step}";
+        var watch = Stopwatch.StartNew();
         metrics?.Flush();
         experiment.ThrowIfDisposed();
         lastCheckpoint = folder!.SaveCheckpoint(experiment);
+        checkpointSeconds = watch.Elapsed.TotalSeconds;
     }
 
     /// <summary>Seconds trained in all runs so far, this one included.</summary>

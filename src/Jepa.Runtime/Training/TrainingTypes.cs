@@ -78,6 +78,10 @@ public sealed record TrainingRun(
     string? RunFolder,
     string? Checkpoint)
 {
+    /// <summary>Seconds the last checkpoint write of this call took (metrics flushed, file written, flushed to disk and
+    /// renamed), or null when it wrote none.</summary>
+    public double? CheckpointSeconds { get; init; }
+
     /// <summary>The latest collapse reading, if the monitor ran.</summary>
     public CollapseReading? LastCollapse => CollapseReadings.Count == 0 ? null : CollapseReadings[^1];
 }

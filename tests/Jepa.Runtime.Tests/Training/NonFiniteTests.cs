@@ -40,7 +40,8 @@ public class NonFiniteTests
         restored.Load(checkpoint);
         Assert.Equal(10, restored.StepsTaken);
         ModuleState.AssertIdentical(reference.Context, restored.Context);
-        Assert.Equal(["checkpoint.ckpt", "metrics.csv", "metrics.jsonl", "options.json"], Directory.GetFiles(folder).Select(Path.GetFileName).Order());
+        // run.lock stays after the run: deleting it would let two runs lock two files of one name (RunFolderLock).
+        Assert.Equal(["checkpoint.ckpt", "metrics.csv", "metrics.jsonl", "options.json", "run.lock"], Directory.GetFiles(folder).Select(Path.GetFileName).Order());
 
         // The metrics that were written end at step 10.
         var steps = File.ReadAllLines(Path.Combine(folder, "metrics.jsonl"))

@@ -3,12 +3,14 @@ using System.Linq;
 using Jepa.Dsl.Catalog;
 using Jepa.Dsl.Collections;
 using Jepa.Dsl.Cost;
+using Jepa.Dsl.Text;
 
 namespace Jepa.Dsl.Binding;
 
 /// <summary>What the cost pass made of the bound nodes: encoders and predictor with their parameter counts, and the
 /// cost summary (null when the objective or the shapes did not bind).</summary>
-internal sealed record CostResult(IReadOnlyList<BoundEncoder> Encoders, BoundProjector? Projector, BoundPredictor Predictor, CostSummary? Summary);
+internal sealed record CostResult(IReadOnlyList<BoundEncoder> Encoders, BoundProjector? Projector, BoundPredictor Predictor, CostSummary? Summary,
+    SourceSpan? LargestModuleSpan);
 
 /// <summary>
 /// The cost pass (docs/models.md): the parameters of every module by its built-in's cost rule in the catalog (an EMA
@@ -43,7 +45,8 @@ internal static class CostEstimate
         }
 
         var all = encoders.Select(e => counted[e.Name]).ToList();
-        return new CostResult(all, projector, predictor, Summary(input, counted, projector, predictor, pipeline, objective, train));
+        var (summary, largest) = Summary(input, counted, projector, predictor, pipeline, objective, train);
+        return new CostResult(all, projector, predictor, summary, largest);
     }
 
     /// <summary>The identity has none; another predictor's are counted once its output is known.</summary>
@@ -62,12 +65,13 @@ internal static class CostEstimate
         return !predictor.IsError && predictor.Output.IsKnown ? builtin.ParameterCount!(predictor.Input, predictor.Call!) : null;
     }
 
-    private static CostSummary? Summary(Shape input, Dictionary<string, BoundEncoder> encoders, BoundProjector? projector, BoundPredictor predictor,
-        BoundPipeline? pipeline, BoundObjective? objective, BoundTrain? train)
+    /// <returns>The summary, and the declaration of the module that holds the most memory.</returns>
+    private static (CostSummary?, SourceSpan?) Summary(Shape input, Dictionary<string, BoundEncoder> encoders, BoundProjector? projector,
+        BoundPredictor predictor, BoundPipeline? pipeline, BoundObjective? objective, BoundTrain? train)
     {
         if (objective is null || pipeline is null || objective.TargetKind == TargetKind.Error)
         {
-            return null;
+            return (null, null);
         }
 
         var context = encoders[objective.Context.ResolvedEncoder!];
@@ -86,10 +90,10 @@ internal static class CostEstimate
             : ViewFlops(pipeline.TargetViewShapes, input, view => ForwardFlops(view, targetModule, targetModule.Output.IsTokens ? targetModule.Output.Dims[0].Size : null),
                 Tokens(targetModule.Output), projector);
         var identity = predictor.IsIdentity;
+        var predictorContext = new PredictorShapeContext(pipeline.Mode, predictor.Input, pipeline.Target, pipeline.Tokens, Counts(pipeline));
         var predictorFlops = identity ? 0
             : predictor.IsError ? null
-            : predictor.Builtin?.PredictorFlops?.Invoke(
-                new PredictorShapeContext(pipeline.Mode, predictor.Input, pipeline.Target, pipeline.Tokens, Counts(pipeline)), predictor.Call!) * pipeline.ContextViews;
+            : predictor.Builtin?.PredictorFlops?.Invoke(predictorContext, predictor.Call!) * pipeline.ContextViews;
 
         var views = pipeline.ContextViews > 1 || pipeline.TargetViews > 1;
         var head = projector is null ? string.Empty : $"; with its projector ({projectorParameters?.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) ?? "?"})";
@@ -116,7 +120,11 @@ internal static class CostEstimate
         long? step = contextFlops is { } c && predictorFlops is { } p && targetFlops is { } t
             ? CostModel.StepFlops(batch, c, p, t, targetCost.OnGradientPath)
             : null;
-        return new CostSummary(batch, contextCost, targetCost, predictorCost, trainable, total, step);
+        var (memory, largest) = Memory(input, context, target, targetModule, objective.TargetKind, predictor, identity ? 0
+                : predictor.IsError ? null
+                : predictor.Builtin?.PredictorActivations?.Invoke(predictorContext, predictor.Call!),
+            contextCost, targetCost, predictorCost, pipeline, objective.TargetReusesContext, train, batch);
+        return (new CostSummary(batch, contextCost, targetCost, predictorCost, trainable, total, step) { Memory = memory }, largest);
     }
 
     /// <summary>Forward FLOPs per sample over a side's views: the encoder on each view's shape, then the projector on
@@ -144,6 +152,57 @@ internal static class CostEstimate
 
     /// <summary>The number of outputs per sample of a representation: its tokens, or 1 for a vector.</summary>
     private static int Tokens(Shape representation) => representation.IsTokens ? representation.Dims[0].Size : 1;
+
+    /// <summary>
+    /// The memory of a training process (docs/models.md, "Memory"): 4 bytes per value of the trained weights, their
+    /// gradients and the optimizer's state per parameter, the EMA copy's weights, the activations one step keeps at the
+    /// batch (every view of each side, the context encoder on its tokens, the predictor, the target's activations when
+    /// it is on the gradient path and otherwise its output), the workspace (the larger of the optimizer step's
+    /// temporaries, one per trained weight, and the checkpoint's in-memory copy of the optimizer state) and the
+    /// process baseline. Null where a count is unknown (a C# encoder).
+    /// </summary>
+    private static (MemoryCost?, SourceSpan?) Memory(Shape input, BoundEncoder context, BoundEncoder target, BoundEncoder targetModule, TargetKind targetKind,
+        BoundPredictor predictor, long? predictorActivations,
+        ModuleCost contextCost, ModuleCost targetCost, ModuleCost predictorCost, BoundPipeline pipeline, bool targetReusesContext, BoundTrain? train, int batch)
+    {
+        var masked = pipeline.Mode == RepresentationMode.MaskedTokens;
+        var contextActivations = Activations(input, context, masked ? pipeline.ContextTokens : pipeline.Tokens);
+        var targetActivations = targetCost.OnGradientPath ? Activations(input, targetModule, pipeline.Tokens) : pipeline.Target.IsKnown ? pipeline.Target.Elements : null;
+        var states = train?.OptimizerCall is { } optimizer ? optimizer.Builtin?.StatesPerParameter?.Invoke(optimizer) : null;
+        if (!input.IsKnown || contextActivations is not { } c || targetActivations is not { } t || predictorActivations is not { } p || states is not { } perParameter
+            || contextCost.Parameters is not { } contextParameters || targetCost.Parameters is not { } targetParameters || predictorCost.Parameters is not { } predictorParameters)
+        {
+            return (null, null);
+        }
+
+        const long F = MemoryModel.Float;
+        var trained = contextParameters + predictorParameters + (targetCost.Trainable ? targetParameters : 0);
+        // Every view is counted, each at the input's size (an upper bound for smaller local crops); a target that reads
+        // the context's representations of its views keeps nothing of its own.
+        var contextViews = pipeline.ContextViews;
+        var targetViews = targetReusesContext ? 0 : pipeline.TargetViews;
+        (c, p, t) = (contextViews * c, contextViews * p, targetViews * t);
+        var perSample = ((contextViews + targetViews) * input.Elements) + c + p + t;
+        var weights = F * trained;
+        var optimizerState = F * perParameter * trained;
+        var parts = new (string Name, long Bytes, SourceSpan? Span)[]
+        {
+            ($"context encoder '{context.Name}' ({context.Builtin?.Name})", (F * (2 + perParameter) * contextParameters) + (F * batch * c), context.Span),
+            (targetKind == TargetKind.Ema ? $"target '{target.Name}' (EMA copy of '{context.Name}')" : $"target encoder '{target.Name}' ({targetModule.Builtin?.Name})",
+                (F * (targetCost.Trainable ? 2 + perParameter : 1) * targetParameters) + (F * batch * t), target.Span),
+            (predictorParameters > 0 ? $"predictor ({predictor.Builtin?.Name})" : "predictor (the identity)",
+                (F * (2 + perParameter) * predictorParameters) + (F * batch * p), predictor.Span),
+        };
+        var largest = parts.OrderByDescending(part => part.Bytes).First();
+        return (new MemoryCost(batch, weights, targetKind == TargetKind.Ema ? F * targetParameters : 0, weights, optimizerState,
+            F * batch * perSample, System.Math.Max(weights, optimizerState), MemoryModel.ProcessBaseline, largest.Name, largest.Bytes), largest.Span);
+    }
+
+    /// <summary>Values one sample's forward pass through a module keeps, its blocks seeing <paramref name="blockTokens"/>.</summary>
+    private static long? Activations(Shape input, BoundEncoder encoder, int? blockTokens) =>
+        input.IsKnown && encoder.Call is not null && encoder.Output.IsKnown && encoder.Kind == EncoderKind.Module
+            ? encoder.Builtin!.ActivationCount!(input, encoder.Call, blockTokens)
+            : null;
 
     private static (int Context, int Target)? Counts(BoundPipeline pipeline) =>
         pipeline.ContextTokens is { } nc && pipeline.TargetTokens is { } nt ? (nc, nt) : null;

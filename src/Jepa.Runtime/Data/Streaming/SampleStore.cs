@@ -43,18 +43,9 @@ internal sealed class SampleStore
     /// <summary>One line on the memory rule's decision, for the run's output.</summary>
     public string Describe()
     {
-        if (Source.InMemory) return $"in memory as bytes ({Size(DataBytes)})";
+        if (Source.InMemory) return $"in memory as bytes ({ByteSize.Format(DataBytes)})";
         return Caches
-            ? $"decoded samples cached as bytes ({Size(DataBytes)}, within the cache budget of {Size(CacheBytes)})"
-            : $"decoded again every epoch: {Size(DataBytes)} of decoded samples exceed the cache budget of {Size(CacheBytes)} (--cache-memory)";
+            ? $"decoded samples cached as bytes ({ByteSize.Format(DataBytes)}, within the cache budget of {ByteSize.Format(CacheBytes)})"
+            : $"decoded again every epoch: {ByteSize.Format(DataBytes)} of decoded samples exceed the cache budget of {ByteSize.Format(CacheBytes)} (--cache-memory)";
     }
-
-    /// <summary>A byte count in binary units: 512 B, 3.0 KiB, 58.6 MiB, 1.50 GiB.</summary>
-    public static string Size(long bytes) => bytes switch
-    {
-        < 1024 => FormattableString.Invariant($"{bytes} B"),
-        < 1024 * 1024 => FormattableString.Invariant($"{bytes / 1024.0:F1} KiB"),
-        < 1024L * 1024 * 1024 => FormattableString.Invariant($"{bytes / (1024.0 * 1024):F1} MiB"),
-        _ => FormattableString.Invariant($"{bytes / (1024.0 * 1024 * 1024):F2} GiB"),
-    };
 }

@@ -55,6 +55,10 @@ public sealed class StreamingDataset : ISampleSet
     /// <summary>True when decoded samples are kept in memory (they fit the cache budget), or the samples are in memory anyway.</summary>
     public bool Cached => store.Caches || store.Source.InMemory;
 
+    /// <summary>The memory the samples take at most as this loader holds them: all of them as bytes when they are in
+    /// memory or cached (once the cache is full), else none beyond the prefetch queue. Shared with subsets.</summary>
+    public long MemoryBytes => store.Source.InMemory || store.Caches ? store.DataBytes : 0;
+
     /// <summary>How the samples are held: in memory, cached after the first decode, or decoded every epoch (one line).</summary>
     public string Memory => store.Describe();
 
@@ -132,6 +136,7 @@ public sealed class StreamingDataset : ISampleSet
         int SamplesIn(long b) => (int)Math.Min(batchSize, order.Length - b * batchSize);
         void Fill(long b, byte[] buffer)
         {
+            FaultInjection.DataWorker();
             var start = b * batchSize;
             for (var i = 0; i < SamplesIn(b); i++) store.Read(map[order[start + i]], buffer.AsSpan(i * sampleBytes, sampleBytes));
         }
