@@ -73,11 +73,13 @@ internal sealed class RunPipeline(ExperimentDefinition definition, RunSettings g
             ResumeFrom = checkpoint,
             LogEvery = 10,
             Log = message => error.WriteLine($"warning: {message}"),
+            OnlineData = data.Probe, // never the test split; null: the training data when labelled
         };
         var run = ProgressDisplay.Create(output, settings.Plain).Run(progress => experiment.Train(data.Train, trainOptions, progress));
         if (normalization is null) WriteState(experiment.EffectiveOptions.Normalization!);
 
         output.WriteLine($"Trained {run.Steps} steps in {run.Seconds:F1} s ({run.StopReason}); final loss {run.FinalLoss:G4}.");
+        if (ProgressDisplay.Online(run.OnlineReadings) is { } online) output.WriteLine(online);
         output.WriteLine($"Parameters SHA-256: {experiment.ParameterDigest()}");
         var chart = TrainingChart.Write(folder.Path, definition.Name);
         if (chart is not null) output.WriteLine($"Chart: {chart}");
