@@ -4,7 +4,7 @@
 # Needs Python 3 with PyTorch 2.x and CUDA, and numpy; no .NET. Run it from anywhere:
 #
 #   scripts/gpu-check.sh                       # the digits in data/ (CSV)
-#   scripts/gpu-check.sh --data FILE...        # a CSV, a .npy/.npz, or MNIST IDX images and labels
+#   scripts/gpu-check.sh --data PATH...        # what the programs take (docs/data.md): a CSV, .npy/.npz, IDX files or folders
 #
 # STEPS (default 300) sets the GPU run length, CPU_STEPS (default 3) the CPU reference's, PYTHON the interpreter.
 # JEPA_GPU_CHECK_DEVICE=cpu runs the "GPU" runs on the CPU instead (fp32 only): a dry run of this script where no GPU is.

@@ -1,15 +1,23 @@
-"""Corruptions of the context view and token masks, as src/Jepa.Runtime/Masks defines them.
+"""Corruptions of the context view, image augmentations and token masks, as src/Jepa.Runtime/Masks defines them.
 
 Randomness across processes: every random number is drawn for the **global** batch from the step's generator (the same
 on every process) and each process keeps the rows of its part (``BatchPart``). N processes therefore see exactly the
 views and masks one process sees with the whole batch, at the cost of drawing the whole batch's numbers everywhere
 (cheap next to the forward pass: a few numbers per sample, or one per input element for noise and dropout).
+
+The image links (``RandomResizedCrop``, ``HorizontalFlip``, ``ColorJitter``, ``Grayscale``, ``GaussianBlur``,
+``Solarize``, ``RandomErasing``, ``PixelMask``) split into ``sample(batch, h, w, g)``, the raw draws of a batch in the
+order and shape the C# link draws them (a dict of tensors), and ``apply(x, draws)``, which turns draws into parameters
+and calls the batched cores of ``image_ops``. The same draws give the same images in both runtimes (passed as tensors
+in the parity tests); ``link(x, g, part)`` draws for the global batch and applies this process's rows.
 """
 from dataclasses import dataclass
 import math
 
 import torch
 import torch.nn.functional as F
+
+from . import image_ops
 
 
 @dataclass(frozen=True)
@@ -136,6 +144,335 @@ class Compose:
         for step in self.steps:
             x = step(x, g, part)
         return x
+
+
+# ---- image links ---------------------------------------------------------------------------------------------------
+
+def _between(u, r):
+    """A uniform draw mapped onto [min, max] (C#'s ``Between``)."""
+    return u * (r[1] - r[0]) + r[0]
+
+
+def _chosen(u, p, images):
+    """Per sample, true with probability p given its uniform draw u (B): (B, 1, 1, 1) on the images' device."""
+    return u.lt(p).to(images.device).view(-1, 1, 1, 1)
+
+
+def _probability(p, link):
+    if not 0 <= p <= 1:
+        raise ValueError(f"{link} needs p in [0, 1] (is {p}).")
+    return p
+
+
+def _range(r, argument, link, lower=0.0, upper=math.inf, positive=False):
+    """``lower <= min <= max <= upper`` (and ``min > 0`` when positive), as a tuple."""
+    lo, hi = float(r[0]), float(r[1])
+    if lo >= lower and (not positive or lo > 0) and lo <= hi <= upper:
+        return lo, hi
+    bounds = ("0 < min" if positive else f"{lower} <= min") + " <= max" + ("" if math.isinf(upper) else f" <= {upper}")
+    raise ValueError(f"{link} needs {argument} min..max with {bounds}, got {lo}..{hi}.")
+
+
+BOX_ATTEMPTS = 10
+
+
+def box_attempts(u, h, w, scale, ratio):
+    """torchvision's box rule (``RandomResizedCrop``, ``RandomErasing``), 10 attempts per sample at once, from the
+    uniform draws u (B, 10, 4) float32: an area ``A = h w s``, ``s ~ U(scale)``, a ratio r log-uniform in ``ratio``,
+    the sides ``round(sqrt(A r))`` and ``round(sqrt(A / r))`` (half to even), each (B, 10) float64, and the two draws
+    of each attempt's position (B, 10, 2)."""
+    u = u.to(torch.float64)
+    area = _between(u[:, :, 0], scale) * (h * w)
+    r = _between(u[:, :, 1], (math.log(ratio[0]), math.log(ratio[1]))).exp()
+    return (area * r).sqrt().round(), (area / r).sqrt().round(), u[:, :, 2:]
+
+
+def first_fit(height, width, fits, position, h, w):
+    """Of the attempts (B, 10), the first that fits (attempt 0 where none does; then ``found`` is false), its top-left
+    corner uniform over the positions that keep it inside the h x w image; (B) float64 each, and ``found``."""
+    first = fits.to(torch.int32).argmax(1, keepdim=True)                              # (B, 1)
+
+    def pick(t):
+        return t.gather(1, first).squeeze(1)                                          # (B)
+    bh, bw = pick(height), pick(width)
+    top = (pick(position[:, :, 0]) * (h - bh + 1)).floor().minimum(h - bh)
+    left = (pick(position[:, :, 1]) * (w - bw + 1)).floor().minimum(w - bw)
+    return top, left, bh, bw, fits.any(1)
+
+
+class ImageLink:
+    """The common part of the image links (C#'s ``ImageCorruption``): images (B, C, H, W), or (B, H, W) read as one
+    channel, float pixels in [0, 1] (before any normalisation); ``sample`` draws per sample for a batch, ``apply``
+    works on the whole batch in tensor operations. A (B, H, W) input gives a (B, H', W') output."""
+
+    link = "image link"
+    #: Draws made once per batch (not per sample): every process keeps them whole.
+    per_batch = ()
+
+    def __call__(self, x, g, part):
+        self._check_dims(x)
+        draws = self.sample(part.total, x.shape[-2], x.shape[-1], g)
+        return self.apply(x, {k: v if k in self.per_batch else part.of(v) for k, v in draws.items()})
+
+    def sample(self, batch, h, w, g):
+        """The raw draws of a batch of ``batch`` h x w images, as the C# link draws them: name -> tensor."""
+        raise NotImplementedError
+
+    def apply(self, x, draws):
+        """The link on ``x`` with the given draws (rows of x's samples; per-batch draws whole)."""
+        self._check_dims(x)
+        if not x.is_floating_point():
+            raise ValueError(f"{self.link} needs floating-point pixels in [0, 1], got {x.dtype}.")
+        images = x.unsqueeze(1) if x.dim() == 3 else x                                 # (B, C, H, W)
+        y = self.transform(images, draws)
+        return y.squeeze(1) if x.dim() == 3 else y
+
+    def transform(self, images, draws):
+        raise NotImplementedError
+
+    def _check_dims(self, x):
+        if x.dim() not in (3, 4):
+            raise ValueError(f"{self.link} needs images (B, C, H, W) or (B, H, W), got {list(x.shape)}.")
+
+
+class RandomResizedCrop(ImageLink):
+    """``random_resized_crop(scale, ratio, size)``, torchvision's ``RandomResizedCrop`` per sample on the whole batch:
+    10 attempts per sample (``box_attempts``; ratio = width / height); the first with ``0 < w <= W`` and
+    ``0 < h <= H`` wins, its top-left corner uniform inside the image; a sample with none takes the central box of the
+    largest ratio in range; the boxes resized to ``size`` (default the input's) by ``image_ops.resized_crop``.
+    Draws: ``u`` (B, 10, 4) uniform (area, ratio, top, left). (B, C, H, W) -> (B, C, size)."""
+
+    link = "random_resized_crop"
+
+    def __init__(self, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3), size=None):
+        self.scale = _range(scale, "scale", self.link, upper=1, positive=True)
+        self.ratio = _range(ratio, "ratio", self.link, positive=True)
+        if size is not None and (size[0] < 1 or size[1] < 1):
+            raise ValueError(f"{self.link} needs an output size of at least 1x1, got {list(size)}.")
+        self.size = None if size is None else (int(size[0]), int(size[1]))
+
+    def output_size(self, h, w):
+        return self.size or (int(h), int(w))
+
+    def sample(self, batch, h, w, g):
+        return {"u": _uniform((batch, BOX_ATTEMPTS, 4), g)}
+
+    def boxes(self, u, h, w):
+        """The boxes (top, left, height, width) of the draws u (B, 10, 4): int64 (B) each."""
+        width, height, position = box_attempts(u, h, w, self.scale, self.ratio)      # ratio = width / height
+        fits = width.gt(0) & width.le(w) & height.gt(0) & height.le(h)
+        top, left, bh, bw, found = first_fit(height, width, fits, position, h, w)
+        fh, fw = self._fallback(h, w)
+
+        def pick(t, fallback):
+            return torch.where(found, t, torch.full_like(t, fallback)).to(torch.int64)
+        return pick(top, (h - fh) // 2), pick(left, (w - fw) // 2), pick(bh, fh), pick(bw, fw)
+
+    def _fallback(self, h, w):
+        """The central box when no attempt fits: the whole image, narrowed to the nearest ratio in range."""
+        image_ratio = w / h
+        if image_ratio < self.ratio[0]:
+            return _round_half_even(w / self.ratio[0]), w
+        if image_ratio > self.ratio[1]:
+            return h, _round_half_even(h * self.ratio[1])
+        return h, w
+
+    def transform(self, images, draws):
+        h, w = images.shape[2], images.shape[3]
+        top, left, height, width = self.boxes(draws["u"], h, w)
+        return image_ops.resized_crop(images, top, left, height, width, self.output_size(h, w))
+
+
+class _OneDrawPerSample(ImageLink):
+    """A link that draws one uniform number per sample: ``u`` (B)."""
+
+    def sample(self, batch, h, w, g):
+        return {"u": _uniform((batch,), g)}
+
+
+class HorizontalFlip(_OneDrawPerSample):
+    """``hflip(p)``: each image flipped left to right with probability p, per sample: one uniform draw per sample
+    (always, whatever p), ``where(u < p, x.flip(-1), x)``. Draws: ``u`` (B). Input (B, C, H, W) or (B, H, W)."""
+
+    link = "hflip"
+
+    def __init__(self, p=0.5):
+        self.p = _probability(p, self.link)
+
+    def apply(self, x, draws):
+        self._check_dims(x)
+        flip = (draws["u"].to(x.device) < self.p).view(-1, *([1] * (x.dim() - 1)))   # (B, 1, 1[, 1])
+        return torch.where(flip, x.flip(-1), x)
+
+
+class ColorJitter(ImageLink):
+    """``color_jitter(brightness, contrast, saturation, hue, p)``, torchvision's ``RandomApply([ColorJitter], p)`` per
+    sample: a jittered sample's factors uniform in ``[max(0, 1 - s), 1 + s]`` (hue in ``[-hue, hue]`` turns), the four
+    adjustments in a random order drawn **once per batch** (a strength of 0 leaves one out). Brightness and contrast on
+    any channel count; saturation and hue need 3. Draws: ``u`` (B, 5) (applied, brightness, contrast, saturation, hue)
+    and ``order`` (4), one per batch."""
+
+    link = "color_jitter"
+    per_batch = ("order",)
+
+    def __init__(self, brightness=0.4, contrast=0.4, saturation=0.2, hue=0.1, p=0.8):
+        self.brightness = self._strength(brightness, "brightness")
+        self.contrast = self._strength(contrast, "contrast")
+        self.saturation = self._strength(saturation, "saturation")
+        if not 0 <= hue <= 0.5:
+            raise ValueError(f"{self.link} needs hue in [0, 0.5] (a fraction of a turn), got {hue}.")
+        self.hue = hue
+        self.p = _probability(p, self.link)
+
+    def _strength(self, s, name):
+        if not (s >= 0 and math.isfinite(s)):
+            raise ValueError(f"{self.link} needs a finite {name} >= 0, got {s}.")
+        return s
+
+    @property
+    def needs_colour(self):
+        return self.saturation > 0 or self.hue > 0
+
+    @staticmethod
+    def _factors(s):
+        return max(0.0, 1 - s), 1 + s
+
+    def sample(self, batch, h, w, g):
+        u = _uniform((batch, 5), g)
+        return {"u": u, "order": _uniform((4,), g)}
+
+    def transform(self, images, draws):
+        if self.needs_colour and images.shape[1] != 3:
+            raise ValueError(f"{self.link} with saturation or hue needs 3 colour channels, got {images.shape[1]}; "
+                             "set saturation: 0 and hue: 0 for other images.")
+        u, y = draws["u"], images
+        for step in draws["order"].argsort().tolist():
+            if step == 0 and self.brightness > 0:
+                y = image_ops.adjust_brightness(y, _between(u[:, 1], self._factors(self.brightness)))
+            elif step == 1 and self.contrast > 0:
+                y = image_ops.adjust_contrast(y, _between(u[:, 2], self._factors(self.contrast)))
+            elif step == 2 and self.saturation > 0:
+                y = image_ops.adjust_saturation(y, _between(u[:, 3], self._factors(self.saturation)))
+            elif step == 3 and self.hue > 0:
+                y = image_ops.adjust_hue(y, _between(u[:, 4], (-self.hue, self.hue)))
+        return torch.where(_chosen(u[:, 0], self.p, images), y, images)
+
+
+class Grayscale(_OneDrawPerSample):
+    """``grayscale(p)``, torchvision's ``RandomGrayscale`` per sample: with probability p the three channels become
+    the luma. Needs 3 channels. Draws: ``u`` (B)."""
+
+    link = "grayscale"
+
+    def __init__(self, p=0.2):
+        self.p = _probability(p, self.link)
+
+    def transform(self, images, draws):
+        return torch.where(_chosen(draws["u"], self.p, images), image_ops.grayscale(images).expand_as(images), images)
+
+
+class GaussianBlur(ImageLink):
+    """``gaussian_blur(sigma, p)``: with probability p a sample is blurred with its own ``sigma ~ U(sigma)`` pixels
+    (``image_ops.gaussian_blur``, reflect padding); kernel ``k = 2 ceil(3 sigma_max) + 1``, at most
+    ``2 min(H, W) - 1``, the same for every sample. Draws: ``u`` (B, 2) (applied, sigma)."""
+
+    link = "gaussian_blur"
+
+    def __init__(self, sigma=(0.1, 2.0), p=0.5):
+        self.sigma = _range(sigma, "sigma", self.link, positive=True)
+        self.p = _probability(p, self.link)
+
+    def kernel_size(self, h, w):
+        return int(min(2 * math.ceil(3 * self.sigma[1]) + 1, 2 * min(h, w) - 1))
+
+    def sample(self, batch, h, w, g):
+        return {"u": _uniform((batch, 2), g)}
+
+    def transform(self, images, draws):
+        u = draws["u"]
+        blurred = image_ops.gaussian_blur(images, self.kernel_size(images.shape[2], images.shape[3]), _between(u[:, 1], self.sigma))
+        return torch.where(_chosen(u[:, 0], self.p, images), blurred, images)
+
+
+class Solarize(_OneDrawPerSample):
+    """``solarize(threshold, p)``: with probability p every pixel ``x >= threshold`` of a sample becomes ``1 - x``.
+    Draws: ``u`` (B)."""
+
+    link = "solarize"
+
+    def __init__(self, threshold=0.5, p=0.2):
+        if not 0 <= threshold <= 1:
+            raise ValueError(f"{self.link} needs a threshold in [0, 1], got {threshold}.")
+        self.threshold = threshold
+        self.p = _probability(p, self.link)
+
+    def transform(self, images, draws):
+        u = draws["u"]
+        # A sample that is not solarized gets a threshold above every pixel.
+        threshold = torch.where(u.lt(self.p), torch.full_like(u, self.threshold), torch.full_like(u, 2.0))
+        return image_ops.solarize(images, threshold)
+
+
+class RandomErasing(ImageLink):
+    """``random_erasing(scale, ratio, value, p)`` (cutout), torchvision's ``RandomErasing`` per sample: with probability
+    p, 10 attempts (``box_attempts``; ratio = height / width, torchvision's convention here), the first with
+    ``h < H`` and ``w < W`` placed uniformly and set to ``value``; a sample with none is left alone.
+    Draws: ``chosen`` (B), then ``u`` (B, 10, 4)."""
+
+    link = "random_erasing"
+
+    def __init__(self, scale=(0.02, 0.33), ratio=(0.3, 3.3), value=0.0, p=0.5):
+        self.scale = _range(scale, "scale", self.link, upper=1, positive=True)
+        self.ratio = _range(ratio, "ratio", self.link, positive=True)
+        if not math.isfinite(value):
+            raise ValueError(f"{self.link} needs a finite value, got {value}.")
+        self.value = float(value)
+        self.p = _probability(p, self.link)
+
+    def sample(self, batch, h, w, g):
+        chosen = _uniform((batch,), g)
+        return {"chosen": chosen, "u": _uniform((batch, BOX_ATTEMPTS, 4), g)}
+
+    def boxes(self, chosen, u, h, w):
+        """The boxes (top, left, height, width), int64 (B) each; the empty box (0, 0, 0, 0) erases nothing."""
+        height, width, position = box_attempts(u, h, w, self.scale, self.ratio)     # ratio = height / width
+        fits = height.lt(h) & width.lt(w)
+        top, left, bh, bw, found = first_fit(height, width, fits, position, h, w)
+        erase = (found & chosen.lt(self.p).to(found.device)).to(torch.float64)
+        return tuple((t * erase).to(torch.int64) for t in (top, left, bh, bw))
+
+    def transform(self, images, draws):
+        top, left, height, width = self.boxes(draws["chosen"], draws["u"], images.shape[2], images.shape[3])
+        return image_ops.erase(images, top, left, height, width, self.value)
+
+
+class PixelMask(ImageLink):
+    """A token mask applied to pixels, for encoders that do not take tokens: the image cut into patch x patch cells on
+    the mask's grid (``ceil(H / patch) x ceil(W / patch)``); the mask sampled as for a token encoder (``MultiBlockMask``
+    or ``RandomTokenMask``, for the global batch: the block mask's trim couples the samples) and every pixel outside
+    the sample's context cells set to ``value``. Draws: ``context`` (B, Nc), the token mask's context indices."""
+
+    link = "pixel mask"
+
+    def __init__(self, mask, patch, value=0.0):
+        if patch < 1:
+            raise ValueError(f"A pixel mask needs cells of at least 1 pixel, got {patch}.")
+        if not math.isfinite(value):
+            raise ValueError(f"A pixel mask needs a finite fill value, got {value}.")
+        self.mask, self.patch, self.value = mask, int(patch), float(value)
+
+    def grid(self, h, w):
+        return -(-int(h) // self.patch), -(-int(w) // self.patch)
+
+    def sample(self, batch, h, w, g):
+        grid = self.grid(h, w)
+        if grid != tuple(self.mask.grid):
+            raise ValueError(f"A pixel mask with {self.patch}x{self.patch} cells cuts {h}x{w} images into a {grid[0]}x{grid[1]} "
+                             f"grid, but its mask is on {self.mask.grid[0]}x{self.mask.grid[1]}.")
+        return {"context": self.mask.sample(batch, g).context}
+
+    def transform(self, images, draws):
+        return image_ops.mask_cells(images, draws["context"], self.patch, self.value)
 
 
 @dataclass

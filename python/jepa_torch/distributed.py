@@ -10,8 +10,9 @@ The conventions (docs/scale-out.md):
   the gradient over processes. A term that couples samples is computed on every process from the gathered (or
   reduced) global batch; each process's gradient of it is therefore N times the global term's gradient with respect
   to its own samples, and DDP's average divides by N again: the gradient of one process on the whole batch.
-* Batch norm in training mode normalises with the statistics of the global batch (``GlobalBatchNorm``, CPU and CUDA
-  alike; SyncBatchNorm does not run on the CPU), so it too computes what one process computes.
+* Batch norm in training mode (``BatchNorm1d`` of ``mlp(norm: batch)``, ``BatchNorm2d`` of ``conv(norm: batch)``, in
+  trained modules and in an EMA target alike) normalises with the statistics of the global batch (``GlobalBatchNorm``,
+  CPU and CUDA alike; SyncBatchNorm does not run on the CPU), so it too computes what one process computes.
 """
 import datetime
 import os
@@ -91,10 +92,14 @@ class Distributed:
 
     def wrap(self, module):
         """``DistributedDataParallel`` around a trainable module with several processes; the module itself otherwise
-        (and for a module without trainable parameters). Batch norms become ``GlobalBatchNorm`` first."""
-        if self.world == 1 or not any(p.requires_grad for p in module.parameters()):
+        (and for a module without trainable parameters, such as an EMA target). With several processes its batch norms
+        become ``GlobalBatchNorm`` first, trained or not: an EMA target in training mode normalises with the global
+        batch's statistics too."""
+        if self.world == 1:
             return module
         global_batch_norm(module, self)
+        if not any(p.requires_grad for p in module.parameters()):
+            return module
         device_ids = [self.device.index] if self.device.type == "cuda" else None
         # Buffers (batch-norm statistics of the global batch, fixed positional tables) are equal on every process.
         return nn.parallel.DistributedDataParallel(module, device_ids=device_ids, broadcast_buffers=False)
@@ -108,21 +113,26 @@ class Distributed:
             dist.destroy_process_group()
 
 
-class GlobalBatchNorm(nn.BatchNorm1d):
-    """``BatchNorm1d`` whose training-mode statistics are those of the global batch: the sum and the centred sum of
-    squares are all-reduced (autograd-aware), so N processes normalise as one process with the whole batch does and
-    update the same running statistics (unbiased variance, momentum as BatchNorm1d). Same state-dict names."""
+class GlobalBatchNorm(nn.modules.batchnorm._BatchNorm):
+    """A batch norm (``BatchNorm1d``'s or ``BatchNorm2d``'s inputs) whose training-mode statistics are those of the
+    global batch: the sum and the centred sum of squares over the samples (and positions) are all-reduced
+    (autograd-aware), so N processes normalise as one process with the whole batch does and update the same running
+    statistics (unbiased variance, momentum as PyTorch's). Same state-dict names; evaluation mode is PyTorch's own."""
 
     def __init__(self, num_features, ddp, **kwargs):
         super().__init__(num_features, **kwargs)
         self.ddp = ddp
+
+    def _check_input_dim(self, x):
+        if x.dim() not in (2, 3, 4):
+            raise ValueError(f"batch norm expects (B, C), (B, C, L) or (B, C, H, W) input, got {list(x.shape)}.")
 
     def forward(self, x):
         if not self.training:
             return super().forward(x)
         dims = [0] + list(range(2, x.dim()))                                        # every dimension but the channels
         shape = [1, -1] + [1] * (x.dim() - 2)
-        count = x.numel() // x.shape[1] * self.ddp.world                            # samples of the global batch
+        count = x.numel() // x.shape[1] * self.ddp.world                            # values per channel in the global batch
         mean = self.ddp.all_reduce(x.sum(dims)) / count
         var = self.ddp.all_reduce((x - mean.reshape(shape)).square().sum(dims)) / count
         if self.track_running_stats:
@@ -136,14 +146,16 @@ class GlobalBatchNorm(nn.BatchNorm1d):
 
 
 def global_batch_norm(module, ddp):
-    """Replaces every ``BatchNorm1d`` inside ``module`` by a ``GlobalBatchNorm`` holding the same state."""
+    """Replaces every batch norm (1-d or 2-d) inside ``module`` by a ``GlobalBatchNorm`` holding the same state."""
     for name, child in module.named_children():
-        if isinstance(child, nn.BatchNorm1d) and not isinstance(child, GlobalBatchNorm):
+        if isinstance(child, (nn.BatchNorm1d, nn.BatchNorm2d)) and not isinstance(child, GlobalBatchNorm):
             replacement = GlobalBatchNorm(child.num_features, ddp, eps=child.eps, momentum=child.momentum,
                                           affine=child.affine, track_running_stats=child.track_running_stats)
             replacement.load_state_dict(child.state_dict())
             replacement.to(next(child.buffers(), torch.empty(0)).device)
             replacement.train(child.training)
+            for p, q in zip(replacement.parameters(), child.parameters()):
+                p.requires_grad_(q.requires_grad)
             setattr(module, name, replacement)
         else:
             global_batch_norm(child, ddp)

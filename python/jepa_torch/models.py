@@ -54,35 +54,80 @@ class MlpEncoder(nn.Module):
 
 
 class ConvEncoder(nn.Module):
-    """``conv(channels: [c1..cn], kernel: k, pool, out: o)``: per stage ``Conv2d(prev, c_i, k, padding (k-1)/2)``, GELU,
-    ``MaxPool2d(2, 2)``; a global mean or max over the remaining positions and ``Linear(c_n, o)``.
-    Names: ``stages.conv{i}``, ``head``."""
+    """``conv(channels: [c1..cn], kernel: k, pool, out: o, norm, groups)``: per stage ``Conv2d(prev, c_i, k, padding
+    (k-1)/2)``, the norm, GELU, ``MaxPool2d(2, 2)``; a global mean or max over the remaining positions and
+    ``Linear(c_n, o)``. The norm: ``batch`` ``BatchNorm2d(c_i)`` (couples the samples of a batch; under several
+    processes ``Distributed.wrap`` gives it the global batch's statistics), ``group`` ``GroupNorm(groups, c_i)``,
+    ``layer`` ``GroupNorm(1, c_i)``, ``none``; weight 1 and bias 0 at the start (no random draws, so the initial
+    weights stay those of the generated experiment). A flattened sample is reshaped; a (B, c, h', w') batch of another
+    size (a smaller crop) passes as it is. Names: ``stages.conv{i}``, ``stages.norm{i}``, ``head``."""
 
-    def __init__(self, input_shape, channels, kernel=3, pool="mean", out=128):
+    def __init__(self, input_shape, channels, kernel=3, pool="mean", out=128, norm="none", groups=8):
         super().__init__()
         if len(input_shape) != 3:
             raise ValueError(f"conv needs an input shape [c, h, w], not {list(input_shape)}.")
+        if not channels:
+            raise ValueError("conv needs at least one stage.")
+        if kernel < 1:
+            raise ValueError(f"The kernel must be at least 1 (is {kernel}).")
+        if norm == "group" and groups < 1:
+            raise ValueError(f"Group norm needs at least one group (is {groups}).")
         self.input_shape = tuple(int(s) for s in input_shape)
-        self.pool = pool
+        self.pool, self.kernel, self.stage_count = pool, kernel, len(channels)
         self.output_width = out
-        prev, h, w = self.input_shape
-        padding = (kernel - 1) // 2
+        self._check_size(self.input_shape[1], self.input_shape[2])
+        prev, padding = self.input_shape[0], (kernel - 1) // 2
         stages = []
         for i, c in enumerate(channels):
-            h, w = (h + 2 * padding - kernel + 1) // 2, (w + 2 * padding - kernel + 1) // 2
-            if h < 1 or w < 1:
-                raise ValueError(f"conv stage {i + 1} shrinks the input below one pixel.")
-            stages += [(f"conv{i}", nn.Conv2d(prev, c, kernel, stride=1, padding=padding)),
-                       (f"act{i}", nn.GELU()), (f"pool{i}", nn.MaxPool2d(2, 2))]
+            stages.append((f"conv{i}", nn.Conv2d(prev, c, kernel, stride=1, padding=padding)))
+            normalisation = _conv_norm(norm, c, groups, i)
+            if normalisation is not None:
+                stages.append((f"norm{i}", normalisation))
+            stages += [(f"act{i}", nn.GELU()), (f"pool{i}", nn.MaxPool2d(2, 2))]
             prev = c
         self.stages = nn.Sequential(OrderedDict(stages))
         self.head = nn.Linear(prev, out)
 
+    def _check_size(self, h, w):
+        """Refuses an h x w input that a stage shrinks below one pixel."""
+        padding = (self.kernel - 1) // 2
+        h0, w0 = h, w
+        for i in range(self.stage_count):
+            h, w = (h + 2 * padding - self.kernel + 1) // 2, (w + 2 * padding - self.kernel + 1) // 2
+            if h < 1 or w < 1:
+                raise ValueError(f"conv stage {i + 1} shrinks the {h0}x{w0} input below one pixel.")
+
     def forward(self, x):
-        image = x.reshape(x.shape[0], *self.input_shape)                           # (B, c, h, w)
+        c = self.input_shape[0]
+        image = x if x.dim() == 4 and x.shape[1] == c else x.reshape(x.shape[0], *self.input_shape)   # (B, c, h, w)
+        self._check_size(image.shape[2], image.shape[3])
         flat = self.stages(image).flatten(2)                                        # (B, c_n, s*s)
         pooled = flat.mean(2) if self.pool == "mean" else flat.amax(2)              # (B, c_n)
         return self.head(pooled)                                                    # (B, o)
+
+
+def _conv_norm(norm, channels, groups, stage):
+    if norm == "none":
+        return None
+    if norm == "batch":
+        return nn.BatchNorm2d(channels)
+    if norm == "layer":
+        return _initialised(nn.GroupNorm(1, channels))
+    if norm == "group":
+        if channels % groups:
+            raise ValueError(f"conv stage {stage + 1} has {channels} channels, which {groups} groups do not divide; "
+                             "choose groups that divide every stage's channels.")
+        return _initialised(nn.GroupNorm(groups, channels))
+    raise ValueError(f"Unknown norm '{norm}' (none, batch, group or layer).")
+
+
+def _initialised(norm):
+    """Group norm's weight 1 and bias 0 (PyTorch's own initialisation, set explicitly as C# must: TorchSharp 0.107's
+    GroupNorm leaves both uninitialised)."""
+    with torch.no_grad():
+        norm.weight.fill_(1)
+        norm.bias.zero_()
+    return norm
 
 
 def sincos_2d(dim, height, width):

@@ -13,6 +13,7 @@ import torch
 
 from . import data as D
 from .distributed import Distributed
+from .normalization import InputNormalization
 from .training import Precision, Ramp, Schedule, Step, optimizer as make_optimizer, step_generator
 
 CHECKPOINT = "checkpoint.pt"
@@ -54,6 +55,10 @@ class Options:
     ema_momentum: Ramp = None
     collapse: Collapse = field(default_factory=Collapse)
     test_fraction: float = 0.25
+    #: The inputs' per-channel normalisation (``InputNormalization``): declared, ``InputNormalization.none()`` for none,
+    #: or None (the default) to compute it on the training data when a fresh run starts; the run keeps the values it
+    #: used in ``options.json`` and every checkpoint.
+    normalization: InputNormalization = None
 
     def to_json(self):
         return dataclasses.asdict(self)
@@ -65,6 +70,23 @@ class Experiment:
 
     name = None
     input_shape = None
+    #: The normalisation of the run (set by ``train``); None: the inputs pass unchanged.
+    normalization = None
+    #: False: the trainer normalises each batch before ``training_step`` and the collapse monitor's batch before
+    #: ``monitor_embeddings`` (C#'s ``JepaExperiment.AtBoundary``, which the committed programs rely on: their
+    #: corruptions then see normalised values). A program that calls ``self.normalize`` on each view right before it
+    #: enters an encoder (and in ``encode``), so that augmentations see pixels in [0, 1], sets it True.
+    normalizes_inputs = False
+
+    def normalize(self, x):
+        """The one place where inputs are normalised: ``(x - mean) / std`` per channel with the run's normalisation
+        (C#'s ``JepaExperiment.Normalize``); ``x`` itself without one."""
+        return x if self.normalization is None else self.normalization.apply(x)
+
+    def at_boundary(self, x):
+        """What the trainer hands to ``training_step`` and the monitor to ``monitor_embeddings``: ``normalize(x)``
+        unless the program normalises its views itself (``normalizes_inputs``)."""
+        return x if self.normalizes_inputs else self.normalize(x)
 
     def register(self, context, target, target_kind, predictor):
         """``target_kind``: ema (a separate copy, not trained), stopgrad or shared (the context encoder itself) or
@@ -107,8 +129,9 @@ class Experiment:
 
 def arguments(description, argv=None):
     p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", nargs="+", required=True, metavar="FILE",
-                   help="a CSV (label last), a .npy/.npz, or MNIST IDX images and labels files")
+    p.add_argument("--data", nargs="+", required=True, metavar="PATH",
+                   help="a folder (MNIST-style IDX files, whose t10k pair is the test split; or images in class folders), a CSV "
+                        "(label last), one or two .npy (samples, labels), a .npz, or IDX files (docs/data.md)")
     p.add_argument("--steps", type=int, help="run length in optimizer steps (replaces the file's)")
     p.add_argument("--epochs", type=int, help="run length in epochs (replaces the file's)")
     p.add_argument("--device", default="cpu", help="cpu (default), cuda (each process on cuda:LOCAL_RANK) or auto")
@@ -317,13 +340,7 @@ def main(experiment_type, options, description, argv=None):
     ddp = Distributed.from_environment(args.device, args.timeout)
     try:
         precision = Precision(args.precision, ddp.device)
-        data = D.load(args.data).for_experiment(experiment_type.input_shape)
-        train_data = data
-        if data.labels is not None and not args.all_samples:
-            train_idx, test_idx = D.stratified_split(data.labels, options.test_fraction, options.seed)
-            train_data = data.subset(train_idx, f"{data.source} (train split)")
-            _say(ddp, f"{experiment_type.name}: {data}\nTraining on {len(train_data)} samples; {len(test_idx)} held out for "
-                      f"evaluation ({options.test_fraction:.0%}, stratified; `jepa evaluate` reports on them).")
+        train_data = _training_data(experiment_type, options, args, ddp)
         if args.steps is not None:
             options = dataclasses.replace(options, steps=args.steps, epochs=None)
         if args.epochs is not None:
@@ -335,6 +352,26 @@ def main(experiment_type, options, description, argv=None):
         return result
     finally:
         ddp.close()
+
+
+def _training_data(experiment_type, options, args, ddp):
+    """What the encoder trains on, as the .NET runner plans it: all of ``--data`` when the source has its own labelled
+    test split (the t10k pair, an .npz's test arrays, a test/ folder), else the stratified ``split(test: f)``
+    hold-out of labelled data (unless ``--all-samples``), else every sample."""
+    loaded = D.open_data(args.data, experiment_type.input_shape, log=lambda text: _say(ddp, text))
+    data = loaded.train
+    _say(ddp, f"{experiment_type.name}: {data}\nData: {loaded.layout}, {len(loaded.files)} file{'' if len(loaded.files) == 1 else 's'}.")
+    if loaded.test is not None and loaded.test.labels is not None:
+        _say(ddp, f"Training on {len(data)} samples; evaluation on the {len(loaded.test)} samples of {loaded.test.source} "
+                  "(its own test split; `jepa evaluate` reports on them).")
+        return data
+    if data.labels is not None and not args.all_samples:
+        train_idx, test_idx = D.stratified_split(data.labels, options.test_fraction, options.seed)
+        _say(ddp, f"Training on {len(train_idx)} samples; {len(test_idx)} held out for evaluation ({options.test_fraction:.0%}, "
+                  "stratified; `jepa evaluate` reports on them).")
+        return data.subset(train_idx, f"{data.source} (train split)")
+    _say(ddp, f"Training on all {len(data)} samples" + (" (--all-samples)." if data.labels is not None else " (no labels: no evaluation)."))
+    return data
 
 
 def _run_folder(name, args, ddp):
@@ -366,11 +403,15 @@ def train(experiment, data, options, ddp, args):
 
     # 2. Resume: weights, EMA target, step; the optimizer state where the checkpoint has one.
     state = {"step": 0, "epoch": 0, "position": 0, "seconds": 0.0, "readings": [], "alarms": []}
+    saved_normalization = None
     if args.resume:
         path, payload = resume_from(args.resume, log)
         if payload.get("experiment") != experiment.name:
             raise ValueError(f"{path} was written for the experiment '{payload.get('experiment')}', not '{experiment.name}'.")
         differences = _differences(payload.get("options"), options.to_json())
+        saved_normalization = InputNormalization.from_json((payload.get("options") or {}).get("normalization"))
+        if options.normalization is not None and saved_normalization is not None and saved_normalization != options.normalization:
+            differences.append(f"normalization: {saved_normalization} in the checkpoint, {options.normalization} here")
         if differences:
             raise ValueError(f"{path} holds the options of a different experiment: " + "; ".join(differences) + ".")
         experiment.load_state_dicts(payload["modules"], path)
@@ -383,7 +424,18 @@ def train(experiment, data, options, ddp, args):
                 state[key] = payload[key]
         log(f"Resumed from {path} at step {state['step']}.")
 
-    # 3. Run folder (process 0), the collapse monitor's fixed batch and its baseline at step 0.
+    # 3. The normalisation: declared, else the checkpoint's, else the experiment's earlier run's, else computed on the
+    #    training data (a resumed run never computes it again, unless its checkpoint has none: a TorchSharp export).
+    normalization = options.normalization or saved_normalization or experiment.normalization
+    if normalization is None:
+        normalization = InputNormalization.compute(data, options.seed)
+        if args.resume:
+            log(f"{args.resume} holds no normalisation (a TorchSharp export): computed on the training data again.")
+    options = dataclasses.replace(options, normalization=normalization)
+    experiment.normalization = normalization
+    log(f"Normalisation: {normalization}.")
+
+    # 4. Run folder (process 0), the collapse monitor's fixed batch and its baseline at step 0.
     metrics = None
     if ddp.is_main:
         os.makedirs(folder, exist_ok=True)
@@ -394,7 +446,7 @@ def train(experiment, data, options, ddp, args):
     monitor_batch = None
     if options.collapse is not None and state["step"] < total:
         order = D.epoch_order(len(data), options.seed ^ MONITOR_SEED, 0)[:min(len(data), args.monitor_samples)]
-        monitor_batch = data.features.index_select(0, order).to(ddp.device)
+        monitor_batch = data.batch(order).to(ddp.device)
         if state["step"] == 0 and not state["readings"]:
             reading = _measure(experiment, monitor_batch, 0)
             state["readings"].append(reading)
@@ -413,7 +465,7 @@ def train(experiment, data, options, ddp, args):
                                "readings": state["readings"], "alarms": state["alarms"]},
                         previous=os.path.join(folder, PREVIOUS_CHECKPOINT))
 
-    # 4. Epochs of steps.
+    # 5. Epochs of steps.
     stop_flag = _StopFlag()
     experiment.train()
     if ddp.device.type == "cuda":
@@ -427,7 +479,7 @@ def train(experiment, data, options, ddp, args):
                 # The global batch of this step, and this process's contiguous part of it.
                 start = state["position"] * options.batch
                 idx = order[start + part.start:start + part.stop]
-                batch = data.features.index_select(0, idx).to(ddp.device, non_blocking=True)        # (B/N, ...)
+                batch = experiment.at_boundary(data.batch(idx).to(ddp.device, non_blocking=True))  # (B/N, ...)
                 index, epoch = state["step"], state["epoch"]
                 step = Step(index + 1, epoch, step_generator(options.seed, index), part, opt, ddp, schedule.lr_at(index),
                             schedule.weight_decay_at(index), schedule.ema_momentum_at(index), options.grad_clip,
@@ -476,7 +528,7 @@ def train(experiment, data, options, ddp, args):
                     checkpoint()
                 if stop != "completed" or state["position"] == 0:
                     break
-        # 5. The final checkpoint, and a summary of this run (steps per second after the first step, peak GPU memory).
+        # 6. The final checkpoint, and a summary of this run (steps per second after the first step, peak GPU memory).
         checkpoint()
     finally:
         stop_flag.restore()
@@ -496,8 +548,9 @@ def train(experiment, data, options, ddp, args):
             "summary": summary}
 
 
-#: Options that may differ between a checkpoint and the run resuming it (the run length and the monitor), as in C#.
-MAY_DIFFER = {"steps", "epochs", "collapse"}
+#: Options that may differ between a checkpoint and the run resuming it (the run length and the monitor), as in C#;
+#: the normalisation is compared on its own (a run that leaves it to be computed takes the checkpoint's).
+MAY_DIFFER = {"steps", "epochs", "collapse", "normalization"}
 
 
 def _differences(saved, current):
@@ -513,7 +566,7 @@ def _differences(saved, current):
 def _measure(experiment, batch, step):
     experiment.train(False)
     try:
-        z = experiment.monitor_embeddings(batch)
+        z = experiment.monitor_embeddings(experiment.at_boundary(batch))
         return [step, embedding_std(z), rankme(z)]
     finally:
         experiment.train(True)

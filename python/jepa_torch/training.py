@@ -146,20 +146,35 @@ def ema_copy(module, create):
 
 @torch.no_grad()
 def ema_update(target, online, momentum):
-    """``t <- m t + (1 - m) o`` for every parameter and every floating-point buffer (batch-norm statistics follow the
-    online module as the weights do); integer buffers (``num_batches_tracked``) are copied."""
+    """C#'s ``Ema.Update``: ``t <- m t + (1 - m) o`` for every parameter; for every floating-point buffer (batch norm's
+    running statistics) ``t <- t + (1 - m) (o - t)``, which leaves a buffer equal on both sides (a fixed positional
+    table) bit for bit unchanged; integer buffers (``num_batches_tracked``) are copied. The target's statistics then
+    describe the activations of the same window of steps as its weights."""
     if not 0 <= momentum <= 1:
         raise ValueError(f"EMA momentum must lie in [0, 1] (is {momentum}).")
     t_params, o_params = list(target.parameters()), list(online.parameters())
     if len(t_params) != len(o_params):
-        raise ValueError("The EMA target and the online module must share an architecture.")
+        raise ValueError(f"The EMA target has {len(t_params)} parameters and the online module {len(o_params)}; "
+                         "they must share an architecture.")
+    t_buffers, o_buffers = list(target.named_buffers()), list(online.named_buffers())
+    if [n for n, _ in t_buffers] != [n for n, _ in o_buffers]:
+        raise ValueError(f"The EMA target and the online module have different buffers: {[n for n, _ in t_buffers]} "
+                         f"and {[n for n, _ in o_buffers]}.")
+    mix = 1 - momentum
     for t, o in zip(t_params, o_params):
-        t.mul_(momentum).add_(o, alpha=1 - momentum)
-    for t, o in zip(target.buffers(), online.buffers()):
+        _same_shape(t, o, "EMA parameter")
+        t.mul_(momentum).add_(o, alpha=mix)
+    for (name, t), (_, o) in zip(t_buffers, o_buffers):
+        _same_shape(t, o, f"EMA buffer '{name}'")
         if t.is_floating_point():
-            t.mul_(momentum).add_(o, alpha=1 - momentum)
+            t.add_(o - t, alpha=mix)
         else:
             t.copy_(o)
+
+
+def _same_shape(t, o, what):
+    if t.shape != o.shape:
+        raise ValueError(f"{what} has shape {list(t.shape)} in the target and {list(o.shape)} in the online module.")
 
 
 # ---- precision -----------------------------------------------------------------------------------------------------

@@ -16,11 +16,17 @@ internal static class Interop
         foreach (var (role, module) in e.Modules())
         {
             if (role == "target" && ReferenceEquals(module, e.ContextModule)) continue;
-            var tensors = new Hashtable();
-            foreach (var (key, t) in module.state_dict()) tensors[key] = t.detach().clone();
-            modules[role] = tensors;
+            modules[role] = State(module);
         }
         return modules;
+    }
+
+    /// <summary>A module's state dict, cloned.</summary>
+    public static Hashtable State(nn.Module module)
+    {
+        var tensors = new Hashtable();
+        foreach (var (key, t) in module.state_dict()) tensors[key] = t.detach().clone();
+        return tensors;
     }
 
     /// <summary>The trainable parameters as the trainer names them (<c>role.name</c>), each once.</summary>

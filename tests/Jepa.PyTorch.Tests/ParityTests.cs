@@ -15,7 +15,9 @@ namespace Jepa.PyTorch.Tests;
 /// PyTorch program written for it: the generated experiment trains one step through the real trainer; its weights
 /// before the step (moved through TorchSharp.PyBridge), its batch, and the views, masks and directions it drew (replayed
 /// from its seeded generator and passed as tensors: the two libraries do not promise the same random streams) go to
-/// the program's <c>loss_terms</c> (tests/python/tools/parity_step.py). Each loss term must agree within 1e-5
+/// the program's <c>loss_terms</c> (tests/python/tools/parity_step.py). The run's input normalisation (computed on the
+/// data as the trainer computes it, declared so that the replay can use it) travels too: both trainers normalise the
+/// batch at the boundary, before the step's draws. Each loss term must agree within 1e-5
 /// relative and each parameter's gradient within 1e-4 of its largest entry (docs/scale-out.md has the figures).
 /// </summary>
 [Collection(PyTorchCollection.Name)]
@@ -47,17 +49,20 @@ public class ParityTests(ITestOutputHelper output)
         using var digits = Datasets.Digits();
         using var data = digits.ForExperiment(c.InputShape);
         using var folder = new TempFolder();
+        var normalization = experiment.EffectiveOptions.Normalization!;
 
-        // The step's inputs: the weights before it, its batch (the run's first), and what it draws (replayed).
+        // The step's inputs: the weights before it, its batch (the run's first), and what it draws (replayed on the
+        // batch the trainer hands to the step: normalised).
         var modules = Interop.Modules(experiment);
         using var batch = data.Batches(Batch, c.Seed, 0).First();
         Hashtable drawn;
-        using (var replay = new Generator(unchecked((ulong)c.Seed), CPU)) drawn = c.Replay(batch, replay);
+        using (var replay = new Generator(unchecked((ulong)c.Seed), CPU)) drawn = c.Replay(experiment.Normalize(batch), replay);
         var inputs = folder.File("inputs.pt");
         PyTorchCheckpoint.Write(inputs, new Hashtable
         {
             ["format"] = PyTorchCheckpoint.Format, ["version"] = PyTorchCheckpoint.Version, ["experiment"] = experiment.Name,
             ["modules"] = modules, ["batch"] = batch, ["drawn"] = drawn,
+            ["normalization"] = new Hashtable { ["mean"] = tensor(normalization.Mean.ToArray()), ["std"] = tensor(normalization.Std.ToArray()) },
         });
 
         // TorchSharp: one step of the generated experiment through the trainer; the gradients stay on the parameters.
@@ -98,18 +103,26 @@ public class ParityTests(ITestOutputHelper output)
         Assert.True(model <= GradientTolerance, $"{name}: the gradients differ by {model:E2} of the largest entry (tolerance {GradientTolerance:E0}).");
     }
 
+    /// <summary>The normalisation the trainer computes on the digits in <paramref name="shape"/> with <paramref name="seed"/>.</summary>
+    private static InputNormalization Normalization(ReadOnlySpan<long> shape, long seed)
+    {
+        using var digits = Datasets.Digits();
+        using var data = digits.ForExperiment(shape);
+        return InputNormalization.Compute(data, seed);
+    }
+
     private static Case Build(string name)
     {
         switch (name)
         {
             case "DigitsJepa":
             {
-                var e = new DigitsJepa(DigitsJepa.Options.Default with { Batch = Batch, Steps = 1, Collapse = null });
+                var e = new DigitsJepa(DigitsJepa.Options.Default with { Batch = Batch, Steps = 1, Collapse = null, Normalization = Normalization(DigitsJepa.InputShape, DigitsJepa.Options.Default.Seed) });
                 return new(e, e.Settings.Seed, DigitsJepa.InputShape.ToArray(), (x, g) => new Hashtable { ["noisy"] = e.Noisy.Apply(x, g) });
             }
             case "TokenJepa":
             {
-                var e = new TokenJepa(TokenJepa.Options.Default with { Batch = Batch, Steps = 1, Collapse = null });
+                var e = new TokenJepa(TokenJepa.Options.Default with { Batch = Batch, Steps = 1, Collapse = null, Normalization = Normalization(TokenJepa.InputShape, TokenJepa.Options.Default.Seed) });
                 return new(e, e.Settings.Seed, TokenJepa.InputShape.ToArray(), (x, g) =>
                 {
                     // The step draws the masks, then SIGReg's directions (Regularizers.SigReg), from the run generator.
@@ -120,12 +133,12 @@ public class ParityTests(ITestOutputHelper output)
             }
             case "DigitsVicReg":
             {
-                var e = new DigitsVicReg(DigitsVicReg.Options.Default with { Batch = Batch, Steps = 1, Collapse = null });
+                var e = new DigitsVicReg(DigitsVicReg.Options.Default with { Batch = Batch, Steps = 1, Collapse = null, Normalization = Normalization(DigitsVicReg.InputShape, DigitsVicReg.Options.Default.Seed) });
                 return new(e, e.Settings.Seed, DigitsVicReg.InputShape.ToArray(), (x, g) => new Hashtable { ["noisy"] = e.Noisy.Apply(x, g) });
             }
             case "DigitsContrastive":
             {
-                var e = new DigitsContrastive(DigitsContrastive.Options.Default with { Batch = Batch, Steps = 1, Collapse = null });
+                var e = new DigitsContrastive(DigitsContrastive.Options.Default with { Batch = Batch, Steps = 1, Collapse = null, Normalization = Normalization(DigitsContrastive.InputShape, DigitsContrastive.Options.Default.Seed) });
                 return new(e, e.Settings.Seed, DigitsContrastive.InputShape.ToArray(), (x, g) =>
                 {
                     var a = e.A.Apply(x, g);
@@ -134,12 +147,12 @@ public class ParityTests(ITestOutputHelper output)
             }
             case "DigitsSimSiam":
             {
-                var e = new DigitsSimSiam(DigitsSimSiam.Options.Default with { Batch = Batch, Steps = 1, Collapse = null });
+                var e = new DigitsSimSiam(DigitsSimSiam.Options.Default with { Batch = Batch, Steps = 1, Collapse = null, Normalization = Normalization(DigitsSimSiam.InputShape, DigitsSimSiam.Options.Default.Seed) });
                 return new(e, e.Settings.Seed, DigitsSimSiam.InputShape.ToArray(), (x, g) => new Hashtable { ["noisy"] = e.Noisy.Apply(x, g) });
             }
             case "DigitsBarlow":
             {
-                var e = new DigitsBarlow(DigitsBarlow.Options.Default with { Batch = Batch, Steps = 1, Collapse = null });
+                var e = new DigitsBarlow(DigitsBarlow.Options.Default with { Batch = Batch, Steps = 1, Collapse = null, Normalization = Normalization(DigitsBarlow.InputShape, DigitsBarlow.Options.Default.Seed) });
                 return new(e, e.Settings.Seed, DigitsBarlow.InputShape.ToArray(), (x, g) => new Hashtable { ["noisy"] = e.Noisy.Apply(x, g) });
             }
             default:

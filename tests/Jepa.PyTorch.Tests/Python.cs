@@ -12,12 +12,12 @@ public sealed class PyTorchCollection
 
 /// <summary>
 /// The Python that runs the PyTorch programs: <c>/usr/bin/python3</c> (Debian's, with python3-torch), or the one
-/// <c>JEPA_PYTHON</c> names. Without torch, pytest or numpy the tests that need it report Skipped with the reason and
-/// the install command, never silently.
+/// <c>JEPA_PYTHON</c> names. Without torch, pytest, numpy or Pillow (image folders) the tests that need it report
+/// Skipped with the reason and the install command, never silently.
 /// </summary>
 internal static class Python
 {
-    public const string InstallCommand = "sudo apt-get install -y --no-install-recommends python3-torch python3-pytest python3-numpy libopenblas0";
+    public const string InstallCommand = "sudo apt-get install -y --no-install-recommends python3-torch python3-pytest python3-numpy python3-pil libopenblas0";
 
     public static string Executable { get; } = Environment.GetEnvironmentVariable("JEPA_PYTHON") is { Length: > 0 } p ? p : "/usr/bin/python3";
 
@@ -29,8 +29,8 @@ internal static class Python
     private static string? Probe()
     {
         if (!File.Exists(Executable)) return $"{Executable} does not exist, so the PyTorch tests cannot run. Install PyTorch with: {InstallCommand}";
-        var (code, output) = Run(["-c", "import torch, numpy, pytest; print(torch.__version__)"], TimeSpan.FromMinutes(2));
-        return code == 0 ? null : $"PyTorch, numpy or pytest is missing for {Executable} ({LastLine(output)}). Install them with: {InstallCommand}";
+        var (code, output) = Run(["-c", "import torch, numpy, pytest, PIL; print(torch.__version__)"], TimeSpan.FromMinutes(2));
+        return code == 0 ? null : $"PyTorch, numpy, pytest or Pillow is missing for {Executable} ({LastLine(output)}). Install them with: {InstallCommand}";
     }
 
     /// <summary>Runs Python in the repository root with one thread per process and the runtime package on the path.</summary>

@@ -163,17 +163,18 @@ def test_sigreg_against_its_integral():
 
 # ---- batch norm across processes -----------------------------------------------------------------------------------
 
-def test_global_batch_norm_on_one_process_is_batch_norm():
+@pytest.mark.parametrize("kind,shape", [(nn.BatchNorm1d, (10, 6)), (nn.BatchNorm2d, (4, 6, 5, 5))])
+def test_global_batch_norm_on_one_process_is_batch_norm(kind, shape):
     torch.manual_seed(5)
-    plain = nn.BatchNorm1d(6)
+    plain = kind(6)
     with torch.no_grad():
         plain.weight.uniform_(0.5, 1.5)
         plain.bias.uniform_(-1, 1)
     wrapper = nn.Sequential(plain)
-    global_ = JD.global_batch_norm(nn.Sequential(nn.BatchNorm1d(6)), jt.Distributed())
+    global_ = JD.global_batch_norm(nn.Sequential(kind(6)), jt.Distributed())
     global_[0].load_state_dict(plain.state_dict())
     assert isinstance(global_[0], JD.GlobalBatchNorm)
-    x = torch.randn(10, 6, requires_grad=True)
+    x = torch.randn(*shape, requires_grad=True)
     y1, y2 = wrapper(x), global_(x)
     assert torch.allclose(y1, y2, atol=1e-6)
     g1 = torch.autograd.grad(y1.square().sum(), x)[0]
@@ -181,6 +182,10 @@ def test_global_batch_norm_on_one_process_is_batch_norm():
     assert torch.allclose(g1, g2, atol=1e-5)
     for key in ("running_mean", "running_var", "num_batches_tracked"):
         assert torch.allclose(plain.state_dict()[key].double(), global_[0].state_dict()[key].double(), atol=1e-6), key
+    frozen = nn.Sequential(kind(6))
+    frozen.requires_grad_(False)
+    JD.global_batch_norm(frozen, jt.Distributed())                           # an EMA target's: still no gradients
+    assert isinstance(frozen[0], JD.GlobalBatchNorm) and not any(p.requires_grad for p in frozen.parameters())
 
 
 # ---- corruptions and masks -----------------------------------------------------------------------------------------
@@ -249,7 +254,7 @@ def test_idx_and_numpy_files(tmp_path):
     np.save(tmp_path / "floats.npy", np.ones((2, 5), dtype=np.float64) * 3)
     assert float(D.load([str(tmp_path / "floats.npy")]).features.max()) == 3.0
     np.save(tmp_path / "ints.npy", np.ones((2, 5), dtype=np.int32))
-    with pytest.raises(D.DataError, match="uint8, float32 or float64"):
+    with pytest.raises(D.DataError, match=r"uint8 \(pixels 0..255, scaled by 1/255\), float32 or float64"):
         D.load([str(tmp_path / "ints.npy")])
 
 

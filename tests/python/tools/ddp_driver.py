@@ -8,6 +8,8 @@ MODE is how a negative control breaks the DDP semantics on purpose:
                    embeddings: the bug of vissl PR #123 and lightly #1920)
   process_seeds    each process draws its own part with its own seed (not the global batch's draws)
   local_batch_norm batch norm on each process's part (no global statistics)
+  local_target_batch_norm  global statistics in the trained modules only: the EMA target's batch norm on each
+                   process's part (what Distributed.wrap did before it converted modules without trainable parameters)
 """
 import argparse
 import dataclasses
@@ -44,9 +46,12 @@ def plain_all_reduce(ddp):
 
 def build(program, name, options, ddp, mode):
     torch.manual_seed(options.seed)
-    if mode == "local_batch_norm":
+    if mode in ("local_batch_norm", "local_target_batch_norm"):
         original = JD.global_batch_norm
-        JD.global_batch_norm = lambda module, _: module
+        if mode == "local_batch_norm":
+            JD.global_batch_norm = lambda module, _: module
+        else:
+            JD.global_batch_norm = lambda module, d: original(module, d) if any(p.requires_grad for p in module.parameters()) else module
         try:
             experiment = getattr(program, name)(options, ddp, T.Precision("fp32", "cpu"))
         finally:

@@ -2,9 +2,10 @@
 
     python3 parity_step.py NAME INPUTS.pt OUTPUT.pt
 
-INPUTS.pt (written by the .NET parity tests): modules (context, target?, predictor state dicts), batch, drawn (the
-views, or masks_context / masks_target / sigreg_directions). OUTPUT.pt: terms {name: value}, weights {name: weight},
-grads {role.name: tensor}. Nothing random happens here: every draw comes from the file.
+INPUTS.pt (written by the .NET parity tests): modules (context, target?, predictor state dicts), batch (as loaded),
+normalization (mean and std tensors: the trainer normalises the batch at the boundary, as .NET's does), drawn (the
+views, or masks_context / masks_target / sigreg_directions, drawn from the normalised batch). OUTPUT.pt: terms
+{name: value}, weights {name: weight}, grads {role.name: tensor}. Nothing random happens here: every draw comes from the file.
 """
 import os
 import sys
@@ -28,10 +29,13 @@ def main(name, inputs_path, output_path):
     init_difference, init_worst = max((float((own[k].double() - sent[k].double()).abs().max()), k) for k in sent)
     experiment.load_state_dicts(inputs["modules"], inputs_path)
     experiment.train(True)
+    norm = inputs["normalization"]
+    experiment.normalization = jt.InputNormalization(norm["mean"].tolist(), norm["std"].tolist())
+    batch = experiment.at_boundary(inputs["batch"])
     drawn = dict(inputs["drawn"])
     if "masks_context" in drawn:
         drawn["masks"] = jt.TokenMasks(drawn.pop("masks_context"), drawn.pop("masks_target"))
-    terms = experiment.loss_terms(inputs["batch"], drawn)
+    terms = experiment.loss_terms(batch, drawn)
     sum(value * weight for value, weight in terms.values()).backward()
     torch.save({"init_difference": init_difference, "init_worst": init_worst, "terms": {n: float(v) for n, (v, w) in terms.items()}, "weights": {n: float(w) for n, (v, w) in terms.items()},
                 "grads": {n: p.grad.detach().clone() for n, p in experiment.named_trainable()}}, output_path)

@@ -11,6 +11,7 @@ PROGRAMS = {
     "DigitsContrastive": REPO / "examples/Contrastive/pytorch/train_digits_contrastive.py",
     "DigitsSimSiam": REPO / "examples/SimSiam/pytorch/train_digits_simsiam.py",
     "DigitsBarlow": REPO / "tests/python/programs/train_digits_barlow.py",
+    "ImageViews": REPO / "tests/python/programs/train_image_views.py",
 }
 
 
