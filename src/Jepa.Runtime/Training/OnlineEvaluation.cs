@@ -40,6 +40,12 @@ internal sealed class OnlineEvaluation : IDisposable
     /// <summary>The samples the probes fit on and are scored on.</summary>
     public (int Fit, int HeldOut) Counts => ((int)fit.Count, (int)heldOut.Count);
 
+    /// <summary>The labels of the part the probes fit on (for tests).</summary>
+    internal Tensor FitLabels() => fit.Labels!;
+
+    /// <summary>The labels of the held-out part the probes are scored on (for tests).</summary>
+    internal Tensor HeldOutLabels() => heldOut.Labels!;
+
     /// <summary>
     /// Draws the subset: <c>min(Samples, N)</c> samples of <paramref name="labelled"/>, stratified (each class in
     /// proportion), seeded by <c>(seed, "online")</c>; then its stratified split by <paramref name="evaluation"/>'s
