@@ -212,7 +212,7 @@ internal sealed class Trainer
         {
             reading = monitor.Measure(state.Step);
             state.Readings.Add(reading);
-            alarm = monitor.Judge(reading);
+            alarm = monitor.Judge(reading, state.Readings[0]);
             if (alarm is not null)
             {
                 state.Alarms.Add(alarm);

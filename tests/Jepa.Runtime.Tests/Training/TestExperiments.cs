@@ -83,6 +83,9 @@ public sealed class TinyJepa : JepaExperiment
     public bool SkipBackward { get; set; }
     public bool SkipEma { get; set; }
     public bool ZeroLoss { get; set; }
+    /// <summary>After this many training steps, <see cref="Encode"/> maps every input to the same point (a collapse).</summary>
+    public long? CollapseAfterSteps { get; set; }
+    private long stepsCalled;
     public List<(long Step, double Lr, double Wd, double? Momentum)> Seen { get; } = [];
     /// <summary>Called with "step" and each training batch, and with "encode" and each input of <see cref="Encode"/>.</summary>
     public Action<string, Tensor>? Saw { get; set; }
@@ -94,12 +97,14 @@ public sealed class TinyJepa : JepaExperiment
     {
         Saw?.Invoke("encode", image);
         using var _ = no_grad();
-        return Target.forward(image);
+        var z = Target.forward(image);
+        return stepsCalled >= CollapseAfterSteps ? zeros_like(z) + 1 : z;
     }
 
     protected override LossTerms TrainingStep(Tensor image, StepContext step)
     {
         Saw?.Invoke("step", image);
+        stepsCalled++;
         Seen.Add((step.Step, step.LearningRate, step.WeightDecay, step.EmaMomentum));
         Tensor target;
         if (Settings.Target == TargetKind.Shared)
