@@ -129,7 +129,7 @@ public static partial class Builtins
     public static IReadOnlyList<Builtin> Evaluations { get; } = new[] { LinearProbe, FewShot, Knn, Split, Online };
 
     public static readonly Builtin Collapse = new("collapse", BuiltinKind.Monitor,
-        "warns or stops when the embeddings' std or effective rank falls below a threshold", BuiltinFlags.None,
+        "warns or stops when the std or effective rank of the per-sample embeddings falls below its threshold and far below its step-0 value (a tenth, a half)", BuiltinFlags.None,
         Num("min_std", NonNegative, 0.01), Num("min_rank", AtLeastOne, 3), Option("action", "warn", CollapseActions),
         Int("every", AtLeastOne, 100))
     {
