@@ -29,9 +29,9 @@ internal abstract class ProgressDisplay : IProgress<StepReport>
 
     internal static string Format(double value) => value.ToString(Math.Abs(value) is >= 1e-3 and < 1e4 or 0 ? "0.####" : "0.###e+0", CultureInfo.InvariantCulture);
 
-    /// <summary>The latest online evaluation, e.g. "online: linear 93.1 %, kNN 94.0 % (0.21 s)"; empty without one.</summary>
+    /// <summary>The latest online evaluation, e.g. "online: linear 93.1 %, kNN 94.0 % (latest 0.21 s, 1.3 s in all)"; empty without one.</summary>
     internal static string Online(StepReport r) =>
-        r.Online is { } o ? $"online: linear {o.LinearProbe * 100:F1} %, kNN {o.Knn * 100:F1} % ({o.Seconds:F2} s each, {r.OnlineSeconds:F1} s in all)" : string.Empty;
+        r.Online is { } o ? $"online: linear {o.LinearProbe * 100:F1} %, kNN {o.Knn * 100:F1} % (latest {o.Seconds:F2} s, {r.OnlineSeconds:F1} s in all)" : string.Empty;
 
     /// <summary>The summary line after training: the last online evaluation and what they all cost; null without one.</summary>
     internal static string? Online(IReadOnlyList<OnlineReading> readings) => readings.Count == 0
