@@ -9,30 +9,10 @@ namespace Jepa.Runtime.Evaluation;
 /// gets the class of its largest score (ties to the smallest). The online evaluation uses it: one solve of a
 /// <c>D x D</c> system costs milliseconds where the logistic probe's L-BFGS takes hundreds of passes over the data.
 /// </summary>
-public sealed class RidgeClassifier
+public sealed class RidgeClassifier : LinearClassifier
 {
-    private readonly double[] theta;   // (D + 1) x C, row-major: the last row is the intercept
-
-    private RidgeClassifier(double[] theta, int features, int classes)
+    private RidgeClassifier(double[] theta, int features, int classes) : base(theta, features, classes)
     {
-        this.theta = theta;
-        Features = features;
-        Classes = classes;
-    }
-
-    /// <summary>The embedding width D.</summary>
-    public int Features { get; }
-
-    /// <summary>The number of classes C.</summary>
-    public int Classes { get; }
-
-    /// <summary>The weights (D, C) and the intercept (C), float64 on the CPU.</summary>
-    public (double[,] Weights, double[] Intercept) Coefficients()
-    {
-        var w = new double[Features, Classes];
-        for (var j = 0; j < Features; j++)
-            for (var c = 0; c < Classes; c++) w[j, c] = theta[j * Classes + c];
-        return (w, theta[(Features * Classes)..]);
     }
 
     /// <summary>Fits the classifier on <paramref name="x"/> (N, D) and <paramref name="y"/> (N) with labels in [0, classes).</summary>
@@ -52,24 +32,5 @@ public sealed class RidgeClassifier
         var w = linalg.solve(gram, xc.t().matmul(targets - yMean));                                                  // (D, C)
         var intercept = yMean - xMean.matmul(w);                                                                     // (1, C)
         return new RidgeClassifier(cat([w, intercept], 0).contiguous().data<double>().ToArray(), (int)d, classes);
-    }
-
-    /// <summary>The scores (N, C) for embeddings (N, D), float64.</summary>
-    public Tensor Scores(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        var w = tensor(theta, [Features + 1, Classes]);
-        var scores = x.to(ScalarType.Float64).cpu().matmul(w[..Features]) + w[Features];
-        return scores.MoveToOuterDisposeScope();
-    }
-
-    /// <summary>The predicted class of each row (N), ties to the smallest class.</summary>
-    public Tensor Predict(Tensor x) => Scores(x).argmax(1);
-
-    /// <summary>The fraction of rows of <paramref name="x"/> predicted as <paramref name="y"/>.</summary>
-    public double Accuracy(Tensor x, Tensor y)
-    {
-        using var scope = NewDisposeScope();
-        return Predict(x).eq(y.to(ScalarType.Int64).cpu()).to(ScalarType.Float64).mean().item<double>();
     }
 }
