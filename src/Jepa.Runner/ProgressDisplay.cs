@@ -29,6 +29,16 @@ internal abstract class ProgressDisplay : IProgress<StepReport>
 
     internal static string Format(double value) => value.ToString(Math.Abs(value) is >= 1e-3 and < 1e4 or 0 ? "0.####" : "0.###e+0", CultureInfo.InvariantCulture);
 
+    /// <summary>The latest online evaluation, e.g. "online: linear 93.1 %, kNN 94.0 % (latest 0.21 s, 1.3 s in all)"; empty without one.</summary>
+    internal static string Online(StepReport r) =>
+        r.Online is { } o ? $"online: linear {o.LinearProbe * 100:F1} %, kNN {o.Knn * 100:F1} % (latest {o.Seconds:F2} s, {r.OnlineSeconds:F1} s in all)" : string.Empty;
+
+    /// <summary>The summary line after training: the last online evaluation and what they all cost; null without one.</summary>
+    internal static string? Online(IReadOnlyList<OnlineReading> readings) => readings.Count == 0
+        ? null
+        : $"Online evaluation at step {readings[^1].Step}: linear probe {readings[^1].LinearProbe * 100:F1} %, kNN {readings[^1].Knn * 100:F1} % " +
+          $"({readings.Count} evaluations, {readings.Sum(r => r.Seconds):F1} s in all, {readings.Average(r => r.Seconds):F2} s each).";
+
     internal static string Eta(TimeSpan? remaining) => remaining is { } r ? (r.TotalHours >= 1 ? r.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : r.ToString(@"m\:ss", CultureInfo.InvariantCulture)) : "-";
 
     /// <summary>Plain lines: at most about 20 per run, plus every collapse reading and alarm.</summary>
@@ -44,7 +54,8 @@ internal abstract class ProgressDisplay : IProgress<StepReport>
             lastPrinted = r.Step;
             var terms = string.Join(" ", r.Terms.Select(t => $"{t.Key} {Format(t.Value)}"));
             var collapse = r.Collapse is { } c ? $" | std {c.Std:F4} rank {c.RankMe:F1}" : string.Empty;
-            output.WriteLine($"step {r.Step}/{r.TotalSteps} epoch {r.Epoch} | loss {Format(r.Loss)} ({terms}) | lr {Format(r.LearningRate)}{collapse} | {r.StepsPerSecond:F0} steps/s, ETA {Eta(r.Remaining)}");
+            var online = r.Online is null ? string.Empty : " | " + Online(r);
+            output.WriteLine($"step {r.Step}/{r.TotalSteps} epoch {r.Epoch} | loss {Format(r.Loss)} ({terms}) | lr {Format(r.LearningRate)}{collapse}{online} | {r.StepsPerSecond:F0} steps/s, ETA {Eta(r.Remaining)}");
             if (r.Alarm is { } alarm) output.WriteLine($"collapse alarm at step {alarm.Step}: {alarm.Message}");
         }
     }
@@ -95,6 +106,7 @@ internal abstract class ProgressDisplay : IProgress<StepReport>
             if (r.EmaMomentum is { } m) table.AddRow("EMA momentum", m.ToString("0.#####", CultureInfo.InvariantCulture));
             table.AddRow("grad norm", Format(r.GradientNorm));
             table.AddRow("collapse std / rank", collapse is null ? "-" : $"{collapse.Std:F4} / {collapse.RankMe:F1}{(alarms > 0 ? $"  [red]{alarms} alarm(s)[/]" : string.Empty)}");
+            if (r.Online is not null) table.AddRow("online evaluation", Markup.Escape(Online(r)["online: ".Length..]));
             table.AddRow("speed", $"{r.StepsPerSecond:F0} steps/s, ETA {Eta(r.Remaining)}");
             return table;
         }

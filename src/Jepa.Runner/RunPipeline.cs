@@ -78,6 +78,7 @@ internal sealed class RunPipeline(ExperimentDefinition definition, RunSettings g
             ResumeFrom = checkpoint,
             LogEvery = 10,
             Log = message => error.WriteLine($"warning: {message}"),
+            OnlineData = data.Probe, // never the test split; null: the training data when labelled
         };
         if (FaultInjection.Is("background-thread"))
             new Thread(() => throw new InvalidOperationException($"Injected fault ({FaultInjection.Variable}): a background thread failed.")) { IsBackground = true, Name = "injected" }.Start();
@@ -93,6 +94,7 @@ internal sealed class RunPipeline(ExperimentDefinition definition, RunSettings g
             : RunStop.Ended(run));
 
         output.WriteLine($"Trained {run.Steps} steps in {run.Seconds:F1} s ({run.StopReason}); final loss {run.FinalLoss:G4}.");
+        if (ProgressDisplay.Online(run.OnlineReadings) is { } online) output.WriteLine(online);
         output.WriteLine($"Parameters SHA-256: {experiment.ParameterDigest()}");
         output.WriteLine(memory.Peak());
         var chart = TrainingChart.Write(folder.Path, definition.Name);

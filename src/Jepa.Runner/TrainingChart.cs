@@ -3,7 +3,8 @@ using ScottPlot;
 
 namespace Jepa.Runner;
 
-/// <summary>Draws <c>training.png</c> from the run folder's <c>metrics.csv</c>: the loss terms, and the collapse metrics.</summary>
+/// <summary>Draws <c>training.png</c> from the run folder's <c>metrics.csv</c>: the loss terms, the collapse metrics, and
+/// the online evaluation's accuracies when the run has one.</summary>
 internal static class TrainingChart
 {
     public const string FileName = "training.png";
@@ -26,8 +27,11 @@ internal static class TrainingChart
             return points.Select(p => p.Value).ToArray();
         }
 
+        var linearProbe = Column("online_linear_probe", out var linearSteps);
+        var knnAccuracy = Column("online_knn", out var knnSteps);
+        var hasOnline = linearProbe.Length > 0 || knnAccuracy.Length > 0;
         var multiplot = new Multiplot();
-        multiplot.AddPlots(2);
+        multiplot.AddPlots(hasOnline ? 3 : 2);
         var loss = multiplot.GetPlot(0);
         var terms = header.Where(h => h.StartsWith("loss/", StringComparison.Ordinal)).ToList();
         // One term is the total itself: draw it once.
@@ -82,8 +86,26 @@ internal static class TrainingChart
         collapse.Title("collapse monitor");
         collapse.XLabel("step");
         collapse.ShowLegend(Alignment.LowerRight);
+
+        if (hasOnline)
+        {
+            var online = multiplot.GetPlot(2);
+            foreach (var (values, steps, label) in new[] { (linearProbe, linearSteps, "linear (ridge) probe"), (knnAccuracy, knnSteps, "kNN") })
+            {
+                if (values.Length == 0) continue;
+                var line = online.Add.ScatterLine(steps, values.Select(v => v * 100).ToArray());
+                line.LegendText = label;
+                line.MarkerSize = 4;
+            }
+
+            online.Title("online evaluation (held-out part of a fixed labelled subset)");
+            online.XLabel("step");
+            online.Axes.Left.Label.Text = "accuracy (%)";
+            online.ShowLegend(Alignment.LowerRight);
+        }
+
         var path = Path.Combine(folder, FileName);
-        multiplot.SavePng(path, 800, 700);
+        multiplot.SavePng(path, 800, hasOnline ? 1000 : 700);
         return path;
     }
 

@@ -37,4 +37,32 @@ public class TrainingChartTests
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    [Theory]
+    [InlineData(false, 700)]
+    [InlineData(true, 1000)]
+    public void A_run_with_an_online_evaluation_gets_a_third_panel(bool online, int height)
+    {
+        var folder = Directory.CreateTempSubdirectory("jepa-chart-").FullName;
+        try
+        {
+            var lines = new List<string> { "step,epoch,loss,loss/smooth_l1,embedding_std,rankme,online_linear_probe,online_knn,online_seconds" };
+            for (var step = 0; step <= 200; step += 10)
+            {
+                var reading = online && step % 50 == 0;
+                lines.Add(FormattableString.Invariant($"{step},0,{0.05 + 1.0 / (step + 1)},{0.05 + 1.0 / (step + 1)},0.05,20,{(reading ? 0.8 + step / 1000.0 : double.NaN)},{(reading ? 0.7 + step / 1000.0 : double.NaN)},{(reading ? 0.02 : double.NaN)}")
+                    .Replace("NaN", "", StringComparison.Ordinal));
+            }
+
+            File.WriteAllLines(Path.Combine(folder, "metrics.csv"), lines);
+            var bytes = File.ReadAllBytes(TrainingChart.Write(folder, "Chart")!);
+            // The PNG header's IHDR chunk: width and height, big-endian, at bytes 16-23.
+            Assert.Equal(800, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16, 4)));
+            Assert.Equal(height, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(20, 4)));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }

@@ -165,13 +165,6 @@ public sealed partial class TokenJepa : global::Jepa.Runtime.Training.JepaExperi
         return global::Jepa.Runtime.Models.Tokens.MeanPool(TargetEncoder.forward(Normalize(image)));
     }
 
-    /// <summary>The collapse monitor reads every token as a sample, (B, 16, 64) -> (B N, D): mean-pooled tokens look collapsed even at random initialisation.</summary>
-    protected override global::TorchSharp.torch.Tensor MonitorEmbeddings(global::TorchSharp.torch.Tensor image)
-    {
-        using var noGrad = global::TorchSharp.torch.no_grad();
-        return TargetEncoder.forward(Normalize(image)).flatten(0, 1);
-    }
-
     /// <summary>One training step: <c>predict target(image) from context(masked(image))</c> (token.jepa(17,5)).</summary>
     protected override global::Jepa.Runtime.Training.LossTerms TrainingStep(global::TorchSharp.torch.Tensor image, global::Jepa.Runtime.Training.StepContext step)
     {

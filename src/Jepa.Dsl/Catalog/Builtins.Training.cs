@@ -130,11 +130,19 @@ public static partial class Builtins
         Python = new("test_fraction={test}"),
     };
 
+    public static readonly Builtin Online = new("online", BuiltinKind.Evaluation,
+        "while training, every so many steps: a ridge probe and kNN on a fixed stratified subset of so many labelled samples (never the test split), logged with the metrics",
+        BuiltinFlags.None,
+        Int("every", AtLeastOne, 100), Int("samples", Bounds.AtLeast(20), 1000))
+    {
+        CSharp = new("Online = new global::Jepa.Runtime.Evaluation.OnlineEvaluationOptions(Every: {every}, Samples: {samples})"),
+    };
+
     /// <summary>The evaluations, in the order the options list them.</summary>
-    public static IReadOnlyList<Builtin> Evaluations { get; } = new[] { LinearProbe, FewShot, Knn, Split };
+    public static IReadOnlyList<Builtin> Evaluations { get; } = new[] { LinearProbe, FewShot, Knn, Split, Online };
 
     public static readonly Builtin Collapse = new("collapse", BuiltinKind.Monitor,
-        "warns or stops when the embeddings' std or effective rank falls below a threshold", BuiltinFlags.None,
+        "warns or stops when the std or effective rank of the per-sample embeddings falls below its threshold and far below its step-0 value (a tenth, a half)", BuiltinFlags.None,
         Num("min_std", NonNegative, 0.01), Num("min_rank", AtLeastOne, 3), Option("action", "warn", CollapseActions),
         Int("every", AtLeastOne, 100))
     {

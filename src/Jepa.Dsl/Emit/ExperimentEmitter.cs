@@ -61,12 +61,6 @@ internal sealed class ExperimentEmitter
             WriteCorrupt();
             _w.Line();
             WriteEncode();
-            if (Tokens)
-            {
-                _w.Line();
-                WriteMonitorEmbeddings();
-            }
-
             _w.Line();
             WriteTrainingStep();
         }
@@ -627,16 +621,6 @@ internal sealed class ExperimentEmitter
             _w.Line(Tokens
                 ? $"return {Runtime}.Models.Tokens.MeanPool({Backbone(EncodeModule)}.forward(Normalize({batch})));"
                 : $"return {Backbone(EncodeModule)}.forward(Normalize({batch}));");
-        }
-    }
-
-    private void WriteMonitorEmbeddings()
-    {
-        _w.Line($"/// <summary>The collapse monitor reads every token as a sample, {_model.EncodedOutput.WithBatch()} -> (B N, D): mean-pooled tokens look collapsed even at random initialisation.</summary>");
-        using (_w.Block($"protected override {Tensor} MonitorEmbeddings({Tensor} {_names.Batch})"))
-        {
-            _w.Line($"using var noGrad = {Torch}.no_grad();");
-            _w.Line($"return {Backbone(EncodeModule)}.forward(Normalize({_names.Batch})).flatten(0, 1);");
         }
     }
 

@@ -31,7 +31,7 @@ public sealed class JepaParser
     private static readonly string[] ExperimentKeywords = { "input", "corruption", "views", "encoder", "projector", "predictor", "objective", "train", "evaluate", "monitor" };
     private static readonly string[] ObjectiveKeywords = { "predict", "loss", "regularize" };
     private static readonly string[] TrainKeywords = { "optimizer", "schedule", "batch", "epochs", "steps", "seed", "device", "clip" };
-    private static readonly string[] EvaluateItems = { "linear_probe", "few_shot", "knn", "split" };
+    private static readonly string[] EvaluateItems = { "linear_probe", "few_shot", "knn", "split", "online" };
     private static readonly string[] MonitorItems = { "collapse" };
 
     private static readonly Dictionary<string, Parser<StatementSyntax>> StatementParsers = new()

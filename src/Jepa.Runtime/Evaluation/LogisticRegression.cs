@@ -9,28 +9,18 @@ namespace Jepa.Runtime.Evaluation;
 /// L-BFGS keeps the last 10 curvature pairs (as SciPy's default), uses a backtracking Armijo line search, and stops at
 /// <c>maxIterations</c> iterations, when the largest gradient component is below 1e-6, or when the objective stalls.
 /// </summary>
-public sealed class LogisticRegression
+public sealed class LogisticRegression : LinearClassifier
 {
     private const int History = 10;
     private const double GradientTolerance = 1e-6;
 
-    private readonly double[] theta;   // (D + 1) x C, row-major; the last row is the intercept
-
     private LogisticRegression(double[] theta, int features, int classes, int iterations, double objective, bool converged)
+        : base(theta, features, classes)
     {
-        this.theta = theta;
-        Features = features;
-        Classes = classes;
         Iterations = iterations;
         Objective = objective;
         Converged = converged;
     }
-
-    /// <summary>The embedding width D.</summary>
-    public int Features { get; }
-
-    /// <summary>The number of classes C.</summary>
-    public int Classes { get; }
 
     /// <summary>L-BFGS iterations done.</summary>
     public int Iterations { get; }
@@ -129,21 +119,5 @@ public sealed class LogisticRegression
     }
 
     /// <summary>The logits (N, C) for embeddings (N, D), float64.</summary>
-    public Tensor Logits(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        var w = tensor(theta, [Features + 1, Classes]);
-        var logits = x.to(ScalarType.Float64).cpu().matmul(w[..Features]) + w[Features];
-        return logits.MoveToOuterDisposeScope();
-    }
-
-    /// <summary>The predicted class of each row (N), ties to the smallest class.</summary>
-    public Tensor Predict(Tensor x) => Logits(x).argmax(1);
-
-    /// <summary>The fraction of rows of <paramref name="x"/> predicted as <paramref name="y"/>.</summary>
-    public double Accuracy(Tensor x, Tensor y)
-    {
-        using var scope = NewDisposeScope();
-        return Predict(x).eq(y.to(ScalarType.Int64).cpu()).to(ScalarType.Float64).mean().item<double>();
-    }
+    public Tensor Logits(Tensor x) => Scores(x);
 }

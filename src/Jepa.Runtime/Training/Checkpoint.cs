@@ -14,7 +14,8 @@ namespace Jepa.Runtime.Training;
 /// offset 0   8 bytes  magic "JEPACKPT"
 /// offset 8   4 bytes  format version (uint32) = 1
 /// offset 12  8 bytes  payload length n (int64)
-/// offset 20  n bytes  payload: tagged sections meta, progress, schedules, rng, modules, optimizer, monitor, end
+/// offset 20  n bytes  payload: tagged sections meta, progress, schedules, rng, modules, optimizer, monitor, online, end
+///                     (online is absent from checkpoints written before it existed)
 /// offset 20+n 32 bytes SHA-256 of the payload
 /// </code>
 /// Written to a temporary file in the target folder, flushed to disk, then renamed over the target, so a crash leaves
@@ -188,6 +189,9 @@ internal static class Checkpoint
         w.Write(JsonSerializer.Serialize(state.Readings));
         w.Write(JsonSerializer.Serialize(state.Alarms));
 
+        Section(w, "online");
+        w.Write(JsonSerializer.Serialize(state.OnlineReadings));
+
         Section(w, "end");
     }
 
@@ -343,7 +347,15 @@ internal static class Checkpoint
             Expect(r, "monitor", fail);
             var readings = JsonSerializer.Deserialize<List<CollapseReading>>(r.ReadString()) ?? [];
             var alarms = JsonSerializer.Deserialize<List<CollapseAlarm>>(r.ReadString()) ?? [];
-            Expect(r, "end", fail);
+            // The online section is optional: checkpoints written before it existed go from monitor to end.
+            var next = r.ReadString();
+            List<OnlineReading> online = [];
+            if (next == "online")
+            {
+                online = JsonSerializer.Deserialize<List<OnlineReading>>(r.ReadString()) ?? [];
+                next = r.ReadString();
+            }
+            Expect(next, "end", fail);
             if (optimizerKind is not null && optimizerKind != e.InitialOptions.Optimizer.ToString())
                 throw fail($"its optimizer is {optimizerKind}, this experiment's {e.InitialOptions.Optimizer}.", null);
 
@@ -374,6 +386,7 @@ internal static class Checkpoint
             state.LastTerms = lastTerms;
             state.Readings = readings;
             state.Alarms = alarms;
+            state.OnlineReadings = online;
         }
         finally
         {
@@ -405,9 +418,10 @@ internal static class Checkpoint
 
     private static void Section(BinaryWriter w, string tag) => w.Write(tag);
 
-    private static void Expect(BinaryReader r, string tag, Func<string, Exception?, CheckpointException> fail)
+    private static void Expect(BinaryReader r, string tag, Func<string, Exception?, CheckpointException> fail) => Expect(r.ReadString(), tag, fail);
+
+    private static void Expect(string found, string tag, Func<string, Exception?, CheckpointException> fail)
     {
-        var found = r.ReadString();
         if (found != tag) throw fail($"its content is malformed: expected section '{tag}', found '{Short(found)}'.", null);
     }
 

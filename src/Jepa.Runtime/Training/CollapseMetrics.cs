@@ -13,8 +13,10 @@ public sealed record CollapseReading(long Step, double Std, double RankMe);
 public sealed record CollapseAlarm(long Step, double Std, double RankMe, CollapseAction Action, string Message);
 
 /// <summary>
-/// Collapse metrics on a batch of embeddings (N, d); token embeddings (N, T, d) are flattened to (N * T, d).
-/// Neither metric centres or standardises the features first: standardising would hide collapse (calibration.md).
+/// Collapse metrics on a batch of embeddings (N, d); token embeddings (N, T, d) are mean-pooled per sample first, to
+/// (N, d): a sample is one point, as the probes see it (read token by token, tokens that differ only by their position
+/// look healthy while every sample maps to the same point). Neither metric centres or standardises the features first:
+/// standardising would hide collapse (calibration.md).
 /// </summary>
 public static class CollapseMetrics
 {
@@ -48,6 +50,6 @@ public static class CollapseMetrics
         if (embeddings.dim() < 2) throw new ArgumentException($"Collapse metrics need embeddings of shape (N, d); got [{string.Join(", ", embeddings.shape)}].");
         if (embeddings.shape[0] < 2) throw new ArgumentException("Collapse metrics need at least two embeddings.");
         var detached = embeddings.detach();
-        return detached.dim() == 2 ? detached : detached.reshape(-1, detached.shape[^1]);
+        return detached.dim() == 2 ? detached : detached.reshape(detached.shape[0], -1, detached.shape[^1]).mean([1]);
     }
 }

@@ -48,16 +48,28 @@ internal sealed class CollapseMonitor : IDisposable
         }
     }
 
-    /// <summary>The alarm that <paramref name="r"/> raises, or null when it is above both thresholds.</summary>
-    public CollapseAlarm? Judge(CollapseReading r)
+    /// <summary>How far the std must fall below the baseline's for an alarm (a tenfold fall).</summary>
+    internal const double StdFall = 10;
+
+    /// <summary>How far RankMe must fall below the baseline's for an alarm (to half).</summary>
+    internal const double RankFall = 2;
+
+    /// <summary>
+    /// The alarm that <paramref name="r"/> raises, or null. A metric alarms when it is below its threshold <b>and</b> has
+    /// fallen from the run's <paramref name="baseline"/> (its first reading, at step 0): the std to below a tenth of the
+    /// baseline's, RankMe to below half of it. The fall makes one pair of thresholds valid for vector and token encoders
+    /// and for activations whose embeddings first grow a component they all share (GELU): a random-init ViT's pooled
+    /// tokens, or a GELU MLP early in training, read below the absolute thresholds without having collapsed.
+    /// </summary>
+    public CollapseAlarm? Judge(CollapseReading r, CollapseReading baseline)
     {
-        var lowStd = r.Std < options.MinStd;
-        var lowRank = r.RankMe < options.MinRank;
+        var lowStd = r.Std < options.MinStd && r.Std < baseline.Std / StdFall;
+        var lowRank = r.RankMe < options.MinRank && r.RankMe < baseline.RankMe / RankFall;
         if (!lowStd && !lowRank) return null;
         var what = string.Join(" and ", new[]
         {
-            lowStd ? $"the std of the L2-normalised embeddings is {r.Std:G3} (below {options.MinStd:G3})" : null,
-            lowRank ? $"their effective rank (RankMe) is {r.RankMe:G3} (below {options.MinRank:G3})" : null,
+            lowStd ? $"the std of the L2-normalised embeddings is {r.Std:G3} (below {options.MinStd:G3}, and below a tenth of {baseline.Std:G3} at step {baseline.Step})" : null,
+            lowRank ? $"their effective rank (RankMe) is {r.RankMe:G3} (below {options.MinRank:G3}, and below half of {baseline.RankMe:G3} at step {baseline.Step})" : null,
         }.Where(s => s is not null));
         var then = options.Action == CollapseAction.Stop ? "training stops" : "training goes on";
         return new CollapseAlarm(r.Step, r.Std, r.RankMe, options.Action,

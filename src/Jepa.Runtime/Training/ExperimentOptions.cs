@@ -163,6 +163,9 @@ public abstract record ExperimentOptions
             if (ev.LinearProbe is { Epochs: < 1 }) problems.Add("Evaluation.LinearProbe.Epochs must be at least 1.");
             if (ev.FewShot is { } fs && (fs.LabelsPerClass < 1 || fs.Draws < 1 || fs.Epochs < 1)) problems.Add("Evaluation.FewShot needs at least 1 label per class, 1 draw and 1 epoch.");
             if (ev.Knn is { K: < 1 }) problems.Add("Evaluation.Knn.K must be at least 1.");
+            const int minSamples = global::Jepa.Runtime.Evaluation.OnlineEvaluationOptions.MinSamples;
+            if (ev.Online is { } online && (online.Every < 1 || online.Samples < minSamples))
+                problems.Add($"Evaluation.Online needs Every >= 1 and Samples >= {minSamples} (are {online.Every} and {online.Samples}).");
         }
         if (Normalization is { } n) problems.AddRange(n.Problems());
         if (!IsKnownDevice(Device)) problems.Add($"Device must be cpu, cuda, cuda:N or auto (is '{Device}').");

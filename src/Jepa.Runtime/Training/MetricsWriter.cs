@@ -6,7 +6,7 @@ using TorchSharp;
 
 namespace Jepa.Runtime.Training;
 
-/// <summary>One row of the metrics files: a training step, a collapse reading, or both.</summary>
+/// <summary>One row of the metrics files: a training step, a collapse reading, an online evaluation, or several.</summary>
 internal sealed record MetricsRow(
     long Step,
     int Epoch,
@@ -19,7 +19,10 @@ internal sealed record MetricsRow(
     double? GradientNorm = null,
     double? StepsPerSecond = null,
     double? EmbeddingStd = null,
-    double? RankMe = null);
+    double? RankMe = null,
+    double? OnlineLinearProbe = null,
+    double? OnlineKnn = null,
+    double? OnlineSeconds = null);
 
 /// <summary>
 /// Writes a run's metrics: <c>metrics.jsonl</c> (one JSON object per row), <c>metrics.csv</c> (a header, then one line
@@ -33,7 +36,8 @@ internal sealed class MetricsWriter : IDisposable
     public const string TensorBoardFolder = "tensorboard";
 
     private static readonly string[] Fixed = ["step", "epoch", "loss"];
-    private static readonly string[] Trailing = ["lr", "weight_decay", "ema_momentum", "grad_norm", "steps_per_s", "seconds", "embedding_std", "rankme"];
+    private static readonly string[] Trailing = ["lr", "weight_decay", "ema_momentum", "grad_norm", "steps_per_s", "seconds", "embedding_std", "rankme",
+        "online_linear_probe", "online_knn", "online_seconds"];
 
     private readonly StreamWriter json;
     private readonly StreamWriter csv;
@@ -73,7 +77,7 @@ internal sealed class MetricsWriter : IDisposable
         if (termNames is null)
         {
             termNames = [.. row.Terms!.Keys];
-            csv.WriteLine(string.Join(',', Fixed.Concat(termNames.Select(n => "loss/" + n)).Concat(Trailing)));
+            csv.WriteLine(string.Join(',', Columns(termNames)));
             foreach (var p in pending) WriteRow(p);
             pending.Clear();
         }
@@ -113,6 +117,9 @@ internal sealed class MetricsWriter : IDisposable
             w.WriteNumber("seconds", row.Seconds);
             Number(w, "embedding_std", row.EmbeddingStd);
             Number(w, "rankme", row.RankMe);
+            Number(w, "online_linear_probe", row.OnlineLinearProbe);
+            Number(w, "online_knn", row.OnlineKnn);
+            Number(w, "online_seconds", row.OnlineSeconds);
             w.WriteEndObject();
         }
         json.WriteLine(Encoding.UTF8.GetString(buffer.WrittenSpan));
@@ -133,7 +140,8 @@ internal sealed class MetricsWriter : IDisposable
         };
         cells.AddRange(termNames.Select(n => Cell(row.Terms?[n])));
         cells.AddRange([Cell(row.LearningRate), Cell(row.WeightDecay), Cell(row.EmaMomentum), Cell(row.GradientNorm),
-            Cell(row.StepsPerSecond), Cell(row.Seconds), Cell(row.EmbeddingStd), Cell(row.RankMe)]);
+            Cell(row.StepsPerSecond), Cell(row.Seconds), Cell(row.EmbeddingStd), Cell(row.RankMe),
+            Cell(row.OnlineLinearProbe), Cell(row.OnlineKnn), Cell(row.OnlineSeconds)]);
         csv.WriteLine(string.Join(',', cells));
     }
 
@@ -156,6 +164,9 @@ internal sealed class MetricsWriter : IDisposable
         Scalar("train/steps_per_s", row.StepsPerSecond);
         Scalar("collapse/embedding_std", row.EmbeddingStd);
         Scalar("collapse/rankme", row.RankMe);
+        Scalar("online/linear_probe", row.OnlineLinearProbe);
+        Scalar("online/knn", row.OnlineKnn);
+        Scalar("online/seconds", row.OnlineSeconds);
     }
 
     public void Flush()
@@ -171,7 +182,7 @@ internal sealed class MetricsWriter : IDisposable
         {
             // A run that ended before its first step: still write what was measured.
             termNames = [];
-            csv.WriteLine(string.Join(',', Fixed.Concat(Trailing)));
+            csv.WriteLine(string.Join(',', Columns(termNames)));
             foreach (var p in pending) WriteRow(p);
             pending.Clear();
         }
@@ -179,7 +190,23 @@ internal sealed class MetricsWriter : IDisposable
         csv.Dispose();
     }
 
-    /// <summary>Drops the rows after <paramref name="step"/> from a file; returns the CSV's term names when it has a header.</summary>
+    /// <summary>The CSV columns for these loss terms.</summary>
+    private static string[] Columns(IEnumerable<string> termNames) => [.. Fixed, .. termNames.Select(n => "loss/" + n), .. Trailing];
+
+    /// <summary>
+    /// A CSV row written under <paramref name="from"/> in the columns <paramref name="to"/>, by name: a file written by
+    /// an earlier version (fewer trailing columns) continues with the current ones, its rows getting empty cells.
+    /// </summary>
+    private static string Reorder(string line, string[] from, string[] to)
+    {
+        if (from.AsSpan().SequenceEqual(to)) return line;
+        var cells = line.Split(',');
+        var index = from.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => p.i);
+        return string.Join(',', to.Select(name => index.TryGetValue(name, out var i) && i < cells.Length ? cells[i] : ""));
+    }
+
+    /// <summary>Drops the rows after <paramref name="step"/> from a file; returns the CSV's term names when it has a header.
+    /// The CSV keeps the current columns (<see cref="Reorder"/>).</summary>
     private static string[]? KeepRowsUpTo(string path, long step, Func<string, long> stepOf, bool header)
     {
         if (!File.Exists(path)) return null;
@@ -188,12 +215,13 @@ internal sealed class MetricsWriter : IDisposable
         var kept = new List<string>();
         string[]? names = null;
         var start = 0;
+        string[]? written = null, current = null;
         if (header)
         {
-            kept.Add(lines[0]);
-            var columns = lines[0].Split(',');
-            names = columns.Skip(Fixed.Length).Take(columns.Length - Fixed.Length - Trailing.Length)
-                .Select(c => c.StartsWith("loss/", StringComparison.Ordinal) ? c["loss/".Length..] : c).ToArray();
+            written = lines[0].Split(',');
+            names = written.Where(c => c.StartsWith("loss/", StringComparison.Ordinal)).Select(c => c["loss/".Length..]).ToArray();
+            current = Columns(names);
+            kept.Add(string.Join(',', current));
             start = 1;
         }
         for (var i = start; i < lines.Length; i++)
@@ -205,7 +233,7 @@ internal sealed class MetricsWriter : IDisposable
             {
                 break; // a torn last line of an interrupted run
             }
-            if (s <= step) kept.Add(lines[i]);
+            if (s <= step) kept.Add(written is null ? lines[i] : Reorder(lines[i], written, current!));
         }
         if (header && kept.Count == 1 && names is { Length: 0 })
         {

@@ -26,6 +26,9 @@ internal sealed class Trainer
     private double secondsBefore;
     private MetricsWriter? metrics;
     private CollapseMonitor? monitor;
+    private OnlineEvaluation? online;
+    private double onlineSeconds;
+    private double onlineSecondsBefore;
     private string? lastCheckpoint;
     private double? checkpointSeconds;
     private string phase = "preparing to train";
@@ -90,6 +93,7 @@ internal sealed class Trainer
         schedule = new TrainingSchedule(options.Schedule, options.LearningRate, options.StartLr, options.FinalLr, warmup,
             options.WeightDecay, experiment.TargetKind == TargetKind.Ema ? options.EmaMomentum : null, total);
         secondsBefore = state.Seconds;
+        onlineSecondsBefore = onlineSeconds = state.OnlineReadings.Sum(r => r.Seconds);
         clock.Start();
 
         // 2. Optimizer, generator, train mode.
@@ -114,12 +118,19 @@ internal sealed class Trainer
             {
                 phase = "the collapse monitor's baseline";
                 monitor = new CollapseMonitor(experiment, collapse, data, (int)Math.Min(count, run.MonitorSamples), options.Seed);
-                if (state.Step == 0 && state.Readings.Count == 0)
-                {
-                    var baseline = monitor.Measure(0);
-                    state.Readings.Add(baseline);
-                    metrics?.Write(new MetricsRow(0, 0, state.Seconds, EmbeddingStd: baseline.Std, RankMe: baseline.RankMe));
-                }
+            }
+            if (options.Evaluation?.Online is not null && state.Step < total)
+                online = CreateOnlineEvaluation(data);
+            if (state.Step == 0)
+            {
+                // The baselines of a fresh run (a collapse reading never raises an alarm at step 0).
+                var baseline = state.Readings.Count == 0 ? monitor?.Measure(0) : null;
+                if (baseline is not null) state.Readings.Add(baseline);
+                var evaluation = state.OnlineReadings.Count == 0 ? MeasureOnline(0) : null;
+                state.Seconds = Seconds;
+                if (baseline is not null || evaluation is not null)
+                    metrics?.Write(new MetricsRow(0, 0, state.Seconds, EmbeddingStd: baseline?.Std, RankMe: baseline?.RankMe,
+                        OnlineLinearProbe: evaluation?.LinearProbe, OnlineKnn: evaluation?.Knn, OnlineSeconds: evaluation?.Seconds));
             }
 
             // 4. Epochs of steps.
@@ -134,9 +145,22 @@ internal sealed class Trainer
         {
             metrics?.Dispose();
             monitor?.Dispose();
+            online?.Dispose();
         }
         return new TrainingRun(state.Step, total, clock.Elapsed.TotalSeconds, state.LastTerms, state.LastLoss,
-            [.. state.Readings], [.. state.Alarms], stop, folder?.Path, lastCheckpoint) { CheckpointSeconds = checkpointSeconds };
+            [.. state.Readings], [.. state.Alarms], stop, folder?.Path, lastCheckpoint) { CheckpointSeconds = checkpointSeconds, OnlineReadings = [.. state.OnlineReadings] };
+    }
+
+    /// <summary>The online evaluation on <see cref="TrainOptions.OnlineData"/>, else on the training data when it is labelled; else none, with a warning.</summary>
+    private OnlineEvaluation? CreateOnlineEvaluation(ITrainingData data)
+    {
+        var labelled = run.OnlineData ?? (data is Data.ISampleSet { HasLabels: true } own ? own : null);
+        if (labelled is null)
+        {
+            log($"{experiment.Name}: the online evaluation needs labelled samples (TrainOptions.OnlineData, or labelled training data); training goes on without it.");
+            return null;
+        }
+        return OnlineEvaluation.Create(experiment, options.Evaluation, labelled, options.Seed);
     }
 
     /// <summary>The steps of the current epoch from the current position, until it ends, the run ends or something stops it.</summary>
@@ -196,7 +220,6 @@ internal sealed class Trainer
         state.LastTerms = step.Terms.Values!;
         state.LastLoss = step.Terms.Total!.Value;
         state.Seconds = Seconds;
-        var stepsPerSecond = Rate(state.Step);
 
         // 4. The collapse monitor.
         var stop = StopReason.Completed;
@@ -206,7 +229,7 @@ internal sealed class Trainer
         {
             reading = monitor.Measure(state.Step);
             state.Readings.Add(reading);
-            alarm = monitor.Judge(reading);
+            alarm = monitor.Judge(reading, state.Readings[0]);
             if (alarm is not null)
             {
                 state.Alarms.Add(alarm);
@@ -215,17 +238,46 @@ internal sealed class Trainer
             }
         }
 
-        // 5. Metrics and progress.
-        if (state.Step % run.LogEvery == 0 || reading is not null || state.Step == total || stop != StopReason.Completed)
+        // 5. The online evaluation (its time is the run's, but not the steps' rate).
+        var evaluation = online is not null && online.IsDue(state.Step, total) ? MeasureOnline(state.Step) : null;
+        state.Seconds = Seconds;
+        var stepsPerSecond = Rate(state.Step);
+
+        // 6. Metrics and progress.
+        if (state.Step % run.LogEvery == 0 || reading is not null || evaluation is not null || state.Step == total || stop != StopReason.Completed)
         {
             metrics?.Write(new MetricsRow(state.Step, epoch, state.Seconds, state.LastTerms, state.LastLoss, step.LearningRate,
-                step.WeightDecay, step.EmaMomentum, step.GradientNorm, stepsPerSecond, reading?.Std, reading?.RankMe));
+                step.WeightDecay, step.EmaMomentum, step.GradientNorm, stepsPerSecond, reading?.Std, reading?.RankMe,
+                evaluation?.LinearProbe, evaluation?.Knn, evaluation?.Seconds));
             progress?.Report(new StepReport(state.Step, total, epoch, state.LastTerms, state.LastLoss, step.LearningRate,
                 step.WeightDecay, step.EmaMomentum, step.GradientNorm!.Value, stepsPerSecond, TimeSpan.FromSeconds(state.Seconds),
-                stepsPerSecond > 0 ? TimeSpan.FromSeconds((total - state.Step) / stepsPerSecond) : null,
-                state.Readings.Count > 0 ? state.Readings[^1] : null, alarm));
+                Remaining(stepsPerSecond), state.Readings.Count > 0 ? state.Readings[^1] : null, alarm)
+            {
+                Online = state.OnlineReadings.Count > 0 ? state.OnlineReadings[^1] : null,
+                OnlineSeconds = onlineSeconds,
+            });
         }
         return stop;
+    }
+
+    /// <summary>Time left: the steps at the current rate, plus the online evaluations still due at the cost of the latest.</summary>
+    private TimeSpan? Remaining(double stepsPerSecond)
+    {
+        if (stepsPerSecond <= 0) return null;
+        var seconds = (total - state.Step) / stepsPerSecond;
+        if (online is not null && state.OnlineReadings.Count > 0)
+            seconds += online.DueAfter(state.Step, total) * state.OnlineReadings[^1].Seconds;
+        return TimeSpan.FromSeconds(seconds);
+    }
+
+    /// <summary>An online evaluation after <paramref name="step"/> steps, kept in the run's state; null without one.</summary>
+    private OnlineReading? MeasureOnline(long step)
+    {
+        if (online is null) return null;
+        var reading = online.Measure(step);
+        state.OnlineReadings.Add(reading);
+        onlineSeconds += reading.Seconds;
+        return reading;
     }
 
     private void SaveCheckpoint()
@@ -241,10 +293,10 @@ internal sealed class Trainer
     /// <summary>Seconds trained in all runs so far, this one included.</summary>
     private double Seconds => secondsBefore + clock.Elapsed.TotalSeconds;
 
-    /// <summary>Steps per second over the last 50 steps.</summary>
+    /// <summary>Steps per second over the last 50 steps, without the time of online evaluations.</summary>
     private double Rate(long step)
     {
-        var seconds = clock.Elapsed.TotalSeconds;
+        var seconds = clock.Elapsed.TotalSeconds - (onlineSeconds - onlineSecondsBefore);
         window.Enqueue((step, seconds));
         while (window.Count > 50) window.Dequeue();
         var (firstStep, firstSeconds) = window.Peek();
@@ -264,4 +316,5 @@ internal sealed class TrainingState
     public double LastLoss = double.NaN;
     public List<CollapseReading> Readings = [];
     public List<CollapseAlarm> Alarms = [];
+    public List<OnlineReading> OnlineReadings = [];
 }

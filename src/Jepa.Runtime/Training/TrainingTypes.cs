@@ -46,6 +46,13 @@ public sealed record TrainOptions
 
     /// <summary>Where warnings (collapse alarms) go; null writes them to standard error.</summary>
     public Action<string>? Log { get; init; }
+
+    /// <summary>
+    /// The labelled samples the online evaluation (<see cref="Evaluation.EvaluationOptions.Online"/>) draws its fixed
+    /// subset from, in the experiment's input shape: the probe data, never the test split. Null: the training data when
+    /// it is an <see cref="Data.ISampleSet"/> with labels; without either the online evaluation is skipped with a warning.
+    /// </summary>
+    public Data.ISampleSet? OnlineData { get; init; }
 }
 
 /// <summary>Progress of a run after a step, for a live display.</summary>
@@ -63,7 +70,14 @@ public sealed record StepReport(
     TimeSpan Elapsed,
     TimeSpan? Remaining,
     CollapseReading? Collapse,
-    CollapseAlarm? Alarm);
+    CollapseAlarm? Alarm)
+{
+    /// <summary>The latest online evaluation (of this step or an earlier one), if the run has one.</summary>
+    public OnlineReading? Online { get; init; }
+
+    /// <summary>Seconds the online evaluation has taken so far, across resumes (included in <see cref="Elapsed"/>).</summary>
+    public double OnlineSeconds { get; init; }
+}
 
 /// <summary>What a call of <see cref="JepaExperiment.Train"/> did.</summary>
 public sealed record TrainingRun(
@@ -84,4 +98,17 @@ public sealed record TrainingRun(
 
     /// <summary>The latest collapse reading, if the monitor ran.</summary>
     public CollapseReading? LastCollapse => CollapseReadings.Count == 0 ? null : CollapseReadings[^1];
+
+    /// <summary>Every online evaluation of the run (across resumes), in step order; empty without one.</summary>
+    public IReadOnlyList<OnlineReading> OnlineReadings { get; init; } = [];
+
+    /// <summary>The latest online evaluation, if any.</summary>
+    public OnlineReading? LastOnline => OnlineReadings.Count == 0 ? null : OnlineReadings[^1];
 }
+
+/// <summary>One online evaluation (<see cref="Evaluation.OnlineEvaluationOptions"/>).</summary>
+/// <param name="Step">Steps completed when it was taken (0: before training).</param>
+/// <param name="LinearProbe">Accuracy of the ridge probe on the held-out part of the subset, in [0, 1].</param>
+/// <param name="Knn">Accuracy of kNN (cosine) on the same held-out part, in [0, 1].</param>
+/// <param name="Seconds">Wall time of this evaluation (embedding the subset and both probes).</param>
+public sealed record OnlineReading(long Step, double LinearProbe, double Knn, double Seconds);

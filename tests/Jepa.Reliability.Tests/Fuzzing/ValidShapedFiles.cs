@@ -286,6 +286,7 @@ public static class ValidShapedFiles
                     Call("few_shot", 0.5, ("labels_per_class", () => Int(1, 10)), ("draws", () => Int(1, 10))),
                     Call("knn", 0.5, ("k", () => Int(1, 20))),
                     Call("split", 0.5, ("test", () => Fraction(0.1, 0.5))),
+                    Call("online", 0.5, ("every", () => Int(1, 500)), ("samples", () => Int(20, 2000))),
                 }.Where(_ => Chance(0.6));
                 statements.Add($"evaluate {{ {string.Join(" ", items.Select(i => i + ";"))} }}");
             }

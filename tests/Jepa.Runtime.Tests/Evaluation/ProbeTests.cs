@@ -132,8 +132,12 @@ public class ProbeTests(ITestOutputHelper output)
     {
         var options = new EvaluationOptions { FewShot = new FewShotOptions(5, 3), Knn = new KnnOptions(7) };
         var json = System.Text.Json.JsonSerializer.Serialize(options);
-        Assert.Equal("{\"LinearProbe\":null,\"FewShot\":{\"LabelsPerClass\":5,\"Draws\":3,\"Epochs\":100},\"Knn\":{\"K\":7},\"TestFraction\":0.25}", json);
+        Assert.Equal("{\"LinearProbe\":null,\"FewShot\":{\"LabelsPerClass\":5,\"Draws\":3,\"Epochs\":100},\"Knn\":{\"K\":7},\"Online\":null,\"TestFraction\":0.25}", json);
         Assert.Equal(options, System.Text.Json.JsonSerializer.Deserialize<EvaluationOptions>(json));
+        var online = options with { Online = new OnlineEvaluationOptions(500, 1000) };
+        var onlineJson = System.Text.Json.JsonSerializer.Serialize(online);
+        Assert.Contains("\"Online\":{\"Every\":500,\"Samples\":1000}", onlineJson);
+        Assert.Equal(online, System.Text.Json.JsonSerializer.Deserialize<EvaluationOptions>(onlineJson));
     }
 
     [Fact]

@@ -66,6 +66,28 @@ public class SklearnCrossCheckTests(ITestOutputHelper output)
     }
 
     [Theory]
+    [InlineData("pixels")]
+    [InlineData("projection")]
+    public void Ridge_probe_matches_scikit_learn(string set)
+    {
+        // The same closed-form problem: the coefficients agree to rounding, and so does every prediction.
+        var (trainX, trainY, testX, testY) = Split(set);
+        var expected = Reference.GetProperty("sets").GetProperty(set).GetProperty("ridge");
+        var probe = RidgeClassifier.Fit(trainX, trainY, 10, alpha: 1.0);
+        var (w, b) = probe.Coefficients();
+        var coef = expected.GetProperty("coef").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        var intercept = expected.GetProperty("intercept").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        Assert.Equal(w.Length, coef.Length);
+        for (var j = 0; j < w.GetLength(0); j++)
+            for (var c = 0; c < 10; c++) Assert.Equal(coef[j * 10 + c], w[j, c], 1e-9 * Math.Max(1, Math.Abs(coef[j * 10 + c])));
+        for (var c = 0; c < 10; c++) Assert.Equal(intercept[c], b[c], 1e-9 * Math.Max(1, Math.Abs(intercept[c])));
+        var accuracy = probe.Accuracy(testX, testY);
+        output.WriteLine($"{set}: ridge {accuracy:P2}, scikit-learn {expected.GetProperty("accuracy").GetDouble():P2}");
+        Assert.Equal(expected.GetProperty("accuracy").GetDouble(), accuracy, 1e-12);
+        Assert.Equal(1.0, Agreement(probe.Predict(testX), expected.GetProperty("predictions").GetString()!));
+    }
+
+    [Theory]
     [InlineData("pixels", 5)]
     [InlineData("pixels", 20)]
     [InlineData("projection", 5)]

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Reference numbers for the linear-probe and kNN cross-check (tests/Jepa.Runtime.Tests/Evaluation).
+"""Reference numbers for the linear-probe, ridge-probe and kNN cross-check (tests/Jepa.Runtime.Tests/Evaluation).
 
 Run once from the repository root with Debian's scikit-learn (apt-get install python3-sklearn):
     /usr/bin/python3 tests/Jepa.Runtime.Tests/TestData/sklearn_reference.py
@@ -15,7 +15,7 @@ import sys
 
 import numpy as np
 import sklearn
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, RidgeClassifier
 from sklearn.neighbors import KNeighborsClassifier
 
 here = os.path.dirname(os.path.abspath(__file__))
@@ -50,6 +50,14 @@ for name, x in features.items():
         "objective": float(objective(lr, x[train], labels[train])),
         "iterations": int(lr.n_iter_[0]),
         "predictions": "".join(str(p) for p in lr.predict(x[test])),
+    }
+    # The online evaluation's probe: RidgeClassifier(alpha=1) with an intercept, solved in closed form.
+    ridge = RidgeClassifier(alpha=1.0, solver="cholesky").fit(x[train], labels[train])
+    entry["ridge"] = {
+        "accuracy": float(ridge.score(x[test], labels[test])),
+        "coef": ridge.coef_.T.ravel().tolist(),          # (D, C), row-major
+        "intercept": ridge.intercept_.tolist(),
+        "predictions": "".join(str(p) for p in ridge.predict(x[test])),
     }
     for k in (5, 20):
         knn = KNeighborsClassifier(n_neighbors=k, metric="cosine").fit(x[train], labels[train])

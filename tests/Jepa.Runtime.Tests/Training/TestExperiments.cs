@@ -83,6 +83,9 @@ public sealed class TinyJepa : JepaExperiment
     public bool SkipBackward { get; set; }
     public bool SkipEma { get; set; }
     public bool ZeroLoss { get; set; }
+    /// <summary>After this many training steps, <see cref="Encode"/> maps every input to the same point (a collapse).</summary>
+    public long? CollapseAfterSteps { get; set; }
+    private long stepsCalled;
     public List<(long Step, double Lr, double Wd, double? Momentum)> Seen { get; } = [];
     /// <summary>Called with "step" and each training batch, and with "encode" and each input of <see cref="Encode"/>.</summary>
     public Action<string, Tensor>? Saw { get; set; }
@@ -96,7 +99,8 @@ public sealed class TinyJepa : JepaExperiment
         var x = Normalize(image);
         Saw?.Invoke("encode", x);
         using var _ = no_grad();
-        return Target.forward(x);
+        var z = Target.forward(x);
+        return stepsCalled >= CollapseAfterSteps ? zeros_like(z) + 1 : z;
     }
 
     /// <summary>As generated code does: the corruption on the data as loaded, each encoder's input normalised right before it.</summary>
@@ -104,6 +108,7 @@ public sealed class TinyJepa : JepaExperiment
     {
         var x = Normalize(image);
         Saw?.Invoke("step", x);
+        stepsCalled++;
         Seen.Add((step.Step, step.LearningRate, step.WeightDecay, step.EmaMomentum));
         Tensor target;
         if (Settings.Target == TargetKind.Shared)
