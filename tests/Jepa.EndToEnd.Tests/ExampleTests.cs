@@ -44,6 +44,26 @@ public class ExampleTests
         Assert.True(collapse.TryGetProperty("final_std", out _) && collapse.TryGetProperty("final_rank", out _));
     }
 
+    /// <summary>The image recipe trains on data/mnist10k by default, which travels with the program, and reports on that
+    /// set's own 2,004 test images.</summary>
+    [Fact]
+    public void Mnist_example_trains_on_its_bundled_data_and_reports_on_its_test_split()
+    {
+        using var folder = new TempFolder();
+        var run = Path.Combine(folder.Path, "run");
+
+        var result = Dotnet.Run(Repository.Root, TimeSpan.FromMinutes(10),
+            "run", "--project", "examples/Mnist", "-c", Repository.Configuration, "--", "--steps", "3", "--out", run, "--plain");
+
+        Assert.True(result.ExitCode == 0, result.All);
+        Assert.Contains("its own test split", result.Output);
+        using var evaluation = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "evaluation.json")));
+        var root = evaluation.RootElement;
+        Assert.Equal(7996, root.GetProperty("train_samples").GetInt32());
+        Assert.Equal(2004, root.GetProperty("test_samples").GetInt32());
+        Assert.InRange(root.GetProperty("linear_probe").GetProperty("jepa").GetDouble(), 0.0, 1.0);
+    }
+
     [Fact]
     public void Collapse_example_fails_to_build_with_the_collapse_diagnostic_at_its_loss()
     {
