@@ -61,8 +61,9 @@ public static class CheckpointEvaluation
             run = new EvaluatedRun(experiment.StepsTaken, null, null, 0, null, path);
         }
 
-        // The data and its splits, as a run plans them; without data options, those of a .NET run's run.json beside it.
-        if (settings.Data.Count == 0 && settings.TestData.Count == 0 && settings.ProbeData.Count == 0
+        // The data and its splits, as a run plans them; without data options, those of a .NET run's run.json beside it
+        // (a PyTorch run's run.json records only how it stopped).
+        if (format == Format.TorchSharp && settings.Data.Count == 0 && settings.TestData.Count == 0 && settings.ProbeData.Count == 0
             && RunState.Read(new RunFolder(Path.GetDirectoryName(path)!), definition.Name) is { } state)
         {
             settings = settings with { Data = state.Train.Paths, TestData = state.Test?.Paths ?? [], ProbeData = state.Probe?.Paths ?? [] };

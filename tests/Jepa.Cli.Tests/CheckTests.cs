@@ -25,7 +25,7 @@ public class CheckTests
         var result = Cli.Run("check", RepositoryRoot.Combine("examples"));
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains("6 files, 6 experiments: 1 error, 0 warnings", result.Output);
+        Assert.Contains("7 files, 7 experiments: 1 error, 0 warnings", result.Output);
     }
 
     [Fact]

@@ -136,6 +136,7 @@ public static partial class Builtins
         Int("every", AtLeastOne, 100), Int("samples", Bounds.AtLeast(20), 1000))
     {
         CSharp = new("Online = new global::Jepa.Runtime.Evaluation.OnlineEvaluationOptions(Every: {every}, Samples: {samples})"),
+        Python = PythonMember.NotInProgram("the PyTorch program runs no online evaluation: jepa evaluate probes its checkpoints in .NET"),
     };
 
     /// <summary>The evaluations, in the order the options list them.</summary>

@@ -10,6 +10,13 @@ namespace Jepa.Dsl.Tests.Export;
 /// </summary>
 public class PyTorchProgramsTests
 {
+    /// <summary>The experiments the PyTorch target cannot print yet (JEPA154 in <c>jepa export</c>): the image recipe's
+    /// views and projector (docs/scale-out.md, "Known limits").</summary>
+    private static readonly Dictionary<string, string[]> NotExported = new(StringComparer.Ordinal)
+    {
+        ["examples/Mnist/mnist.jepa"] = ["MnistLeJepa"],
+    };
+
     public static TheoryData<string> Files()
     {
         var data = new TheoryData<string>();
@@ -30,7 +37,7 @@ public class PyTorchProgramsTests
     {
         var result = PyTorchEmitter.Export(JepaCompiler.Compile(file, RepositoryRoot.Read(file)));
         var folder = Path.Combine(Path.GetDirectoryName(RepositoryRoot.Combine(file))!, "pytorch");
-        Assert.Empty(result.Failed);
+        Assert.Equal(NotExported.GetValueOrDefault(file) ?? [], result.Failed.ToArray());
         foreach (var program in result.Programs)
         {
             var committed = Path.Combine(folder, program.FileName);
