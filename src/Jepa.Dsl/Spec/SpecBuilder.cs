@@ -537,14 +537,7 @@ public sealed class SpecBuilder
         }
 
         var input = ViewsInput(target, _targetCorruption is null ? null : Side.Target);
-        var description = _kind switch
-        {
-            TargetKind.Ema => "through the EMA target encoder, without gradient",
-            TargetKind.StopGradient => "through the context encoder under stop-gradient (no gradient flows back)",
-            TargetKind.Shared => "through the context encoder, with gradient (shared weights)",
-            TargetKind.Independent => "through the target encoder, with gradient",
-            _ => throw Unsupported($"the target kind {_kind}"),
-        };
+        var description = TargetDescription();
         return new ViewsTargetStep($"Target: {Describe(input, target, _targetViews)} {description}{suffix}",
             $"{Inputs(input)} -> {output}{(mean ? " -> " + result : string.Empty)}", _kind, input, null, mean, layerNorm, keeps);
     }
@@ -593,6 +586,16 @@ public sealed class SpecBuilder
     private bool RegularizersNeedTargetOutput(bool reuse = false) =>
         _objective.Regularizers.Any(r => r.Builtin!.Has(BuiltinFlags.PairsSides) || (TargetTrainable && !reuse));
 
+    /// <summary>How the target side's encoder runs, in words, for the step's comment.</summary>
+    private string TargetDescription() => _kind switch
+    {
+        TargetKind.Ema => "through the EMA target encoder, without gradient",
+        TargetKind.StopGradient => "through the context encoder under stop-gradient (no gradient flows back)",
+        TargetKind.Shared => "through the context encoder, with gradient (shared weights)",
+        TargetKind.Independent => "through the target encoder, with gradient",
+        _ => throw Unsupported($"the target kind {_kind}"),
+    };
+
     private TargetStep Target(EncoderInput input)
     {
         var transform = new List<string>();
@@ -606,14 +609,7 @@ public sealed class SpecBuilder
             transform.Add("kept at the target positions");
         }
 
-        var description = _kind switch
-        {
-            TargetKind.Ema => "through the EMA target encoder, without gradient",
-            TargetKind.StopGradient => "through the context encoder under stop-gradient (no gradient flows back)",
-            TargetKind.Shared => "through the context encoder, with gradient (shared weights)",
-            TargetKind.Independent => "through the target encoder, with gradient",
-            _ => throw Unsupported($"the target kind {_kind}"),
-        };
+        var description = TargetDescription();
         var what = _targetCorruption is null ? "the full input" : "the corrupted view";
         var shapes = $"{Batched(_e.Input!.Shape)} -> {Batched(EncodedOutput)}" + (Masked ? $" -> {Batched(_pipeline.Target)}" : string.Empty);
         var note = $"Target: {what} {description}{(transform.Count > 0 ? "; " + string.Join("; ", transform) : string.Empty)}";
