@@ -7,7 +7,7 @@ no use for: processes that share a global batch under torchrun (``jepa_torch.dis
 the TorchSharp modules', so weights move both ways through TorchSharp.PyBridge. Pure PyTorch: 1.13 (Debian bookworm)
 and 2.x. See docs/scale-out.md.
 """
-from . import corruptions, data, distributed, image_ops, losses, models, normalization, run, training  # noqa: F401
+from . import corruptions, data, distributed, image_ops, losses, models, normalization, run, training, views  # noqa: F401
 from .corruptions import BatchPart, TokenMasks  # noqa: F401
 from .distributed import Distributed  # noqa: F401
 from .normalization import InputNormalization  # noqa: F401

@@ -63,13 +63,14 @@ class Distributed:
         size = batch // self.world
         return BatchPart(self.rank * size, (self.rank + 1) * size, batch)
 
-    def all_gather(self, x):
-        """Every process's ``x`` concatenated along the first dimension, in rank order (so the rows are the global
-        batch's); the backward sums each process's gradient of its rows over processes."""
+    def all_gather(self, x, dim=0):
+        """Every process's ``x`` concatenated along ``dim`` (the batch's: 0, or 1 for view-major representations
+        (V, b, ...)), in rank order (so the rows are the global batch's); the backward sums each process's gradient of its
+        rows over processes."""
         if self.world == 1:
             return x
         import torch.distributed.nn.functional as dnn
-        return torch.cat(dnn.all_gather(x.contiguous()), 0)
+        return torch.cat(dnn.all_gather(x.contiguous()), dim)
 
     def all_reduce(self, x):
         """The sum of ``x`` over processes; the backward sums the gradient over processes."""

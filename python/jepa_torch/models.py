@@ -291,3 +291,24 @@ class Identity(nn.Module):
 
     def forward(self, x):
         return x
+
+
+class Projected(nn.Module):
+    """An encoder with its projector head (``projector = mlp(...)``), C#'s ``Projected<T>``: ``forward`` is the
+    projector on the encoder's output (token by token for a token encoder), which the loss and the regularizers read;
+    ``encoder`` is the backbone, whose output ``encode``, the probes and the collapse monitor read. One module, so that an
+    EMA copy, a stop-gradient view, DDP and the optimizer treat the pair as the encoder alone is treated. Names:
+    ``encoder.*`` and ``projector.*``."""
+
+    def __init__(self, encoder, projector):
+        super().__init__()
+        self.encoder, self.projector = encoder, projector
+        self.output_width = projector.output_width
+
+    def forward(self, x, keep=None):
+        """(B, ...) -> (B, P), or tokens (B, N, P); with ``keep`` (a vit's kept tokens) (B, K, P)."""
+        if keep is None:
+            return self.projector(self.encoder(x))
+        if not isinstance(self.encoder, VitEncoder):
+            raise ValueError(f"Only a vit encoder keeps masked tokens; this projected encoder wraps a {type(self.encoder).__name__}.")
+        return self.projector(self.encoder(x, keep))
