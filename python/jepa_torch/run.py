@@ -27,7 +27,8 @@ MONITOR_SEED = 0x6D6F6E69746F72  # "monitor", mixed into the seed for the monito
 
 @dataclass(frozen=True)
 class Collapse:
-    """The collapse monitor: every ``every`` steps, alarm when std < min_std or RankMe < min_rank."""
+    """The collapse monitor: every ``every`` steps, an alarm when std < min_std or RankMe < min_rank and that metric fell
+    from the step-0 baseline (``collapse_alarm``)."""
     min_std: float = 0.01
     min_rank: float = 3.0
     action: str = "warn"      # or "stop"
@@ -293,17 +294,51 @@ def resume_from(path, log):
 
 # ---- the collapse monitor ------------------------------------------------------------------------------------------
 
+def _samples(z):
+    """The embeddings as (N, d) in float64: (N, d) as they are, tokens (N, T, d) mean-pooled per sample first (a sample
+    is one point, as the probes see it: read token by token, tokens that differ only by their position look healthy
+    while every sample maps to the same point), as C#'s ``CollapseMetrics`` does."""
+    z = z.detach()
+    if z.dim() < 2 or z.shape[0] < 2:
+        raise ValueError(f"Collapse metrics need at least two embeddings of shape (N, d) or (N, T, d); got {list(z.shape)}.")
+    return (z if z.dim() == 2 else z.reshape(z.shape[0], -1, z.shape[-1]).mean(1)).to(torch.float64)
+
+
 def embedding_std(z):
-    """Std over the batch of the L2-normalised embeddings (not centred), mean over dimensions; tokens flattened."""
-    z = z.detach().reshape(-1, z.shape[-1]).to(torch.float64)
-    return float(torch.nn.functional.normalize(z, p=2, dim=1).std(0).mean())
+    """Std over the batch of the L2-normalised embeddings (not centred), mean over dimensions."""
+    return float(torch.nn.functional.normalize(_samples(z), p=2, dim=1).std(0).mean())
 
 
 def rankme(z):
     """RankMe: ``exp(-sum p_k log p_k)``, ``p_k = sigma_k / sum(sigma) + 1e-7`` over the singular values."""
-    sigma = torch.linalg.svdvals(z.detach().reshape(-1, z.shape[-1]).to(torch.float64))
+    sigma = torch.linalg.svdvals(_samples(z))
     p = sigma / sigma.sum() + 1e-7
     return float(torch.exp(-(p * p.log()).sum()))
+
+
+#: How far the std must fall below the baseline's for an alarm (a tenfold fall), and RankMe (to half): C#'s
+#: ``CollapseMonitor.StdFall`` and ``RankFall``.
+STD_FALL, RANK_FALL = 10.0, 2.0
+
+
+def collapse_alarm(name, reading, baseline, collapse):
+    """The alarm a reading ``[step, std, rankme]`` raises, or None (C#'s ``CollapseMonitor.Judge``). A metric alarms when
+    it is below its threshold **and** has fallen from the run's ``baseline`` (its first reading, at step 0): the std to
+    below a tenth of the baseline's, RankMe to below half of it. The fall makes one pair of thresholds valid for vector
+    and token encoders and for activations whose embeddings first grow a component they all share (GELU)."""
+    step, std, rank = reading
+    low_std = std < collapse.min_std and std < baseline[1] / STD_FALL
+    low_rank = rank < collapse.min_rank and rank < baseline[2] / RANK_FALL
+    if not low_std and not low_rank:
+        return None
+    what = " and ".join(w for w in [
+        f"the std of the L2-normalised embeddings is {std:.3g} (below {collapse.min_std:.3g}, and below a tenth of "
+        f"{baseline[1]:.3g} at step {baseline[0]})" if low_std else None,
+        f"their effective rank (RankMe) is {rank:.3g} (below {collapse.min_rank:.3g}, and below half of {baseline[2]:.3g} "
+        f"at step {baseline[0]})" if low_rank else None] if w)
+    then = "training stops" if collapse.action == "stop" else "training goes on"
+    return (f"{name}: representation collapse at step {step}: {what}; {then}. The encoder maps inputs to nearly the same "
+            "point: an EMA or stop-gradient target, or a regularizer (vicreg, sigreg), prevents it.")
 
 
 # ---- the loop ------------------------------------------------------------------------------------------------------
@@ -570,10 +605,8 @@ def train(experiment, data, options, ddp, args):
                 if monitor_batch is not None and (state["step"] % c.every == 0 or state["step"] == total):
                     reading = _measure(experiment, monitor_batch, state["step"])
                     state["readings"].append(reading)
-                    if reading[1] < c.min_std or reading[2] < c.min_rank:
-                        message = (f"{experiment.name}: representation collapse at step {reading[0]}: std {reading[1]:.3g} "
-                                   f"(min {c.min_std:.3g}), RankMe {reading[2]:.3g} (min {c.min_rank:.3g}); "
-                                   f"{'training stops' if c.action == 'stop' else 'training goes on'}.")
+                    message = collapse_alarm(experiment.name, reading, state["readings"][0], c)
+                    if message:
                         state["alarms"].append(message)
                         log(f"collapse alarm: {message}")
                         if c.action == "stop":
