@@ -27,7 +27,9 @@ public class ParityTests(ITestOutputHelper output)
     private const double GradientTolerance = 1e-4;
     private const int Batch = 64;
 
-    private sealed record Case(JepaExperiment Experiment, long Seed, long[] InputShape, Func<Tensor, Generator, Hashtable> Replay);
+    /// <summary>An objective's experiment, its seed and input shape, what its step draws (replayed), and whether it trains
+    /// on MNIST-10k (28x28) rather than the digits.</summary>
+    private sealed record Case(JepaExperiment Experiment, long Seed, long[] InputShape, Func<Tensor, Generator, Hashtable> Replay, bool Mnist = false);
 
     public static TheoryData<string> Objectives => new()
     {
@@ -37,6 +39,9 @@ public class ParityTests(ITestOutputHelper output)
         "DigitsContrastive",  // conv encoder, random crops, InfoNCE
         "DigitsSimSiam",      // batch norm, stop-gradient target, cosine, SGD
         "DigitsBarlow",       // shared encoder, mse, Barlow Twins
+        "MnistLeJepa",        // views: the mean of the global views as the target, projector and conv with batch norm, SIGReg per view
+        "DigitsLeViews",      // the same objective on the digits, with local crops of another size and flips
+        "DigitsEmaViews",     // views: EMA target and predictor, every context view against every target view but itself, VICReg per view
     };
 
     [SkippableTheory]
@@ -46,8 +51,9 @@ public class ParityTests(ITestOutputHelper output)
         Python.RequireTorch();
         var c = Build(name);
         using var experiment = c.Experiment;
-        using var digits = Datasets.Digits();
-        using var data = digits.ForExperiment(c.InputShape);
+        using var source = c.Mnist ? Mnist() : null;
+        using var digits = c.Mnist ? null : Datasets.Digits().ForExperiment(c.InputShape);
+        var data = (ITrainingData?)source?.Train ?? digits!;
         using var folder = new TempFolder();
         var normalization = experiment.EffectiveOptions.Normalization!;
 
@@ -98,9 +104,18 @@ public class ParityTests(ITestOutputHelper output)
         var scale = Interop.MaxAbs(grads.Values);
         var model = grads.Max(g => Interop.MaxDifference(g.Value, (Tensor)pyGrads[g.Key]!)) / scale;
         var worst = grads.Select(g => (g.Key, Difference: Interop.MaxDifference(g.Value, (Tensor)pyGrads[g.Key]!) / Interop.MaxAbs([g.Value]))).MaxBy(g => g.Difference);
+        var largest = grads.Select(g => (g.Key, Difference: Interop.MaxDifference(g.Value, (Tensor)pyGrads[g.Key]!) / scale)).OrderByDescending(g => g.Difference).Take(3);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{name} gradients: {grads.Count} tensors, largest difference {model:E2} of the largest gradient entry; worst tensor on its own scale {worst.Key} {worst.Difference:E2}"));
-        Assert.True(model <= GradientTolerance, $"{name}: the gradients differ by {model:E2} of the largest entry (tolerance {GradientTolerance:E0}).");
+            $"{name} gradients: {grads.Count} tensors, largest difference {model:E2} of the largest gradient entry " +
+            $"({string.Join(", ", largest.Select(g => $"{g.Key} {g.Difference:E2}"))}); worst tensor on its own scale {worst.Key} {worst.Difference:E2}"));
+        // Float32 itself rounds: PyTorch's own float32 gradients differ from the same step in float64 by `rounding`
+        // (1e-6 and less on the digits; 4.8e-4 for the MNIST recipe's first conv behind batch norm, whose gradient sums 200,704
+        // products per weight over 256 views of 28x28 and then cancels its mean). Two libraries cannot agree closer than
+        // that, so the bound is the tolerance or the rounding, whichever is larger.
+        var rounding = (double)py["rounding"]!;
+        var bound = Math.Max(GradientTolerance, rounding);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: PyTorch's float32 gradients against float64: {rounding:E2} ({py["rounding_worst"]}); bound {bound:E2}"));
+        Assert.True(model <= bound, $"{name}: the gradients differ by {model:E2} of the largest entry (bound {bound:E2}: the tolerance {GradientTolerance:E0} or float32's own rounding {rounding:E2}).");
     }
 
     /// <summary>The normalisation the trainer computes on the digits in <paramref name="shape"/> with <paramref name="seed"/>.</summary>
@@ -110,6 +125,17 @@ public class ParityTests(ITestOutputHelper output)
         using var data = digits.ForExperiment(shape);
         return InputNormalization.Compute(data, seed);
     }
+
+    /// <summary>The 7,996 training images of data/mnist10k, 1x28x28.</summary>
+    private static LoadedData Mnist() => DataSources.Open([RepositoryRoot.Combine("data", "mnist10k")], new DataOptions { InputShape = [1, 28, 28] });
+
+    /// <summary>SIGReg's directions as <c>Regularizers.SigReg</c> draws them, once per view in view order: (views, d, M).</summary>
+    private static Tensor Directions(int views, long width, int count, Generator g) =>
+        stack(Enumerable.Range(0, views).Select(_ =>
+        {
+            var a = randn([width, count], ScalarType.Float32, generator: g);
+            return a / a.norm(0, keepdim: true);
+        }).ToArray());
 
     private static Case Build(string name)
     {
@@ -154,6 +180,35 @@ public class ParityTests(ITestOutputHelper output)
             {
                 var e = new DigitsBarlow(DigitsBarlow.Options.Default with { Batch = Batch, Steps = 1, Collapse = null, Normalization = Normalization(DigitsBarlow.InputShape, DigitsBarlow.Options.Default.Seed) });
                 return new(e, e.Settings.Seed, DigitsBarlow.InputShape.ToArray(), (x, g) => new Hashtable { ["noisy"] = e.Noisy.Apply(x, g) });
+            }
+            case "MnistLeJepa":
+            {
+                InputNormalization normalization;
+                using (var mnist = Mnist()) normalization = InputNormalization.Compute(mnist.Train, MnistLeJepa.Options.Default.Seed);
+                var e = new MnistLeJepa(MnistLeJepa.Options.Default with { Batch = Batch, Steps = 1, Collapse = null, Normalization = normalization });
+                // The step draws each group's views (Views.Draw), then SIGReg's directions for each of the 4 views.
+                return new(e, e.Settings.Seed, MnistLeJepa.InputShape.ToArray(), (x, g) => new Hashtable
+                {
+                    ["global"] = Views.Draw(e.Global, x, 2, g), ["other"] = Views.Draw(e.Other, x, 2, g),
+                    ["sigreg_directions"] = Directions(4, e.Settings.ProjectorOut, e.Settings.SigregDirections, g),
+                }, Mnist: true);
+            }
+            case "DigitsLeViews":
+            {
+                var e = new DigitsLeViews(DigitsLeViews.Options.Default with { Batch = Batch, Steps = 1, Collapse = null, Normalization = Normalization(DigitsLeViews.InputShape, DigitsLeViews.Options.Default.Seed) });
+                return new(e, e.Settings.Seed, DigitsLeViews.InputShape.ToArray(), (x, g) => new Hashtable
+                {
+                    ["global"] = Views.Draw(e.Global, x, 2, g), ["local"] = Views.Draw(e.Local, x, 2, g),
+                    ["sigreg_directions"] = Directions(4, e.Settings.ProjectorOut, e.Settings.SigregDirections, g),
+                });
+            }
+            case "DigitsEmaViews":
+            {
+                var e = new DigitsEmaViews(DigitsEmaViews.Options.Default with { Batch = Batch, Steps = 1, Collapse = null, Normalization = Normalization(DigitsEmaViews.InputShape, DigitsEmaViews.Options.Default.Seed) });
+                return new(e, e.Settings.Seed, DigitsEmaViews.InputShape.ToArray(), (x, g) => new Hashtable
+                {
+                    ["global"] = Views.Draw(e.Global, x, 2, g), ["local"] = Views.Draw(e.Local, x, 2, g),
+                });
             }
             default:
                 throw new ArgumentOutOfRangeException(nameof(name), name, "no such objective");

@@ -6,7 +6,10 @@ steps. Tolerances, relative to the largest entry: gradients 1e-5; parameters 1e-
 processes sum a batch in two halves, so their first gradients differ from one process's by rounding (at most 2.8e-6,
 InfoNCE); 20 steps of training grow that (3.8e-5 after SGD on the contrastive model), and AdamW, which divides each
 coordinate by its own gradient scale, turns rounding in coordinates with small gradients into larger parameter
-differences (8e-5 on Barlow Twins). The negative controls break the semantics on purpose; their first gradients must
+differences (8e-5 on Barlow Twins). The views programs (the MNIST recipe and two views objectives on the digits) run
+in float64 (ddp_driver.FLOAT64): in float32 the recipe's first conv behind batch norm rounds at 5e-4 of the largest
+gradient entry, and AdamW turns the zero-up-to-rounding gradients of the biases before its batch norms into +-lr steps,
+so float32 could not tell a semantic difference from rounding there. The negative controls break the semantics on purpose; their first gradients must
 miss by at least 100 times the gradient tolerance (their parameter differences are printed).
 """
 import pytest
@@ -14,7 +17,10 @@ import torch
 
 import launch
 
-PROGRAMS = ["DigitsJepa", "TokenJepa", "DigitsVicReg", "DigitsContrastive", "DigitsSimSiam", "DigitsBarlow", "ImageViews"]
+PROGRAMS = ["DigitsJepa", "TokenJepa", "DigitsVicReg", "DigitsContrastive", "DigitsSimSiam", "DigitsBarlow", "ImageViews",
+            # The views objectives (compared in float64: ddp_driver.FLOAT64): the MNIST recipe (batch 8 of 28x28 images,
+            # 4 views), LeJEPA's views on the digits, and views with an EMA target, a predictor and VICReg per view.
+            "MnistLeJepa", "DigitsLeViews", "DigitsEmaViews"]
 # SimSiam and ImageViews are not compared under AdamW: the biases right before their batch norms (and the running means
 # that follow them) have a gradient that is zero up to rounding, which AdamW turns into steps of +-lr in either run
 # independently (SimSiam 4.7e-3, ImageViews' conv biases 9.1e-3 measured); SGD and the first gradients compare them.
@@ -30,6 +36,10 @@ CONTROLS = [
     ("ImageViews:sgd:20:process_seeds", "crops, flips, jitter, blur, erasing, solarize and pixel masks drawn per process with its own seed"),
     ("ImageViews:sgd:20:local_batch_norm", "conv batch norm (context and EMA target) on each process's part"),
     ("ImageViews:sgd:20:local_target_batch_norm", "the EMA target's batch norm on each process's part (the trained one global)"),
+    ("DigitsLeViews:sgd:20:process_seeds", "each process draws its own views (crops, flips) and SIGReg directions with its own seed"),
+    ("DigitsLeViews:sgd:20:local_batch_norm", "the views' batch norm (conv and projector) on each process's part"),
+    ("DigitsLeViews:sgd:20:plain_gather", "SIGReg's statistic of each view all-reduced without autograd"),
+    ("DigitsEmaViews:sgd:20:plain_gather", "VICReg's statistics of each view on embeddings gathered without autograd"),
 ]
 GRADIENTS, SGD, ADAMW_PARAMETERS = 1e-5, 1e-4, 1e-3
 

@@ -15,7 +15,7 @@ def test_program_trains_and_writes_its_run_folder(name, tmp_path):
     program = programs.load(name)
     out = tmp_path / "run"
     result = jt.run.main(getattr(program, name), program.OPTIONS, program.__doc__,
-                         ["--data", str(programs.REPO / "data/digits.csv.gz"), "--steps", "3", "--out", str(out), "--log-every", "1",
+                         ["--data", str(programs.data_path(name)), "--steps", "3", "--out", str(out), "--log-every", "1",
                           "--monitor-samples", "64"])
     assert result["steps"] == 3 and all(torch.isfinite(torch.tensor(v)) for v in result["terms"].values())
     rows = [json.loads(line) for line in open(out / "metrics.jsonl")]

@@ -68,8 +68,8 @@ class DigitsJepa(jt.Experiment):
         self.context, self.predict, self.target = ddp.wrap(self.context_encoder), ddp.wrap(self.predictor), ddp.wrap(self.target_encoder)
 
     def encode(self, image):
-        """The representation evaluation uses: the EMA target encoder's output on the normalised samples.
-        (B, 64) -> (B, 128)"""
+        """The representation evaluation and the collapse monitor use: the EMA target encoder's output on the normalised
+        samples.   (B, 64) -> (B, 128)"""
         with torch.no_grad():
             return self.target_encoder(self.normalize(image))
 

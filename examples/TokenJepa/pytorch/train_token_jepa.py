@@ -71,16 +71,10 @@ class TokenJepa(jt.Experiment):
         self.context, self.predict, self.target = ddp.wrap(self.context_encoder), ddp.wrap(self.predictor), ddp.wrap(self.target_encoder)
 
     def encode(self, image):
-        """The representation evaluation uses: the EMA target encoder's output on the normalised samples, averaged over
-        tokens.   (B, 1, 8, 8) -> (B, 16, 64) -> (B, 64)"""
+        """The representation evaluation and the collapse monitor use: the EMA target encoder's output on the normalised
+        samples, averaged over tokens.   (B, 1, 8, 8) -> (B, 16, 64) -> (B, 64)"""
         with torch.no_grad():
             return M.mean_pool(self.target_encoder(self.normalize(image)))
-
-    def monitor_embeddings(self, image):
-        """The collapse monitor reads every token as a sample, (B, 16, 64) -> (B N, D): mean-pooled tokens look
-        collapsed even at random initialisation."""
-        with torch.no_grad():
-            return self.target_encoder(self.normalize(image)).flatten(0, 1)
 
     def draw(self, image, g, part):
         """1. The step's random draws, for the global batch (alike on every process); each process keeps its part."""

@@ -67,8 +67,8 @@ class DigitsVicReg(jt.Experiment):
         self.context, self.predict = ddp.wrap(self.context_encoder), ddp.wrap(self.predictor)
 
     def encode(self, image):
-        """The representation evaluation uses: the context encoder's output on the normalised samples.
-        (B, 64) -> (B, 128)"""
+        """The representation evaluation and the collapse monitor use: the context encoder's output on the normalised
+        samples.   (B, 64) -> (B, 128)"""
         with torch.no_grad():
             return self.context_encoder(self.normalize(image))
 

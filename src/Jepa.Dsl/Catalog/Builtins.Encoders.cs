@@ -188,6 +188,7 @@ public static partial class Builtins
         Hidden(), Int("out", AtLeastOne, required: true, note: "the output width"), Norm(), Activation())
     {
         CSharp = new("new global::Jepa.Runtime.Models.MlpEncoder([{$input_width}], {hidden}, {out}, {norm}, {act})", Width: "{$module}.OutputWidth"),
+        Python = new("M.MlpEncoder(({$input_width},), hidden={hidden}, out={out}, norm={norm}, act={act})"),
         ParameterCount = (input, call) => input.Width is { } width && call.GetIntList("hidden") is { } hidden && call.GetInt("out") is { } output
             ? CostModel.MlpParameters(width, hidden.ToArray(), output, call.GetOption("norm") is "layer" or "batch")
             : null,

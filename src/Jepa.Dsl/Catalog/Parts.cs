@@ -36,12 +36,18 @@ internal static class Parts
     public static Parameter Ramp(string name, Bounds bounds, double? @default = null, bool required = false, string? note = null) =>
         new(name, ParameterType.NumberOrSchedule, bounds, @default is { } d ? N(d) : null, required, note: note);
 
+    private static System.Collections.Generic.Dictionary<string, string> BatchNormCouples() =>
+        new() { ["batch"] = "batch norm normalises with statistics over the batch" };
+
     public static readonly OptionSet NormOptions = new("global::Jepa.Runtime.Models.Norm", "none", "layer", "batch")
     {
-        CouplesSamples = new System.Collections.Generic.Dictionary<string, string> { ["batch"] = "batch norm normalises with statistics over the batch" },
+        CouplesSamples = BatchNormCouples(),
     };
 
-    public static readonly OptionSet ConvNormOptions = new("global::Jepa.Runtime.Models.Norm", "none", "batch", "group", "layer");
+    public static readonly OptionSet ConvNormOptions = new("global::Jepa.Runtime.Models.Norm", "none", "batch", "group", "layer")
+    {
+        CouplesSamples = BatchNormCouples(),
+    };
 
     /// <summary>The option value of a norm that couples the samples of a batch.</summary>
     public static readonly string[] BatchNorm = { "batch" };

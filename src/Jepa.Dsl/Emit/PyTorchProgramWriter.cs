@@ -38,6 +38,10 @@ internal sealed class PyTorchProgramWriter
 
     private bool Tokens => _model.Mode != RepresentationMode.Vector;
 
+    /// <summary>True when a side draws views: the representations are view-major (V, b, ...), the loss and the
+    /// regularizers average over pairs of views or over views (jepa_torch.views, C#'s <c>Views</c>).</summary>
+    private bool HasViews => _spec.TrainingStep.Steps.Any(s => s is ViewsContextStep);
+
     private TargetStep TheTarget => _spec.TrainingStep.Steps.OfType<TargetStep>().Single();
 
     /// <summary>The loss step, whose regularizers may draw.</summary>
@@ -45,7 +49,6 @@ internal sealed class PyTorchProgramWriter
 
     public string Write()
     {
-        RequireSupported();
         WriteHeader();
         WriteOptions();
         _w.Line();
@@ -62,11 +65,6 @@ internal sealed class PyTorchProgramWriter
             WriteConstructor();
             _w.Line();
             WriteEncode();
-            if (Tokens)
-            {
-                _w.Line();
-                WriteMonitorEmbeddings();
-            }
 
             _w.Line();
             WriteDraw();
@@ -92,22 +90,6 @@ internal sealed class PyTorchProgramWriter
     private string At(Position position) => $"{_spec.FileName}({position.Line},{position.Column})";
 
     private static NotSupportedException Unsupported(string what) => new($"the PyTorch emitter does not support {what}");
-
-    /// <summary>What the python runtime does not have yet is JEPA154: views (<c>views NAME = GROUP * count</c>, and the
-    /// steps over them) at their declaration, and a projector head at its statement.</summary>
-    private void RequireSupported()
-    {
-        if (_model.Views.Count > 0)
-        {
-            var views = _model.Views[0];
-            throw new TargetNotSupportedException(views.Position, $"'{views.Source}' declares views, which the PyTorch target does not print yet");
-        }
-
-        if (_model.Projector is { } projector)
-        {
-            throw new TargetNotSupportedException(projector.Position, $"'{projector.Source}' declares a projector head, which the PyTorch target does not print yet");
-        }
-    }
 
     /// <summary>A built-in's Python mapping; one without is JEPA154 at <paramref name="position"/>.</summary>
     private static PythonMember Mapping(BuiltinRef builtin, Position position) =>
@@ -161,7 +143,7 @@ internal sealed class PyTorchProgramWriter
         _w.Line("import torch");
         _w.Line();
         _w.Line("import jepa_torch as jt");
-        _w.Line("from jepa_torch import corruptions as C, losses as L, models as M, training as T");
+        _w.Line($"from jepa_torch import corruptions as C, losses as L, models as M, training as T{(HasViews ? ", views as V" : string.Empty)}");
         _w.Line();
     }
 
@@ -284,7 +266,17 @@ internal sealed class PyTorchProgramWriter
                 $"'{module.Source}' names the C# type {module.CustomType}, and the PyTorch target builds only the catalog's encoders");
         }
 
-        return Expand(Member(builtin, module.Position), module.Arguments, hole => hole == "input_shape" ? "self.input_shape" : null) + ".to(ddp.device)";
+        var encoder = Expand(Member(builtin, module.Position), module.Arguments, hole => hole == "input_shape" ? "self.input_shape" : null);
+        if (_model.Projector is not { } projector)
+        {
+            return encoder + ".to(ddp.device)";
+        }
+
+        // The encoder and its projector are one module (C#'s Projected<T>): names encoder.* and projector.*.
+        var head = Expand(Member(projector.Builtin, projector.Position), projector.Arguments, hole => hole == "input_width"
+            ? module.Width is { } width ? Integer(width) : throw Unsupported("a projector on an encoder of unknown width")
+            : null);
+        return $"M.Projected({encoder}, {head}).to(ddp.device)";
     }
 
     /// <summary>The comment on a module or corruption: its statement, a note, where the statement is.</summary>
@@ -300,6 +292,12 @@ internal sealed class PyTorchProgramWriter
             _w.Line("# Modules are created in a fixed order under the run seed (the C# class's order: the same initial weights).");
             var context = _model.Context;
             Statement(context.Source, context.Position);
+            if (_model.Projector is { } projector)
+            {
+                Statement(projector.Source, projector.Position, "on the encoder's output, on both sides (forward goes through it; .encoder is the backbone " +
+                                                                 "that encode and the collapse monitor read)");
+            }
+
             _w.Line($"self.context_encoder = {Construct(context)}");
             var target = "self.context_encoder";
             switch (_model.TargetKind)
@@ -332,7 +330,7 @@ internal sealed class PyTorchProgramWriter
             Statement(predictor.Source ?? "no predictor", predictor.Position, predictor.Source is null ? "the context representation is the prediction" : null);
             _w.Line("self.predictor = " + Expand(Member(predictor.Builtin, position), predictor.Arguments, hole => hole switch
             {
-                "context_width" => context.Width is { } width ? Integer(width) : throw Unsupported("a predictor on an encoder of unknown width"),
+                "context_width" => ContextWidth is { } width ? Integer(width) : throw Unsupported("a predictor on an encoder of unknown width"),
                 "grid" => Grid,
                 _ => null,
             }) + ".to(ddp.device)");
@@ -380,6 +378,7 @@ internal sealed class PyTorchProgramWriter
 
         Check(_model.Context.Source, _model.Context.Arguments);
         Check(_model.Target?.Source, _model.Target?.Arguments ?? default);
+        Check(_model.Projector?.Source, _model.Projector?.Arguments ?? default);
         Check(_model.Predictor.Source, _model.Predictor.Arguments);
         return string.Concat(coupled.GroupBy(c => c.Note).Select(g =>
             $" In {string.Join(" and ", g.Select(c => c.Source))}, {g.Key}: ddp.wrap gives {(g.Count() == 1 ? "it" : "them")} the statistics of the global batch on every process."));
@@ -419,7 +418,8 @@ internal sealed class PyTorchProgramWriter
     // ---- encode, monitor_embeddings --------------------------------------------------------------------------------
 
     /// <summary>The module <c>encode</c> reads: the target encoder when it is a module of its own.</summary>
-    private string EncodeModule => _model.TargetKind is TargetKind.Ema or TargetKind.Independent ? "self.target_encoder" : "self.context_encoder";
+    private string EncodeModule => (_model.TargetKind is TargetKind.Ema or TargetKind.Independent ? "self.target_encoder" : "self.context_encoder")
+                                   + (_model.Projector is null ? string.Empty : ".encoder");
 
     private void WriteEncode()
     {
@@ -427,22 +427,12 @@ internal sealed class PyTorchProgramWriter
         _w.Line($"def encode(self, {_names.Batch}):");
         using (_w.Indented())
         {
-            Docstring($"The representation evaluation uses: {_model.EncodeDescription} on the normalised samples{(Tokens ? ", averaged over tokens" : string.Empty)}.",
+            var backbone = _model.Projector is null ? string.Empty : " (the encoder alone, before the projector)";
+            Docstring($"The representation evaluation and the collapse monitor use: {_model.EncodeDescription}{backbone} on the normalised samples" +
+                      $"{(Tokens ? ", averaged over tokens" : string.Empty)}.",
                 $"{_spec.Input.Shape.WithBatch()} -> {_model.EncodedOutput.WithBatch()}{pooled}");
             _w.Line("with torch.no_grad():");
             _w.Line(Tokens ? $"    return M.mean_pool({EncodeModule}(self.normalize({_names.Batch})))" : $"    return {EncodeModule}(self.normalize({_names.Batch}))");
-        }
-    }
-
-    private void WriteMonitorEmbeddings()
-    {
-        _w.Line($"def monitor_embeddings(self, {_names.Batch}):");
-        using (_w.Indented())
-        {
-            Docstring($"The collapse monitor reads every token as a sample, {_model.EncodedOutput.WithBatch()} -> (B N, D): mean-pooled tokens look " +
-                      "collapsed even at random initialisation.");
-            _w.Line("with torch.no_grad():");
-            _w.Line($"    return {EncodeModule}(self.normalize({_names.Batch})).flatten(0, 1)");
         }
     }
 
@@ -466,6 +456,11 @@ internal sealed class PyTorchProgramWriter
                 case ViewStep view:
                     draws.Add(new Draw($"{view.Note}.", Local(view.Shapes), _names.ViewKey(view.Side), $"self.{_names.Corruption(view.Corruption).Input}({batch}, g, part)"));
                     break;
+                case DrawViewsStep group:
+                    draws.Add(new Draw($"{group.Note} right before the encoder; drawn for the global batch as C#'s Views.Draw, this process's rows of each view.",
+                        Local(group.Shapes), _names.GroupKey(group.Group),
+                        $"V.draw(self.{_names.Corruption(group.Group).Input}, {batch}, {Integer(group.Count)}, g, part)"));
+                    break;
             }
         }
 
@@ -478,22 +473,38 @@ internal sealed class PyTorchProgramWriter
 
             foreach (var side in regularizer.BothSides ? new[] { false, true } : new[] { false })
             {
-                var width = side ? TargetWidth : _model.Context.Width;
+                var width = side ? TargetWidth : ContextWidth;
                 var expression = Expand(draw.Template, regularizer.Arguments, hole => hole switch
                 {
                     "width" => width is { } w ? Integer(w) : throw Unsupported($"{regularizer.Builtin.Name} on a representation of unknown width"),
                     "generator" => "g",
                     _ => null,
                 }, constants: true);
-                draws.Add(new Draw($"{draw.Note}{(regularizer.BothSides ? side ? ", for the target side" : ", for the context side" : string.Empty)}.", null,
-                    _names.DrawKey(regularizer.Builtin.Name, side), $"{expression}.to({batch}.device)"));
+                var views = HasViews ? side ? TargetViews : ContextViews : (int?)null;
+                var forSide = regularizer.BothSides ? side ? " for the target side" : " for the context side" : string.Empty;
+                draws.Add(views is { } count
+                    ? new Draw($"{draw.Note}: one draw per view{forSide}, in view order.", null, _names.DrawKey(regularizer.Builtin.Name, side),
+                        $"[{expression}.to({batch}.device) for _ in range({Integer(count)})]")
+                    : new Draw($"{draw.Note}{(forSide.Length > 0 ? "," + forSide : string.Empty)}.", null, _names.DrawKey(regularizer.Builtin.Name, side),
+                        $"{expression}.to({batch}.device)"));
             }
         }
 
         return draws;
     }
 
-    private int? TargetWidth => _model.TargetKind == TargetKind.Independent ? _model.Target!.Width : _model.Context.Width;
+    /// <summary>The views of the context side, and of the target side before any mean (with views).</summary>
+    private int ContextViews => _spec.TrainingStep.Steps.OfType<ViewsContextStep>().Single().Input.Views;
+
+    private int TargetViews => TheViewsTarget.FromContext?.Count ?? TheViewsTarget.Input!.Views;
+
+    private ViewsTargetStep TheViewsTarget => _spec.TrainingStep.Steps.OfType<ViewsTargetStep>().Single();
+
+    /// <summary>The width of what the loss and the regularizers read on each side: the projector's with one.</summary>
+    private int? ContextWidth => _model.Projector is { } projector ? projector.Width : _model.Context.Width;
+
+    private int? TargetWidth => _model.Projector is { } projector ? projector.Width
+        : _model.TargetKind == TargetKind.Independent ? _model.Target!.Width : _model.Context.Width;
 
     private void WriteDraw()
     {
@@ -525,7 +536,8 @@ internal sealed class PyTorchProgramWriter
     }
 
     /// <summary>Batched shapes as this process sees them: <c>b</c> for its part of the global batch <c>B</c>.</summary>
-    private static string Local(string? shapes) => (shapes ?? string.Empty).Replace("(B,", "(b,").Replace("(B)", "(b)");
+    private static string Local(string? shapes) =>
+        System.Text.RegularExpressions.Regex.Replace(shapes ?? string.Empty, @"(?<=[(\d ])B(?=[,)])", "b");   // (B, ..), (2B, ..), (4, B, ..), (B)
 
     // ---- steps 2 on: loss_terms and training_step ------------------------------------------------------------------
 
@@ -548,7 +560,7 @@ internal sealed class PyTorchProgramWriter
     private void WriteLossTerms()
     {
         var first = _number + 1;
-        var steps = _spec.TrainingStep.Steps.Where(s => s is NormalizeStep or TargetStep or ContextStep or PredictStep or LossStep).ToList();
+        var steps = _spec.TrainingStep.Steps.Where(s => s is NormalizeStep or TargetStep or ContextStep or ViewsTargetStep or ViewsContextStep or PredictStep or LossStep).ToList();
         var step = _spec.TrainingStep;
         _w.Line($"def loss_terms(self, {_names.Batch}, drawn):");
         using (_w.Indented())
@@ -572,13 +584,15 @@ internal sealed class PyTorchProgramWriter
                     continue;
                 }
 
-                if (s is TargetStep { Kind: TargetKind.Ema or TargetKind.StopGradient } noGrad)
+                if (s is TargetStep { Kind: TargetKind.Ema or TargetKind.StopGradient } or ViewsTargetStep { Kind: TargetKind.Ema or TargetKind.StopGradient, FromContext: null })
                 {
-                    Numbered(noGrad);
+                    if (inAutocast) throw Unsupported("a target without gradient after an encoder with gradient");
+                    Numbered(s);
                     _w.Line("with torch.no_grad(), self.precision.autocast():");
                     using (_w.Indented())
                     {
-                        WriteTarget(noGrad);
+                        if (s is TargetStep noGrad) WriteTarget(noGrad);
+                        else WriteViewsTarget((ViewsTargetStep)s);
                     }
 
                     continue;
@@ -603,6 +617,12 @@ internal sealed class PyTorchProgramWriter
                     {
                         case TargetStep target:
                             WriteTarget(target);
+                            break;
+                        case ViewsTargetStep target:
+                            WriteViewsTarget(target);
+                            break;
+                        case ViewsContextStep context:
+                            _w.Line($"context = {ViewsForward("self.context", context.Input)}");
                             break;
                         case ContextStep context:
                             _w.Line(context.Masked
@@ -630,14 +650,7 @@ internal sealed class PyTorchProgramWriter
 
     private void WriteTarget(TargetStep step)
     {
-        var module = step.Kind switch
-        {
-            TargetKind.Ema or TargetKind.Independent => "self.target",
-            TargetKind.StopGradient => "self.context_encoder",
-            TargetKind.Shared => "self.context",
-            _ => throw Unsupported($"the target kind {step.Kind}"),
-        };
-        var forward = $"{module}({EncoderInput(step.Input)})";
+        var forward = $"{TargetModule(step.Kind)}({EncoderInput(step.Input)})";
         var output = step.KeepsOutput ? "target_output" : forward;
         var expression = TargetIsFloat ? $"{output}.float()" : output;
         if (step.LayerNorm)
@@ -653,6 +666,57 @@ internal sealed class PyTorchProgramWriter
         if (step.KeepsOutput)
         {
             _w.Line($"target_output = {forward}");
+        }
+
+        _w.Line($"target = {expression}");
+    }
+
+    /// <summary>A side's module over its views, view-major: <c>V.stack(V, module(pass), ...)</c>, each pass the drawn
+    /// views of one size (concatenated when several groups have it), normalised, or the one view it reads.</summary>
+    private string ViewsForward(string module, ViewsInput input)
+    {
+        string Drawn(string group) => $"drawn[{String(_names.GroupKey(group))}]";
+        var passes = input.Single is { } single
+            ? new[] { $"{module}({EncoderInput(single)})" }
+            : input.Passes.Select(p => $"{module}(self.normalize({(p.Groups.Count == 1 ? Drawn(p.Groups[0]) : $"torch.cat([{string.Join(", ", p.Groups.Select(Drawn))}], 0)")}))");
+        return $"V.stack({Integer(input.Views)}, {string.Join(", ", passes)})";
+    }
+
+    /// <summary>The module the target side runs.</summary>
+    private static string TargetModule(TargetKind kind) => kind switch
+    {
+        TargetKind.Ema or TargetKind.Independent => "self.target",
+        TargetKind.StopGradient => "self.context_encoder",
+        TargetKind.Shared => "self.context",
+        _ => throw Unsupported($"the target kind {kind}"),
+    };
+
+    /// <summary>The target side's representations over its views: its module over its passes, or the context's
+    /// representations of its views (detached for stop-gradient); then their mean, then layer-normed.</summary>
+    private void WriteViewsTarget(ViewsTargetStep step)
+    {
+        var source = step.FromContext is { } slice
+            ? $"context[{Integer(slice.First)}:{Integer(slice.First + slice.Count)}]{(step.Kind == TargetKind.StopGradient ? ".detach()" : string.Empty)}"
+            : ViewsForward(TargetModule(step.Kind), step.Input!);
+        var expression = step.KeepsOutput ? "target_output" : source;
+        if (step.LayerNorm)
+        {
+            expression = $"{expression}.float()";
+        }
+
+        if (step.Mean)
+        {
+            expression = $"V.mean({expression})";
+        }
+
+        if (step.LayerNorm)
+        {
+            expression = $"L.layer_norm({expression})";
+        }
+
+        if (step.KeepsOutput)
+        {
+            _w.Line($"target_output = {source}");
         }
 
         _w.Line($"target = {expression}");
@@ -687,7 +751,6 @@ internal sealed class PyTorchProgramWriter
 
     private void WriteLoss(LossStep step)
     {
-        var target = TheTarget;
         var position = _spec.TrainingStep.Position;
         var loss = Mapping(step.Loss, position);
         var notes = new List<string>
@@ -702,42 +765,76 @@ internal sealed class PyTorchProgramWriter
         }
 
         // What the terms read, in fp32: the prediction, the target, the context representation and the target's output.
-        var context = new Operand("context.float()", "contexts", Segment(_spec.TrainingStep.Steps.OfType<ContextStep>().Single().Shapes, -1));
-        var targetValue = new Operand(TargetIsFloat ? "target" : "target.float()", "targets", Segment(target.Shapes, -1));
-        var targetOutput = target.KeepsOutput ? new Operand("target_output.float()", "target_outputs", Segment(target.Shapes, 1)) : targetValue;
+        // With views they are view-major (V, b, ...): a gather joins the processes' rows along the batch, dimension 1.
+        var pairs = step.Pairs;
+        var (contextShapes, targetShapes, targetIsFloat, keepsOutput) = pairs is null
+            ? (_spec.TrainingStep.Steps.OfType<ContextStep>().Single().Shapes, TheTarget.Shapes, TargetIsFloat, TheTarget.KeepsOutput)
+            : (_spec.TrainingStep.Steps.OfType<ViewsContextStep>().Single().Shapes, TheViewsTarget.Shapes, TheViewsTarget.LayerNorm, TheViewsTarget.KeepsOutput);
+        var context = new Operand("context.float()", "contexts", Segment(contextShapes, -1));
+        var targetValue = new Operand(targetIsFloat ? "target" : "target.float()", "targets", Segment(targetShapes, -1));
+        var targetOutput = keepsOutput ? new Operand("target_output.float()", "target_outputs", Segment(targetShapes, 1)) : targetValue;
         string Read(Operand operand, PythonMember mapping) =>
             mapping.Coupling == PythonCoupling.Gather ? Gathered(operand.Expression, operand.Local, operand.Shape) : operand.Expression;
 
+        // With views, the loss and a regularizer of the pair of sides average over the pairs of views (V.pairwise), a
+        // regularizer of one side over its views (V.mean_over_views): each a lambda over one view or one pair.
+        var sameView = pairs?.SameView is { } first ? $", same_view=({Integer(first.Context)}, {Integer(first.Target)})" : string.Empty;
+        string Pairwise(string left, string right, string lambda) => $"V.pairwise({left}, {right}, lambda p, t: {lambda}{sameView})";
         var terms = new List<(string Name, string Value, string Weight)>();
         var value = Expand(Member(step.Loss, position), step.Arguments, hole => hole switch
         {
-            "predicted" => "predicted.float()",
-            "target" => Read(targetValue, loss),
-            "first" => "self.ddp.first_row(predicted)",
+            "predicted" => pairs is null ? "predicted.float()" : "p",
+            "target" => pairs is null ? Read(targetValue, loss) : "t",
+            "first" => $"self.ddp.first_row({(pairs is null ? "predicted" : "p")})",
             _ => null,
         }, constants: true);
         var scale = Weight(step.Scale);
         var shared = step.SharedWeight is { } w ? _names.Constant(w) : null;
-        terms.Add((step.Loss.Name, value, shared is null ? scale : scale == "1.0" ? $"1 - {shared}" : $"(1 - {shared}) * {scale}"));
+        terms.Add((step.Loss.Name, pairs is null ? value : Pairwise("predicted.float()", Read(targetValue, loss), value),
+            shared is null ? scale : scale == "1.0" ? $"1 - {shared}" : $"(1 - {shared}) * {scale}"));
 
         foreach (var regularizer in step.Regularizers)
         {
             var mapping = Mapping(regularizer.Builtin, position);
             notes.Add(regularizer.Note + (mapping.Coupling == PythonCoupling.None ? "." : $"; {regularizer.Builtin.Name} couples the samples: {mapping.CouplingNote}."));
+            var draws = mapping.Draw is null ? null : $"drawn[{String(_names.DrawKey(regularizer.Builtin.Name, false))}]"
+                + (regularizer.BothSides ? $" + drawn[{String(_names.DrawKey(regularizer.Builtin.Name, true))}]" : string.Empty);
             foreach (var term in regularizer.Builtin.Resolve().Terms)
             {
                 var template = term.Python ?? throw new TargetNotSupportedException(position, $"the term {term.Name} of {regularizer.Builtin.Name} has no PyTorch mapping yet");
-                string Term(bool targetSide) => Expand(template, regularizer.Arguments, hole => hole switch
+                string Pooled(string z) => step.Tokens ? $"M.mean_pool({z})" : z;
+                string Term(string z, string z1, string z2, Func<string> drawn) => Expand(template, regularizer.Arguments, hole => hole switch
                 {
-                    "z" => Read(targetSide ? targetOutput : context, mapping),
-                    "z1" => Read(step.Tokens ? context.Pooled(_model.Context.Width) : context, mapping),
-                    "z2" => Read(step.Tokens ? targetOutput.Pooled(TargetWidth) : targetOutput, mapping),
-                    "drawn" => $"drawn[{String(_names.DrawKey(regularizer.Builtin.Name, targetSide))}]",
+                    "z" => z,
+                    "z1" => z1,
+                    "z2" => z2,
+                    "drawn" => drawn(),
                     "reduce" => mapping.Coupling == PythonCoupling.Reduce ? "self.ddp.all_reduce" : throw Unsupported($"{{$reduce}} in {term.Name}, which does not reduce"),
                     _ => null,
                 }, constants: true);
+                string DrawnFor(bool targetSide) => $"drawn[{String(_names.DrawKey(regularizer.Builtin.Name, targetSide))}]";
+                string termValue;
+                if (pairs is null)
+                {
+                    string Side(bool targetSide) => Term(Read(targetSide ? targetOutput : context, mapping),
+                        Read(step.Tokens ? context.Pooled(ContextWidth) : context, mapping),
+                        Read(step.Tokens ? targetOutput.Pooled(TargetWidth) : targetOutput, mapping), () => DrawnFor(targetSide));
+                    termValue = regularizer.BothSides ? $"0.5 * ({Side(false)} + {Side(true)})" : Side(false);
+                }
+                else if (regularizer.Pairs)
+                {
+                    termValue = Pairwise(Read(context, mapping), Read(targetOutput, mapping), Term("p", Pooled("p"), Pooled("t"), () => "d"));
+                }
+                else
+                {
+                    var sides = Read(context, mapping) + (regularizer.BothSides ? ", " + Read(targetOutput, mapping) : string.Empty);
+                    termValue = draws is null
+                        ? $"V.mean_over_views(lambda z: {Term("z", "z", "z", () => "d")}, {sides})"
+                        : $"V.mean_over_views(lambda z, d: {Term("z", "z", "z", () => "d")}, {sides}, draws={draws})";
+                }
+
                 var weight = Weight(regularizer.Scale);
-                terms.Add((term.Name, regularizer.BothSides ? $"0.5 * ({Term(false)} + {Term(true)})" : Term(false),
+                terms.Add((term.Name, termValue,
                     term.WeightParameter is { } parameter ? Multiply(_names.Constant(regularizer.Arguments.First(a => a.Parameter == parameter).Option!), weight) : weight));
             }
         }
@@ -745,7 +842,8 @@ internal sealed class PyTorchProgramWriter
         Numbered(step, ", in fp32. " + string.Join(" ", notes).TrimEnd('.'));
         if (_gathered.Count > 0)
         {
-            _w.Line($"{string.Join(", ", _gathered.Select(g => g.Local))} = {string.Join(", ", _gathered.Select(g => $"self.ddp.all_gather({g.Expression})"))}" +
+            var along = pairs is null ? string.Empty : ", dim=1";
+            _w.Line($"{string.Join(", ", _gathered.Select(g => g.Local))} = {string.Join(", ", _gathered.Select(g => $"self.ddp.all_gather({g.Expression}{along})"))}" +
                     $"   # {string.Join(" and ", _gathered.Select(g => g.Shape).Distinct())}: the global batch");
         }
 
@@ -784,7 +882,7 @@ internal sealed class PyTorchProgramWriter
                         Numbered(step);
                         _w.Line("step.update_ema(self.target_encoder, self.context_encoder)");
                         break;
-                    case MaskStep or ViewStep or NormalizeStep or TargetStep or ContextStep or PredictStep or LossStep:
+                    case MaskStep or ViewStep or DrawViewsStep or NormalizeStep or TargetStep or ContextStep or ViewsTargetStep or ViewsContextStep or PredictStep or LossStep:
                         break;
                     default:
                         throw Unsupported($"the step {step.GetType().Name}");

@@ -20,7 +20,7 @@ internal sealed class PythonNames
     /// <summary>Names the program's module level takes: its imports, <c>OPTIONS</c>.</summary>
     internal static readonly IReadOnlyCollection<string> ModuleNames = new HashSet<string>(StringComparer.Ordinal)
     {
-        "importlib", "sys", "Path", "torch", "jepa_torch", "jt", "C", "L", "M", "T", "OPTIONS",
+        "importlib", "sys", "Path", "torch", "jepa_torch", "jt", "C", "L", "M", "T", "V", "OPTIONS",
     };
 
     /// <summary>Attributes of the experiment: <c>jt.Experiment</c>'s and those every program sets.</summary>
@@ -44,6 +44,7 @@ internal sealed class PythonNames
     private readonly Dictionary<OptionId, string> _constants = new();
     private readonly Dictionary<string, (string? Input, string? Mask)> _corruptions = new(StringComparer.Ordinal);
     private readonly Dictionary<Side, string> _viewKeys = new();
+    private readonly Dictionary<string, string> _groupKeys = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Regularizer, bool Target), string> _drawKeys = new();
 
     private PythonNames(ExperimentSpec spec)
@@ -66,6 +67,11 @@ internal sealed class PythonNames
         if (spec.TrainingStep.Steps.OfType<MaskStep>().Any())
         {
             MasksKey = Unique("masks", "_", _keys);
+        }
+
+        foreach (var group in spec.TrainingStep.Steps.OfType<DrawViewsStep>())
+        {
+            _groupKeys[group.Group] = Unique(group.Group, "_views", _keys);
         }
 
         foreach (var view in spec.TrainingStep.Steps.OfType<ViewStep>())
@@ -121,6 +127,9 @@ internal sealed class PythonNames
 
     /// <summary>The key of one side's corrupted view among the step's draws.</summary>
     public string ViewKey(Side side) => _viewKeys[side];
+
+    /// <summary>The key of a group's drawn views (<c>views NAME = GROUP * count</c>) among the step's draws.</summary>
+    public string GroupKey(string group) => _groupKeys[group];
 
     /// <summary>The key of a regularizer's draw for the context side, or for the target side.</summary>
     public string DrawKey(string regularizer, bool target) => _drawKeys[(regularizer, target)];

@@ -29,21 +29,49 @@ public class PyTorchEmitterTests
     }
 
     [Fact]
-    public void Views_and_a_projector_are_JEPA154_at_their_statements_and_the_image_links_export()
+    public void Views_and_a_projector_export_and_a_CSharp_encoder_among_them_is_still_JEPA154()
     {
         var text = File.ReadAllText(RepositoryRoot.Combine("tests", "Jepa.Generators.Tests", "Sources", "every-builtin.jepa"));
         var projectorOnly = DiagnosticsDoc.BaseNamed("Projected")
             .Replace("predictor = mlp(", "projector = mlp(out: 8);\n    predictor = mlp(", StringComparison.Ordinal);
+        var custom = projectorOnly.Replace("experiment Projected", "experiment CustomProjected", StringComparison.Ordinal)
+            .Replace("encoder context = mlp(hidden: [32], out: 16);", "encoder context = My.Encoders.Tiny(out: 16);", StringComparison.Ordinal);
 
-        var result = Export(text + "\n" + projectorOnly);
+        var result = Export(text + "\n" + projectorOnly + "\n" + custom);
 
-        Assert.Equal(["Views", "PixelViews", "Projected"], result.Failed);
-        Assert.All(result.Diagnostics, d => Assert.Equal("JEPA154", d.Id));
-        var messages = result.Diagnostics.Select(d => d.Format("/project/e.jepa")).ToList();
-        Assert.Contains(messages, m => m.Contains("(71,5): error JEPA154: 'views crops = global * 2, local * 2' declares views, which the PyTorch " +
-                                                  "target does not print yet; the PyTorch target cannot export experiment 'Views'", StringComparison.Ordinal));
-        Assert.Contains(messages, m => m.Contains("error JEPA154: 'projector = mlp(out: 8)' declares a projector head, which the PyTorch target " +
-                                                  "does not print yet; the PyTorch target cannot export experiment 'Projected'", StringComparison.Ordinal));
+        Assert.Equal(["CustomProjected"], result.Failed);
+        var diagnostic = Assert.Single(result.Diagnostics);
+        Assert.Equal("JEPA154", diagnostic.Id);
+        Assert.Contains("error JEPA154: 'encoder context = My.Encoders.Tiny(out: 16)' names the C# type My.Encoders.Tiny", diagnostic.Format("/project/e.jepa"), StringComparison.Ordinal);
+        string Program(string name) => result.Programs.Single(p => p.Experiment == name).Text;
+
+        // LeJEPA's views: each group drawn for the global batch, the views of one size as one batch, the mean target.
+        var views = Program("Views");
+        Assert.Contains("from jepa_torch import corruptions as C, losses as L, models as M, training as T, views as V\n", views, StringComparison.Ordinal);
+        Assert.Contains("\"global\": V.draw(self.global_, image, 2, g, part),", views, StringComparison.Ordinal);
+        Assert.Contains("\"sigreg_directions\": [L.sigreg_directions(8, SIGREG_DIRECTIONS, g).to(image.device) for _ in range(4)],", views, StringComparison.Ordinal);
+        Assert.Contains("context = V.stack(4, self.context(self.normalize(drawn[\"global\"])), self.context(self.normalize(drawn[\"local\"])))", views, StringComparison.Ordinal);
+        Assert.Contains("target = V.mean(context[0:2])", views, StringComparison.Ordinal);
+        Assert.Contains("\"mse\": (V.pairwise(predicted.float(), target.float(), lambda p, t: L.mse(p, t)), 1 - SIGREG_WEIGHT),", views, StringComparison.Ordinal);
+        Assert.Contains("V.mean_over_views(lambda z, d: L.sigreg(z, d, reduce=self.ddp.all_reduce), context.float(), draws=drawn[\"sigreg_directions\"])", views, StringComparison.Ordinal);
+        // The encoder and its projector are one module (TorchSharp's Projected: encoder.*, projector.*); encode reads the encoder.
+        Assert.Contains("self.context_encoder = M.Projected(M.ConvEncoder(self.input_shape, channels=[4, 8], kernel=3, pool=\"mean\", out=8, norm=\"group\", groups=2), " +
+                        "M.MlpEncoder((8,), hidden=[16], out=8, norm=\"none\", act=\"gelu\")).to(ddp.device)", views, StringComparison.Ordinal);
+        Assert.Contains("return self.context_encoder.encoder(self.normalize(image))", views, StringComparison.Ordinal);
+
+        // An EMA target of some views and a predictor: the target's own pass without gradient, every pair but a view with itself.
+        var pixels = Program("PixelViews");
+        Assert.Contains("self.target_encoder = T.ema_copy(self.context_encoder, lambda: M.Projected(", pixels, StringComparison.Ordinal);
+        Assert.Contains("target = V.stack(2, self.target(self.normalize(drawn[\"masked\"])))", pixels, StringComparison.Ordinal);
+        Assert.Contains("context = V.stack(3, self.context(self.normalize(torch.cat([drawn[\"masked\"], drawn[\"dropped\"]], 0))))", pixels, StringComparison.Ordinal);
+        Assert.Contains("lambda p, t: L.smooth_l1(p, t, beta=LOSS_BETA), same_view=(0, 0)), 1.0),", pixels, StringComparison.Ordinal);
+        Assert.Contains("return self.target_encoder.encoder(self.normalize(image))", pixels, StringComparison.Ordinal);
+
+        // A projector without views: the predictor reads the projector's width.
+        var projected = Program("Projected");
+        Assert.Contains("M.Projected(M.MlpEncoder(self.input_shape, hidden=[32], out=16", projected, StringComparison.Ordinal);
+        Assert.Contains("self.predictor = M.MlpEncoder((8,),", projected, StringComparison.Ordinal);
+        Assert.DoesNotContain("views as V", projected, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -24,15 +24,36 @@ import programs  # noqa: E402
 import jepa_torch as jt  # noqa: E402
 from jepa_torch import corruptions as C, data as D, distributed as JD, training as T  # noqa: E402
 
-BATCH = {"TokenJepa": 16}   # the token model is the slow one on two cores; the others train at 32
+BATCH = {"TokenJepa": 16, "MnistLeJepa": 8}   # the token model and the 28x28 recipe (4 views) are the slow ones on two cores; the others train at 32
+
+
+#: Programs compared in float64. In float32 the MNIST recipe's first conv behind batch norm rounds at 5e-4 of the largest
+#: gradient entry (PyTorch's own float32 against float64 on one process; 200,704 products per weight), so two processes
+#: summing in halves cannot agree to 1e-5; and under AdamW every bias right before a batch norm, whose gradient is zero
+#: up to rounding, steps +-lr in either run independently (docs/scale-out.md). In float64 both are far below the
+#: tolerances, so the comparison sees the semantics alone: the views, the projector, batch norm across processes.
+FLOAT64 = {"MnistLeJepa", "DigitsLeViews", "DigitsEmaViews"}
+
+
+def _double(v):
+    if torch.is_tensor(v):
+        return v.double() if v.is_floating_point() else v
+    return [_double(u) for u in v] if isinstance(v, list) else v
+
+
+def in_float64(experiment):
+    """The step on float64 inputs and draws (the modules are built in float64: the default dtype while they are)."""
+    loss_terms = experiment.loss_terms
+    experiment.loss_terms = lambda image, drawn: loss_terms(image.double(), {k: _double(v) for k, v in drawn.items()})
+    return experiment
 
 
 def plain_all_gather(ddp):
-    def gather(x):
+    def gather(x, dim=0):
         parts = [torch.empty_like(x) for _ in range(ddp.world)]
         dist.all_gather(parts, x.detach().contiguous())
         parts[ddp.rank] = x                                   # only my own rows carry gradient
-        return torch.cat(parts, 0)
+        return torch.cat(parts, dim)
     return gather
 
 
@@ -46,6 +67,7 @@ def plain_all_reduce(ddp):
 
 def build(program, name, options, ddp, mode):
     torch.manual_seed(options.seed)
+    torch.set_default_dtype(torch.float64 if name in FLOAT64 else torch.float32)
     if mode in ("local_batch_norm", "local_target_batch_norm"):
         original = JD.global_batch_norm
         if mode == "local_batch_norm":
@@ -65,7 +87,7 @@ def build(program, name, options, ddp, mode):
             mine = torch.Generator().manual_seed(g.initial_seed() + 1000003 * (ddp.rank + 1))
             return draw(image, mine, C.BatchPart.whole(part.size))
         experiment.draw = own_draw
-    return experiment
+    return in_float64(experiment) if name in FLOAT64 else experiment
 
 
 def first_gradients(experiment, data, options, ddp):
@@ -87,12 +109,14 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(1)
     ddp = jt.Distributed.from_environment("cpu", timeout_s=120)
-    digits = D.read_csv(str(programs.REPO / "data/digits.csv.gz"))
+    digits = D.read_csv(str(programs.DIGITS))
     for scenario in args.scenarios:
         name, optimizer, steps, *rest = scenario.split(":")
         mode = rest[0] if rest else "correct"
         program = programs.load(name)
-        data = digits.for_experiment(programs.experiment_class(program, name).input_shape)
+        shape = programs.experiment_class(program, name).input_shape
+        path = programs.data_path(name, shape, args.out)
+        data = digits.for_experiment(shape) if path == programs.DIGITS else D.open_data([str(path)], shape).train
         # A program run with the other optimizer gets a learning rate that suits it (SimSiam's SGD lr 0.05 would make
         # AdamW diverge, the AdamW programs' 1e-3 barely moves SGD).
         lr = program.OPTIONS.lr if optimizer == program.OPTIONS.optimizer else T.Ramp.of(1e-3 if optimizer == "adamw" else 0.01)

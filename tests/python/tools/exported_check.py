@@ -37,7 +37,7 @@ def main(folder):
             programs.PROGRAMS[name] = path
             module = programs.load(name)
             result = jt.run.main(programs.experiment_class(module, name), module.OPTIONS, module.__doc__,
-                                 ["--data", str(programs.REPO / "data/digits.csv.gz"), "--steps", "2", "--out", os.path.join(out, name),
+                                 ["--data", str(programs.data_path(name, programs.experiment_class(module, name).input_shape, out)), "--steps", "2", "--out", os.path.join(out, name),
                                   "--monitor-samples", "32", "--print-every", "1000"])
             finite = all(torch.isfinite(torch.tensor(v)) for v in result["terms"].values())
             print(f"{name}: 2 steps as one process, terms {result['terms']}")

@@ -14,8 +14,32 @@ PROGRAMS = {
     "DigitsContrastive": REPO / "examples/Contrastive/pytorch/train_digits_contrastive.py",
     "DigitsSimSiam": REPO / "examples/SimSiam/pytorch/train_digits_sim_siam.py",
     "DigitsBarlow": REPO / "tests/Jepa.PyTorch.Tests/Experiments/pytorch/train_digits_barlow.py",
+    "MnistLeJepa": REPO / "examples/Mnist/pytorch/train_mnist_le_jepa.py",
+    "DigitsLeViews": REPO / "tests/Jepa.PyTorch.Tests/Experiments/pytorch/train_digits_le_views.py",
+    "DigitsEmaViews": REPO / "tests/Jepa.PyTorch.Tests/Experiments/pytorch/train_digits_ema_views.py",
     "ImageViews": REPO / "tests/python/programs/train_image_views.py",
 }
+
+
+#: The data a program trains on in the tests: the digits (8x8), or MNIST-10k for the 28x28 image recipe.
+DATA = {"MnistLeJepa": REPO / "data/mnist10k"}
+DIGITS = REPO / "data/digits.csv.gz"
+
+
+def data_path(name, input_shape=None, folder=None):
+    """What ``--data`` gives the program ``name`` in the tests. An input of 3 channels gets the digits in colour (no RGB
+    data set is shipped): red the digit, green its mirror image, blue its transpose, as ``colour_digits.npy`` in
+    ``folder`` ([h, w, c] float32, read as [c, h, w])."""
+    if name in DATA:
+        return DATA[name]
+    if input_shape is None or len(input_shape) != 3 or input_shape[0] != 3:
+        return DIGITS
+    import numpy as np
+    import jepa_torch as jt
+    x = jt.data.read_csv(str(DIGITS)).for_experiment((1, 8, 8)).features[:, 0]          # (N, 8, 8) in [0, 1]
+    path = Path(folder) / "colour_digits.npy"
+    np.save(path, np.stack([x.numpy(), x.flip(-1).numpy(), x.transpose(1, 2).numpy()], -1).astype(np.float32))
+    return path
 
 
 def exported(folder):
