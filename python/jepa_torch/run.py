@@ -522,13 +522,13 @@ def train(experiment, data, options, ddp, args):
                 state[key] = payload[key]
         log(f"Resumed from {path} at step {state['step']}.")
 
-    # 3. The normalisation: declared, else the checkpoint's, else the experiment's earlier run's, else computed on the
-    #    training data (a resumed run never computes it again, unless its checkpoint has none: a TorchSharp export).
+    # 3. The normalisation: declared, else the checkpoint's (a TorchSharp export's too), else the experiment's earlier
+    #    run's, else computed on the training data (a resumed run never computes it again, unless its checkpoint has none).
     normalization = options.normalization or saved_normalization or experiment.normalization
     if normalization is None:
         normalization = InputNormalization.compute(data, options.seed)
         if args.resume:
-            log(f"{args.resume} holds no normalisation (a TorchSharp export): computed on the training data again.")
+            log(f"{args.resume} holds no normalisation (a TorchSharp export of an experiment that had none yet): computed on the training data.")
     options = dataclasses.replace(options, normalization=normalization)
     experiment.normalization = normalization
     log(f"Normalisation: {normalization}.")
@@ -668,12 +668,12 @@ MAY_DIFFER = {"steps", "epochs", "collapse", "normalization"}
 
 
 def _differences(saved, current):
-    """Each option that differs, as 'name: saved in the checkpoint, current here' (nothing for a .NET export,
-    which carries its options in C#'s names)."""
+    """Each option the checkpoint holds that differs, as 'name: saved in the checkpoint, current here' (a .NET export
+    holds only its normalisation, compared on its own; a program's checkpoint every option)."""
     if saved is None:
         return []
     return [f"{k}: {saved.get(k)!r} in the checkpoint, {current.get(k)!r} here"
-            for k in sorted(set(saved) | set(current)) if k not in MAY_DIFFER and saved.get(k) != current.get(k)]
+            for k in sorted(set(saved) & set(current)) if k not in MAY_DIFFER and saved.get(k) != current.get(k)]
 
 
 @torch.no_grad()

@@ -78,7 +78,7 @@ public class CheckpointInteropTests(ITestOutputHelper output)
         PyTorchCheckpoint.Export(experiment, checkpoint);
 
         // The trained run normalises its inputs: both encodes do it themselves, the program's with the run's
-        // normalisation, sent along (an exported checkpoint has no options; the program recomputes it on resume).
+        // normalisation, sent along (the exported checkpoint holds it too: options.normalization).
         using var x = Batch("DigitsJepa");
         var normalization = experiment.EffectiveOptions.Normalization!;
         PyTorchCheckpoint.Write(folder.File("x.pt"), new Hashtable
@@ -104,6 +104,8 @@ public class CheckpointInteropTests(ITestOutputHelper output)
         Assert.True(code == 0, text);
         Assert.Contains("at step 2", text);
         Assert.Contains("holds no optimizer state", text);
+        Assert.Contains("(computed on 1347 training samples)", text);   // the export's, not computed again
+        Assert.DoesNotContain("holds no normalisation", text);
         Assert.Contains("step 8/8 epoch 1", text);          // 5 steps of 256 per epoch of the 1,347 training samples
         Assert.Equal(8L, PyTorchCheckpoint.Load(experiment, checkpoint).Step);
     }
@@ -151,6 +153,57 @@ public class CheckpointInteropTests(ITestOutputHelper output)
         PyTorchCheckpoint.Write(folder.File("broken.pt"), payload);
         using var other = new DigitsJepa();
         Assert.Contains("options.normalization is not", Assert.Throws<CheckpointException>(() => PyTorchCheckpoint.Load(other, folder.File("broken.pt"))).Message);
+    }
+
+    [Fact]
+    public void Export_writes_the_normalisation_the_run_trains_with_declared_or_computed()
+    {
+        using var folder = new TempFolder();
+        // Declared: written as it is (no sample count), before any training.
+        var declaredStats = new InputNormalization([0.1], [0.3]);
+        using (var declared = new DigitsJepa(DigitsJepa.Options.Default with { Normalization = declaredStats })) PyTorchCheckpoint.Export(declared, folder.File("declared.pt"));
+        var saved = (Hashtable)((Hashtable)PyTorchCheckpoint.Read(folder.File("declared.pt"))["options"]!)["normalization"]!;
+        Assert.Equal([0.1], ((ArrayList)saved["mean"]!).Cast<double>());
+        Assert.Equal([0.3], ((ArrayList)saved["std"]!).Cast<double>());
+        Assert.False(saved.ContainsKey("samples"));
+        using var computes = new DigitsJepa();
+        Assert.Equal(declaredStats, PyTorchCheckpoint.Load(computes, folder.File("declared.pt")).Normalization);
+        Assert.Equal(declaredStats, computes.EffectiveOptions.Normalization);
+        using var other = new DigitsJepa(DigitsJepa.Options.Default with { Normalization = new InputNormalization([0.2], [0.3]) });
+        Assert.Contains("trained with the normalisation mean [0.1], std [0.3]", Assert.Throws<CheckpointException>(() => PyTorchCheckpoint.Load(other, folder.File("declared.pt"))).Message);
+
+        // Computed by the run on its training data: the same values and sample count come back.
+        using var trained = new DigitsJepa(DigitsJepa.Options.Default with { Batch = 64, Steps = 1, Collapse = null });
+        using (var digits = Datasets.Digits()) trained.Train(digits);
+        PyTorchCheckpoint.Export(trained, folder.File("computed.pt"));
+        using var fresh = new DigitsJepa();
+        var info = PyTorchCheckpoint.Load(fresh, folder.File("computed.pt"));
+        Assert.Equal(trained.EffectiveOptions.Normalization, info.Normalization);
+        Assert.Equal(1797L, info.Normalization!.Samples);
+    }
+
+    [SkippableFact]
+    public void A_PyTorch_program_resumes_an_export_with_the_normalisation_it_declares()
+    {
+        Python.RequireTorch();
+        using var folder = new TempFolder();
+        // A declared normalisation other than the data's: the program must take it, not compute its own.
+        using (var experiment = new DigitsJepa(DigitsJepa.Options.Default with { Steps = 4, Collapse = null, Normalization = new InputNormalization([0.1], [0.3]) }))
+        {
+            using (var digits = Datasets.Digits())
+            {
+                var (train, _) = digits.Split(0.25, experiment.Settings.Seed);
+                using (train) experiment.Train(train, new TrainOptions { Steps = 1 });
+            }
+
+            PyTorchCheckpoint.Export(experiment, folder.File("run/checkpoint.pt"));
+        }
+
+        var (code, text) = Python.Run(["examples/Digits/pytorch/train_digits_jepa.py", "--data", Digits, "--resume", folder.File("run"), "--steps", "2",
+            "--monitor-samples", "64"], TimeSpan.FromMinutes(5));
+        Assert.True(code == 0, text);
+        Assert.Contains("Normalisation: mean [0.1], std [0.3] (declared).", text);
+        Assert.Contains("step 2/2", text);
     }
 
     [Fact]

@@ -28,7 +28,8 @@ public sealed record PyTorchCheckpointInfo(string Path, string Experiment, long 
 /// <code>
 /// format: "jepa-torch-checkpoint", version: 1, experiment: NAME,
 /// step, epoch, position, total_steps, seconds, world_size,
-/// options: the program's options (written by PyTorch only), whose normalization {mean, std, samples} Load restores,
+/// options: the program's options, whose normalization {mean, std, samples} Load restores (a .NET export writes only
+///   that: the normalisation its run trains with),
 /// modules: { context: {state dict}, target: {state dict} (an EMA or independent target only), predictor: {state dict} },
 /// optimizer: PyTorch's optimizer state_dict (written by PyTorch only; TorchSharp ignores it)
 /// </code>
@@ -111,7 +112,10 @@ public static class PyTorchCheckpoint
 
     /// <summary>
     /// Writes <paramref name="experiment"/>'s modules and position as a PyTorch checkpoint (atomically: a temporary
-    /// file in the same folder, flushed, then renamed), from which a PyTorch program resumes with <c>--resume</c>.
+    /// file in the same folder, flushed, then renamed), from which a PyTorch program resumes with <c>--resume</c>. The
+    /// input normalisation the experiment trains with (declared, or computed by its run) goes along as
+    /// <c>options.normalization</c>, so the program normalises as the .NET run did; an experiment that has none yet
+    /// (never trained, none declared) writes no options.
     /// </summary>
     public static void Export(JepaExperiment experiment, string path)
     {
@@ -138,6 +142,13 @@ public static class PyTorchCheckpoint
             ["world_size"] = 1,
             ["modules"] = modules,
         };
+        if (experiment.EffectiveOptions.Normalization is { } normalization)
+        {
+            var saved = new Hashtable { ["mean"] = new ArrayList(normalization.Mean.ToArray()), ["std"] = new ArrayList(normalization.Std.ToArray()) };
+            if (normalization.Samples is { } samples) saved["samples"] = samples;
+            payload["options"] = new Hashtable { ["normalization"] = saved };
+        }
+
         Write(path, payload);
     }
 
