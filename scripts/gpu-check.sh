@@ -3,8 +3,9 @@
 # off) and in bf16, and prints steps per second, peak GPU memory and the first step's loss against the CPU run's.
 # Needs Python 3 with PyTorch 2.x and CUDA, and numpy; no .NET. Run it from anywhere:
 #
-#   scripts/gpu-check.sh                       # the digits in data/ (CSV)
-#   scripts/gpu-check.sh --data PATH...        # what the programs take (docs/data.md): a CSV, .npy/.npz, IDX files or folders
+#   scripts/gpu-check.sh                       # each program's data in data/: the digits (CSV), MNIST-10k for 28x28 inputs
+#   scripts/gpu-check.sh --data PATH...        # what the programs take (docs/data.md): a CSV, .npy/.npz, IDX files or folders;
+#                                              # a program whose input does not fit that data is skipped (said so)
 #
 # STEPS (default 300) sets the GPU run length, CPU_STEPS (default 3) the CPU reference's, PYTHON the interpreter.
 # JEPA_GPU_CHECK_DEVICE=cpu runs the "GPU" runs on the CPU instead (fp32 only): a dry run of this script where no GPU is.
@@ -14,8 +15,8 @@ python="${PYTHON:-python3}"
 steps="${STEPS:-300}"
 cpu_steps="${CPU_STEPS:-3}"
 device="${JEPA_GPU_CHECK_DEVICE:-cuda}"
-data=("$repo/data/digits.csv.gz")
-if [ "${1:-}" = "--data" ]; then shift; data=("$@"); fi
+given=()
+if [ "${1:-}" = "--data" ]; then shift; given=("$@"); fi
 export PYTHONPATH="$repo/python${PYTHONPATH:+:$PYTHONPATH}" OMP_NUM_THREADS="${OMP_NUM_THREADS:-4}"
 
 "$python" - "$device" <<'PY'
@@ -32,8 +33,15 @@ precisions=(fp32 bf16)
 printf '\n%-26s %-9s %10s %12s %14s %14s %10s\n' program precision "steps/s" "peak MiB" "first loss" "CPU first" "rel. diff"
 for program in "$repo"/examples/*/pytorch/train_*.py; do
   name="$(basename "$program" .py)"
-  "$python" "$program" --data "${data[@]}" --device cpu --steps "$cpu_steps" --out "$out/$name-cpu" --print-every 1000000 >"$out/$name-cpu.log" 2>&1 \
-    || { echo "gpu-check: $name failed on the CPU; see $out/$name-cpu.log"; tail -5 "$out/$name-cpu.log"; exit 1; }
+  if [ ${#given[@]} -gt 0 ]; then data=("${given[@]}")
+  elif grep -q '^    input_shape = (1, 28, 28)' "$program"; then data=("$repo/data/mnist10k")
+  else data=("$repo/data/digits.csv.gz"); fi
+  if ! "$python" "$program" --data "${data[@]}" --device cpu --steps "$cpu_steps" --out "$out/$name-cpu" --print-every 1000000 >"$out/$name-cpu.log" 2>&1; then
+    if grep -q "DataError: The experiment expects samples of shape" "$out/$name-cpu.log"; then
+      printf '%-26s skipped: its input does not fit the data (%s)\n' "$name" "$(grep -o "expects samples of shape [^(]*" "$out/$name-cpu.log" | tail -1 | sed 's/ *$//')"; continue
+    fi
+    echo "gpu-check: $name failed on the CPU; see $out/$name-cpu.log"; tail -5 "$out/$name-cpu.log"; exit 1
+  fi
   for precision in "${precisions[@]}"; do
     run="$out/$name-$device-$precision"
     "$python" "$program" --data "${data[@]}" --device "$device" --precision "$precision" --steps "$steps" --out "$run" --print-every 1000000 >"$run.log" 2>&1 \
