@@ -648,27 +648,23 @@ internal sealed class PyTorchProgramWriter
     /// <summary>True when the target the loss reads is in fp32 already (layer-normed or gathered from an fp32 copy).</summary>
     private bool TargetIsFloat => TheTarget.LayerNorm || TheTarget.Gather;
 
-    private void WriteTarget(TargetStep step)
+    private void WriteTarget(TargetStep step) => WriteTarget($"{TargetModule(step.Kind)}({EncoderInput(step.Input)})", output =>
     {
-        var forward = $"{TargetModule(step.Kind)}({EncoderInput(step.Input)})";
-        var output = step.KeepsOutput ? "target_output" : forward;
         var expression = TargetIsFloat ? $"{output}.float()" : output;
-        if (step.LayerNorm)
+        expression = step.LayerNorm ? $"L.layer_norm({expression})" : expression;
+        return step.Gather ? $"M.gather_tokens({expression}, masks.target)" : expression;
+    }, step.KeepsOutput);
+
+    /// <summary>Writes <c>target</c>: <paramref name="transform"/> of the target side's output <paramref name="source"/>,
+    /// which is kept apart in <c>target_output</c> (for the regularizers) when <paramref name="keepsOutput"/>.</summary>
+    private void WriteTarget(string source, Func<string, string> transform, bool keepsOutput)
+    {
+        if (keepsOutput)
         {
-            expression = $"L.layer_norm({expression})";
+            _w.Line($"target_output = {source}");
         }
 
-        if (step.Gather)
-        {
-            expression = $"M.gather_tokens({expression}, masks.target)";
-        }
-
-        if (step.KeepsOutput)
-        {
-            _w.Line($"target_output = {forward}");
-        }
-
-        _w.Line($"target = {expression}");
+        _w.Line($"target = {transform(keepsOutput ? "target_output" : source)}");
     }
 
     /// <summary>A side's module over its views, view-major: <c>V.stack(V, module(pass), ...)</c>, each pass the drawn
@@ -698,28 +694,12 @@ internal sealed class PyTorchProgramWriter
         var source = step.FromContext is { } slice
             ? $"context[{Integer(slice.First)}:{Integer(slice.First + slice.Count)}]{(step.Kind == TargetKind.StopGradient ? ".detach()" : string.Empty)}"
             : ViewsForward(TargetModule(step.Kind), step.Input!);
-        var expression = step.KeepsOutput ? "target_output" : source;
-        if (step.LayerNorm)
+        WriteTarget(source, output =>
         {
-            expression = $"{expression}.float()";
-        }
-
-        if (step.Mean)
-        {
-            expression = $"V.mean({expression})";
-        }
-
-        if (step.LayerNorm)
-        {
-            expression = $"L.layer_norm({expression})";
-        }
-
-        if (step.KeepsOutput)
-        {
-            _w.Line($"target_output = {source}");
-        }
-
-        _w.Line($"target = {expression}");
+            var expression = step.LayerNorm ? $"{output}.float()" : output;
+            expression = step.Mean ? $"V.mean({expression})" : expression;
+            return step.LayerNorm ? $"L.layer_norm({expression})" : expression;
+        }, step.KeepsOutput);
     }
 
     /// <summary>The gathered copies of what coupled terms read: expression -> local, in the order first read.</summary>
