@@ -415,7 +415,7 @@ internal sealed class PyTorchProgramWriter
         }
     }
 
-    // ---- encode, monitor_embeddings --------------------------------------------------------------------------------
+    // ---- encode ----------------------------------------------------------------------------------------------------
 
     /// <summary>The module <c>encode</c> reads: the target encoder when it is a module of its own.</summary>
     private string EncodeModule => (_model.TargetKind is TargetKind.Ema or TargetKind.Independent ? "self.target_encoder" : "self.context_encoder")
