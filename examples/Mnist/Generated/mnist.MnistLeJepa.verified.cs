@@ -4,7 +4,7 @@
 
 namespace Mnist;
 
-/// <summary>Experiment <c>MnistLeJepa</c> (mnist.jepa(5,12)).</summary>
+/// <summary>Experiment <c>MnistLeJepa</c> (mnist.jepa(6,12)).</summary>
 /// <remarks>
 /// Shapes (batch dimension B first):
 /// <code>
@@ -37,17 +37,17 @@ public sealed partial class MnistLeJepa : global::Jepa.Runtime.Training.JepaExpe
         /// <summary>Sets the train, evaluate and monitor values of the file.</summary>
         public Options()
         {
-            // train   mnist.jepa(22,5)
+            // train   mnist.jepa(27,5)
             Optimizer = global::Jepa.Runtime.Training.OptimizerKind.AdamW;
             LearningRate = new global::Jepa.Runtime.Schedules.Ramp(0.002);
             WeightDecay = new global::Jepa.Runtime.Schedules.Ramp(0.05);
             Betas = (0.9, 0.999);
             Schedule = global::Jepa.Runtime.Schedules.LrScheduleKind.Constant;
             Batch = 128;
-            Steps = 1000;
+            Steps = 500;
             Seed = 1;
             Device = "cpu";
-            // evaluate   mnist.jepa(27,5)
+            // evaluate   mnist.jepa(33,5)
             Evaluation = new global::Jepa.Runtime.Evaluation.EvaluationOptions
             {
                 LinearProbe = new global::Jepa.Runtime.Evaluation.LinearProbeOptions(Epochs: 100),
@@ -55,60 +55,60 @@ public sealed partial class MnistLeJepa : global::Jepa.Runtime.Training.JepaExpe
                 Knn = new global::Jepa.Runtime.Evaluation.KnnOptions(K: 20),
                 TestFraction = 0.25,
             };
-            // monitor   mnist.jepa(28,16)
+            // monitor   mnist.jepa(34,16)
             Collapse = new global::Jepa.Runtime.Training.CollapseMonitorOptions(MinStd: 0.01, MinRank: 3.0, Action: global::Jepa.Runtime.Training.CollapseAction.Warn, Every: 100);
         }
 
-        // corruption global = random_resized_crop(scale: 0.3..1.0)   mnist.jepa(9,5)
-        /// <summary><c>scale</c> of <c>random_resized_crop</c> (mnist.jepa(9,5)).</summary>
+        // corruption global = random_resized_crop(scale: 0.3..1.0)   mnist.jepa(11,5)
+        /// <summary><c>scale</c> of <c>random_resized_crop</c> (mnist.jepa(11,5)).</summary>
         public (double Min, double Max) GlobalRandomResizedCropScale { get; init; } = (0.3, 1.0);
-        /// <summary><c>ratio</c> of <c>random_resized_crop</c> (mnist.jepa(9,5)).</summary>
+        /// <summary><c>ratio</c> of <c>random_resized_crop</c> (mnist.jepa(11,5)).</summary>
         public (double Min, double Max) GlobalRandomResizedCropRatio { get; init; } = (0.75, 1.3333);
 
-        // corruption other = random_resized_crop(scale: 0.3..1.0)   mnist.jepa(10,5)
-        /// <summary><c>scale</c> of <c>random_resized_crop</c> (mnist.jepa(10,5)).</summary>
+        // corruption other = random_resized_crop(scale: 0.3..1.0)   mnist.jepa(12,5)
+        /// <summary><c>scale</c> of <c>random_resized_crop</c> (mnist.jepa(12,5)).</summary>
         public (double Min, double Max) OtherRandomResizedCropScale { get; init; } = (0.3, 1.0);
-        /// <summary><c>ratio</c> of <c>random_resized_crop</c> (mnist.jepa(10,5)).</summary>
+        /// <summary><c>ratio</c> of <c>random_resized_crop</c> (mnist.jepa(12,5)).</summary>
         public (double Min, double Max) OtherRandomResizedCropRatio { get; init; } = (0.75, 1.3333);
 
-        // encoder net = conv(channels: [32, 64, 128, 128], out: 128, norm: batch)   mnist.jepa(13,5)
-        /// <summary><c>channels</c> of <c>encoder net = conv</c> (mnist.jepa(13,5)).</summary>
+        // encoder net = conv(channels: [32, 64, 128, 128], out: 128, norm: batch)   mnist.jepa(17,5)
+        /// <summary><c>channels</c> of <c>encoder net = conv</c> (mnist.jepa(17,5)).</summary>
         public global::System.Collections.Generic.IReadOnlyList<int> NetChannels { get; init; } = [32, 64, 128, 128];
-        /// <summary><c>kernel</c> of <c>encoder net = conv</c> (mnist.jepa(13,5)).</summary>
+        /// <summary><c>kernel</c> of <c>encoder net = conv</c> (mnist.jepa(17,5)).</summary>
         public int NetKernel { get; init; } = 3;
-        /// <summary><c>pool</c> of <c>encoder net = conv</c> (mnist.jepa(13,5)).</summary>
+        /// <summary><c>pool</c> of <c>encoder net = conv</c> (mnist.jepa(17,5)).</summary>
         public global::Jepa.Runtime.Models.Pool NetPool { get; init; } = global::Jepa.Runtime.Models.Pool.Mean;
-        /// <summary><c>out</c> of <c>encoder net = conv</c> (mnist.jepa(13,5)).</summary>
+        /// <summary><c>out</c> of <c>encoder net = conv</c> (mnist.jepa(17,5)).</summary>
         public int NetOut { get; init; } = 128;
-        /// <summary><c>norm</c> of <c>encoder net = conv</c> (mnist.jepa(13,5)).</summary>
+        /// <summary><c>norm</c> of <c>encoder net = conv</c> (mnist.jepa(17,5)).</summary>
         public global::Jepa.Runtime.Models.Norm NetNorm { get; init; } = global::Jepa.Runtime.Models.Norm.Batch;
-        /// <summary><c>groups</c> of <c>encoder net = conv</c> (mnist.jepa(13,5)).</summary>
+        /// <summary><c>groups</c> of <c>encoder net = conv</c> (mnist.jepa(17,5)).</summary>
         public int NetGroups { get; init; } = 8;
 
-        // projector = mlp(hidden: [512], out: 64, norm: batch)   mnist.jepa(14,5)
-        /// <summary><c>hidden</c> of <c>projector = mlp</c> (mnist.jepa(14,5)).</summary>
+        // projector = mlp(hidden: [512], out: 64, norm: batch)   mnist.jepa(19,5)
+        /// <summary><c>hidden</c> of <c>projector = mlp</c> (mnist.jepa(19,5)).</summary>
         public global::System.Collections.Generic.IReadOnlyList<int> ProjectorHidden { get; init; } = [512];
-        /// <summary><c>out</c> of <c>projector = mlp</c> (mnist.jepa(14,5)).</summary>
+        /// <summary><c>out</c> of <c>projector = mlp</c> (mnist.jepa(19,5)).</summary>
         public int ProjectorOut { get; init; } = 64;
-        /// <summary><c>norm</c> of <c>projector = mlp</c> (mnist.jepa(14,5)).</summary>
+        /// <summary><c>norm</c> of <c>projector = mlp</c> (mnist.jepa(19,5)).</summary>
         public global::Jepa.Runtime.Models.Norm ProjectorNorm { get; init; } = global::Jepa.Runtime.Models.Norm.Batch;
-        /// <summary><c>act</c> of <c>projector = mlp</c> (mnist.jepa(14,5)).</summary>
+        /// <summary><c>act</c> of <c>projector = mlp</c> (mnist.jepa(19,5)).</summary>
         public global::Jepa.Runtime.Models.Activation ProjectorAct { get; init; } = global::Jepa.Runtime.Models.Activation.Gelu;
 
-        // loss mse   mnist.jepa(18,14)
-        /// <summary>The weight of the loss term (<c>* w</c>, 1 if not written; mnist.jepa(18,14)).</summary>
+        // loss mse   mnist.jepa(23,14)
+        /// <summary>The weight of the loss term (<c>* w</c>, 1 if not written; mnist.jepa(23,14)).</summary>
         public double LossScale { get; init; } = 1.0;
 
-        // regularize sigreg(weight: 0.05)   mnist.jepa(19,20)
-        /// <summary><c>directions</c> of <c>regularize sigreg</c> (mnist.jepa(19,20)).</summary>
+        // regularize sigreg(weight: 0.05)   mnist.jepa(24,20)
+        /// <summary><c>directions</c> of <c>regularize sigreg</c> (mnist.jepa(24,20)).</summary>
         public int SigregDirections { get; init; } = 256;
-        /// <summary><c>weight</c> of <c>regularize sigreg</c> (mnist.jepa(19,20)).</summary>
+        /// <summary><c>weight</c> of <c>regularize sigreg</c> (mnist.jepa(24,20)).</summary>
         public double SigregWeight { get; init; } = 0.05;
-        /// <summary>The weight of the <c>sigreg</c> term (<c>* w</c>, 1 if not written; mnist.jepa(19,20)).</summary>
+        /// <summary>The weight of the <c>sigreg</c> term (<c>* w</c>, 1 if not written; mnist.jepa(24,20)).</summary>
         public double SigregScale { get; init; } = 1.0;
     }
 
-    /// <summary><c>input image: float[1, 28, 28]</c> (mnist.jepa(6,5)): the shape of one sample, without the batch dimension.</summary>
+    /// <summary><c>input image: float[1, 28, 28]</c> (mnist.jepa(7,5)): the shape of one sample, without the batch dimension.</summary>
     public static global::System.ReadOnlySpan<long> InputShape => [1, 28, 28];
 
     /// <summary>This experiment for tools (the runner, the <c>jepa</c> command): name, input shape, the file's options and a factory.</summary>
@@ -131,19 +131,19 @@ public sealed partial class MnistLeJepa : global::Jepa.Runtime.Training.JepaExpe
     /// <summary>The options this instance was built with.</summary>
     public Options Settings { get; }
 
-    /// <summary><c>encoder net = conv(channels: [32, 64, 128, 128], out: 128, norm: batch)</c> (mnist.jepa(13,5)): the context encoder with its projector, <c>projector = mlp(hidden: [512], out: 64, norm: batch)</c> (mnist.jepa(14,5)): <c>forward</c> goes through the projector, <c>Encoder</c> is the encoder alone (<see cref="Encode"/>).</summary>
+    /// <summary><c>encoder net = conv(channels: [32, 64, 128, 128], out: 128, norm: batch)</c> (mnist.jepa(17,5)): the context encoder with its projector, <c>projector = mlp(hidden: [512], out: 64, norm: batch)</c> (mnist.jepa(19,5)): <c>forward</c> goes through the projector, <c>Encoder</c> is the encoder alone (<see cref="Encode"/>).</summary>
     public global::Jepa.Runtime.Models.Projected<global::Jepa.Runtime.Models.ConvEncoder> ContextEncoder { get; }
 
-    /// <summary><c>encoder net = conv(channels: [32, 64, 128, 128], out: 128, norm: batch)</c> (mnist.jepa(13,5)): the context encoder itself (shared weights), with its projector.</summary>
+    /// <summary><c>encoder net = conv(channels: [32, 64, 128, 128], out: 128, norm: batch)</c> (mnist.jepa(17,5)): the context encoder itself (shared weights), with its projector.</summary>
     public global::Jepa.Runtime.Models.Projected<global::Jepa.Runtime.Models.ConvEncoder> TargetEncoder => ContextEncoder;
 
     /// <summary>No predictor: the identity.</summary>
     public global::Jepa.Runtime.Models.Identity Predictor { get; }
 
-    /// <summary><c>corruption global = random_resized_crop(scale: 0.3..1.0)</c> (mnist.jepa(9,5)).</summary>
+    /// <summary><c>corruption global = random_resized_crop(scale: 0.3..1.0)</c> (mnist.jepa(11,5)).</summary>
     public global::Jepa.Runtime.Masks.ICorruption Global { get; }
 
-    /// <summary><c>corruption other = random_resized_crop(scale: 0.3..1.0)</c> (mnist.jepa(10,5)).</summary>
+    /// <summary><c>corruption other = random_resized_crop(scale: 0.3..1.0)</c> (mnist.jepa(12,5)).</summary>
     public global::Jepa.Runtime.Masks.ICorruption Other { get; }
 
     /// <summary>Builds the modules with <paramref name="options"/> (the file's values by default); the same options give the same initial weights.</summary>
@@ -159,7 +159,7 @@ public sealed partial class MnistLeJepa : global::Jepa.Runtime.Training.JepaExpe
         Register(context: ContextEncoder, target: TargetEncoder, targetKind: global::Jepa.Runtime.Training.TargetKind.Shared, predictor: Predictor);
     }
 
-    /// <summary>The context view: net(crops(image)) (mnist.jepa(17,53)).</summary>
+    /// <summary>The context view: net(crops(image)) (mnist.jepa(22,53)).</summary>
     public override global::TorchSharp.torch.Tensor Corrupt(global::TorchSharp.torch.Tensor image, global::TorchSharp.torch.Generator generator)
         => Global.Apply(image, generator);
 
@@ -170,7 +170,7 @@ public sealed partial class MnistLeJepa : global::Jepa.Runtime.Training.JepaExpe
         return ContextEncoder.Encoder.forward(Normalize(image));
     }
 
-    /// <summary>One training step: <c>predict mean(net(crops.global(image))) from net(crops(image))</c> (mnist.jepa(16,5)).</summary>
+    /// <summary>One training step: <c>predict mean(net(crops.global(image))) from net(crops(image))</c> (mnist.jepa(21,5)).</summary>
     protected override global::Jepa.Runtime.Training.LossTerms TrainingStep(global::TorchSharp.torch.Tensor image, global::Jepa.Runtime.Training.StepContext step)
     {
         // 1. Views: 2 x crops.global, corruption global = random_resized_crop(scale: 0.3..1.0); normalised.   (B, 1, 28, 28) -> (2B, 1, 28, 28)
