@@ -19,7 +19,7 @@ namespace Digits;
 /// Parameters of the target: 115,328 (EMA copy of 'context', not trained).<br/>
 /// Parameters of the predictor: 65,920 (trained).<br/>
 /// FLOPs per training step at batch 256: 335,544,320 (matrix products, forward and backward; docs/models.md).
-/// <br/>Memory of a training process at batch 256: about 238.8 MiB (weights 708.0 KiB, EMA copies 450.5 KiB, gradients 708.0 KiB, optimizer state 1.4 MiB, activations at batch 256 2.2 MiB, workspace 1.4 MiB, process baseline 232.0 MiB; docs/models.md).
+/// <br/>Memory of a training process at batch 256: about 241.0 MiB (weights 708.0 KiB, EMA copies 450.5 KiB, gradients 708.0 KiB, optimizer state 1.4 MiB, activations at batch 256 2.2 MiB, workspace 3.6 MiB, process baseline 232.0 MiB; docs/models.md).
 /// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("Jepa.Generators", "0.1.0")]
 public sealed partial class DigitsJepa : global::Jepa.Runtime.Training.JepaExperiment
@@ -97,8 +97,8 @@ public sealed partial class DigitsJepa : global::Jepa.Runtime.Training.JepaExper
     public static global::Jepa.Runtime.Training.ExperimentDefinition Definition { get; } =
         new("DigitsJepa", [64], Options.Default, options => new DigitsJepa((Options)options))
         {
-            // weights 708.0 KiB, EMA copies 450.5 KiB, gradients 708.0 KiB, optimizer state 1.4 MiB, activations at batch 256 2.2 MiB, workspace 1.4 MiB, process baseline 232.0 MiB: about 238.8 MiB in all (docs/models.md, "Memory").
-            Memory = new global::Jepa.Runtime.Training.MemoryEstimate(Batch: 256, Weights: 724992, EmaCopies: 461312, Gradients: 724992, OptimizerState: 1449984, Activations: 2293760, Workspace: 1449984, Baseline: 243269632, LargestModule: "context encoder 'context' (mlp)", LargestModuleBytes: 3090432),
+            // weights 708.0 KiB, EMA copies 450.5 KiB, gradients 708.0 KiB, optimizer state 1.4 MiB, activations at batch 256 2.2 MiB, workspace 3.6 MiB, process baseline 232.0 MiB: about 241.0 MiB in all (docs/models.md, "Memory").
+            Memory = new global::Jepa.Runtime.Training.MemoryEstimate(Batch: 256, Weights: 724992, EmaCopies: 461312, Gradients: 724992, OptimizerState: 1449984, Activations: 2293760, Workspace: 3743744, Baseline: 243269632, LargestModule: "context encoder 'context' (mlp)", LargestModuleBytes: 3090432),
         };
 
     /// <summary>Width of the representation that <see cref="Encode"/> returns.</summary>

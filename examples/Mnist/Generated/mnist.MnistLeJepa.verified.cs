@@ -23,7 +23,7 @@ namespace Mnist;
 /// Parameters of the target: 0 (shared with 'net': the same weights, trained through both sides; the context's views).<br/>
 /// Parameters of the predictor: 0 (none: the identity).<br/>
 /// FLOPs per training step at batch 128: 27,319,074,816 (matrix products, forward and backward; docs/models.md).
-/// <br/>Memory of a training process at batch 128: about 482.4 MiB (weights 1.4 MiB, EMA copies 0 B, gradients 1.4 MiB, optimizer state 2.7 MiB, activations at batch 128 242.2 MiB, workspace 2.7 MiB, process baseline 232.0 MiB; docs/models.md).
+/// <br/>Memory of a training process at batch 128: about 1003.6 MiB (weights 1.4 MiB, EMA copies 0 B, gradients 1.4 MiB, optimizer state 2.7 MiB, activations at batch 128 381.7 MiB, workspace 384.4 MiB, process baseline 232.0 MiB; docs/models.md).
 /// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("Jepa.Generators", "0.1.0")]
 public sealed partial class MnistLeJepa : global::Jepa.Runtime.Training.JepaExperiment
@@ -115,8 +115,8 @@ public sealed partial class MnistLeJepa : global::Jepa.Runtime.Training.JepaExpe
     public static global::Jepa.Runtime.Training.ExperimentDefinition Definition { get; } =
         new("MnistLeJepa", [1, 28, 28], Options.Default, options => new MnistLeJepa((Options)options))
         {
-            // weights 1.4 MiB, EMA copies 0 B, gradients 1.4 MiB, optimizer state 2.7 MiB, activations at batch 128 242.2 MiB, workspace 2.7 MiB, process baseline 232.0 MiB: about 482.4 MiB in all (docs/models.md, "Memory").
-            Memory = new global::Jepa.Runtime.Training.MemoryEstimate(Batch: 128, Weights: 1429504, EmaCopies: 0, Gradients: 1429504, OptimizerState: 2859008, Activations: 253952000, Workspace: 2859008, Baseline: 243269632, LargestModule: "context encoder 'net' (conv)", LargestModuleBytes: 258064384),
+            // weights 1.4 MiB, EMA copies 0 B, gradients 1.4 MiB, optimizer state 2.7 MiB, activations at batch 128 381.7 MiB, workspace 384.4 MiB, process baseline 232.0 MiB: about 1003.6 MiB in all (docs/models.md, "Memory").
+            Memory = new global::Jepa.Runtime.Training.MemoryEstimate(Batch: 128, Weights: 1429504, EmaCopies: 0, Gradients: 1429504, OptimizerState: 2859008, Activations: 400228352, Workspace: 403087360, Baseline: 243269632, LargestModule: "context encoder 'net' (conv)", LargestModuleBytes: 350339072),
         };
 
     /// <summary>Width of the representation that <see cref="Encode"/> returns.</summary>

@@ -20,7 +20,7 @@ namespace TokenJepa;
 /// Parameters of the target: 200,384 (EMA copy of 'context', not trained).<br/>
 /// Parameters of the predictor: 29,696 (trained).<br/>
 /// FLOPs per training step at batch 128: 1,805,647,872 (matrix products, forward and backward; docs/models.md).
-/// <br/>Memory of a training process at batch 128: about 258.6 MiB (weights 898.8 KiB, EMA copies 782.8 KiB, gradients 898.8 KiB, optimizer state 1.8 MiB, activations at batch 128 20.5 MiB, workspace 1.8 MiB, process baseline 232.0 MiB; docs/models.md).
+/// <br/>Memory of a training process at batch 128: about 704.4 MiB (weights 898.8 KiB, EMA copies 782.8 KiB, gradients 898.8 KiB, optimizer state 1.8 MiB, activations at batch 128 233.2 MiB, workspace 235.0 MiB, process baseline 232.0 MiB; docs/models.md).
 /// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("Jepa.Generators", "0.1.0")]
 public sealed partial class TokenJepa : global::Jepa.Runtime.Training.JepaExperiment
@@ -113,8 +113,8 @@ public sealed partial class TokenJepa : global::Jepa.Runtime.Training.JepaExperi
     public static global::Jepa.Runtime.Training.ExperimentDefinition Definition { get; } =
         new("TokenJepa", [1, 8, 8], Options.Default, options => new TokenJepa((Options)options))
         {
-            // weights 898.8 KiB, EMA copies 782.8 KiB, gradients 898.8 KiB, optimizer state 1.8 MiB, activations at batch 128 20.5 MiB, workspace 1.8 MiB, process baseline 232.0 MiB: about 258.6 MiB in all (docs/models.md, "Memory").
-            Memory = new global::Jepa.Runtime.Training.MemoryEstimate(Batch: 128, Weights: 920320, EmaCopies: 801536, Gradients: 920320, OptimizerState: 1840640, Activations: 21528576, Workspace: 1840640, Baseline: 243269632, LargestModule: "context encoder 'context' (vit)", LargestModuleBytes: 13200384),
+            // weights 898.8 KiB, EMA copies 782.8 KiB, gradients 898.8 KiB, optimizer state 1.8 MiB, activations at batch 128 233.2 MiB, workspace 235.0 MiB, process baseline 232.0 MiB: about 704.4 MiB in all (docs/models.md, "Memory").
+            Memory = new global::Jepa.Runtime.Training.MemoryEstimate(Batch: 128, Weights: 920320, EmaCopies: 801536, Gradients: 920320, OptimizerState: 1840640, Activations: 244531200, Workspace: 246371840, Baseline: 243269632, LargestModule: "context encoder 'context' (vit)", LargestModuleBytes: 39087104),
         };
 
     /// <summary>Width of the representation that <see cref="Encode"/> returns (the mean over tokens).</summary>

@@ -423,6 +423,9 @@ public sealed record BoundPipeline(
     int? EmbeddingWidth,
     EquatableArray<ShapeStage> Stages)
 {
+    /// <summary>The most context tokens a step can keep (masked tokens; the memory estimate's Nc), else null.</summary>
+    public int? PeakContextTokens { get; init; }
+
     /// <summary>The views the context side encodes, by shape (one view of the input's shape without views): the
     /// representations above are per view.</summary>
     public EquatableArray<BoundViewBatch> ContextViewShapes { get; init; }

@@ -358,6 +358,10 @@ public sealed class Builtin
     /// <summary>For a token mask: the estimated (context, target) token counts out of N tokens (docs/models.md).</summary>
     internal Func<BoundCall, int, (int Context, int Target)?>? TokenCounts { get; init; }
 
+    /// <summary>For a token mask whose context varies from batch to batch: the most context tokens a batch can keep of
+    /// the given number, for the memory estimate (its peak); without it <see cref="TokenCounts"/>' context.</summary>
+    internal Func<BoundCall, int, int?>? PeakContextTokens { get; init; }
+
     /// <summary>Checks of its arguments against each other (a transformer's heads must divide its width); false after
     /// reporting an error through the callback.</summary>
     internal Func<BoundCall, Action<Diagnostics.DiagnosticDescriptor, Text.SourceSpan, object[]>, bool>? CheckArguments { get; init; }
@@ -378,6 +382,10 @@ public sealed class Builtin
 
     /// <summary>For a predictor, its memory rule: the float values one sample's forward pass keeps.</summary>
     internal Func<PredictorShapeContext, BoundCall, long?>? PredictorActivations { get; init; }
+
+    /// <summary>For a regularizer, its memory rule: the float values one call on <c>samples</c> embeddings of <c>width</c>
+    /// keeps for the backward pass and needs at its peak (docs/models.md, "Memory").</summary>
+    internal Func<BoundCall, long, long, long?>? RegularizerValues { get; init; }
 
     /// <summary>For an optimizer, its memory rule: the state it keeps per trained parameter (AdamW's two moments).</summary>
     internal Func<BoundCall, int>? StatesPerParameter { get; init; }

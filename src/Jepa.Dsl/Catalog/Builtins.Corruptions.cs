@@ -37,6 +37,10 @@ public static partial class Builtins
             && call.GetRange("context_scale") is { } contextScale && call.GetInt("min_keep") is { } minKeep
                 ? CostModel.BlockMaskTokens(tokens, targets, targetScale, contextScale, minKeep)
                 : null,
+        PeakContextTokens = (call, tokens) =>
+            call.GetRange("target_scale") is { } targetScale && call.GetRange("context_scale") is { } contextScale && call.GetInt("min_keep") is { } minKeep
+                ? CostModel.BlockMaskPeakContext(tokens, targetScale, contextScale, minKeep)
+                : null,
         MaskNote = "target blocks and one context block without them (I-JEPA multi-block)",
     };
 

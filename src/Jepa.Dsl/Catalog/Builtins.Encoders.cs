@@ -50,7 +50,8 @@ public static partial class Builtins
             ? CostModel.ConvFlops(input.Dims[0].Size, input.Dims[1].Size, input.Dims[2].Size, channels.ToArray(), kernel, output)
             : null,
         ActivationCount = (input, call, _) => call.GetIntList("channels") is { } channels && call.GetInt("kernel") is { } kernel && call.GetInt("out") is { } output
-            ? MemoryModel.ConvActivations(input.Dims[0].Size, input.Dims[1].Size, input.Dims[2].Size, channels.ToArray(), kernel, output)
+            ? MemoryModel.ConvActivations(input.Dims[0].Size, input.Dims[1].Size, input.Dims[2].Size, channels.ToArray(), kernel, output,
+                call.GetOption("norm") is not (null or "none"))
             : null,
     };
 

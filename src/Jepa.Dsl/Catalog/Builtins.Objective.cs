@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using Jepa.Dsl.Collections;
+using Jepa.Dsl.Cost;
 using static Jepa.Dsl.Catalog.Parts;
 
 namespace Jepa.Dsl.Catalog;
@@ -68,6 +69,7 @@ public static partial class Builtins
         Terms = EquatableArray.Create(
             new RegularizerTerm("vicreg_variance", "variance", "global::Jepa.Runtime.Losses.Regularizers.VicRegVariance({$z})") { Python = "L.vicreg_variance({$z})" },
             new RegularizerTerm("vicreg_covariance", "covariance", "global::Jepa.Runtime.Losses.Regularizers.VicRegCovariance({$z})") { Python = "L.vicreg_covariance({$z})" }),
+        RegularizerValues = (_, samples, width) => MemoryModel.VicRegValues(samples, width),
         Python = new(null, Coupling: PythonCoupling.Gather,
             CouplingNote: "its variance and covariance are over the embeddings of every process, gathered (autograd-aware)"),
     };
@@ -79,6 +81,7 @@ public static partial class Builtins
     {
         Terms = EquatableArray.Create(
             new RegularizerTerm("barlow_twins", null, "global::Jepa.Runtime.Losses.Regularizers.BarlowTwins({$z1}, {$z2}, {lambda})") { Python = "L.barlow_twins({$z1}, {$z2}, {lambda})" }),
+        RegularizerValues = (_, samples, width) => MemoryModel.BarlowTwinsValues(samples, width),
         Python = new(null, Coupling: PythonCoupling.Gather,
             CouplingNote: "its cross-correlation is over the context and target representations of every process, gathered (autograd-aware)"),
     };
@@ -90,6 +93,7 @@ public static partial class Builtins
     {
         Terms = EquatableArray.Create(
             new RegularizerTerm("sigreg", "weight", "global::Jepa.Runtime.Losses.Regularizers.SigReg({$z}, {directions}, {$generator})") { Python = "L.sigreg({$z}, {$drawn}, reduce={$reduce})" }),
+        RegularizerValues = (call, samples, _) => call.GetInt("directions") is { } directions ? MemoryModel.SigRegValues(samples, directions) : null,
         Python = new(null, Coupling: PythonCoupling.Reduce,
             CouplingNote: "its statistic is over the global batch, so each process's sums of cos and sin are all-reduced (autograd-aware) before the statistic is taken",
             Draw: new PythonDraw("directions", "L.sigreg_directions({$width}, {directions}, {$generator})", "SIGReg's random directions, the same on every process")),

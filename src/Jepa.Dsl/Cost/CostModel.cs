@@ -145,6 +145,12 @@ public static class CostModel
         return (context, target);
     }
 
+    /// <summary>block_mask's largest context, for the memory estimate: the context block at its largest scale less one
+    /// target block at its smallest (the target blocks may overlap), at least <c>min_keep</c>. A batch keeps the smallest
+    /// context of its samples, which varies from step to step; the largest step sets the peak.</summary>
+    public static int BlockMaskPeakContext(int tokens, (double Low, double High) targetScale, (double Low, double High) contextScale, int minKeep) =>
+        System.Math.Max(minKeep, System.Math.Min(tokens, Round(tokens * contextScale.High)) - System.Math.Max(1, (int)System.Math.Floor(tokens * targetScale.Low)));
+
     /// <summary>random_mask's token counts in token mode: <c>Nt = max(1, round(N ratio))</c> targets, and the rest
     /// (<c>Nc = N - Nt</c>, at least 1) as context.</summary>
     public static (int Context, int Target) RandomMaskTokens(int tokens, double ratio)

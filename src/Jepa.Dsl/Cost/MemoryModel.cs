@@ -46,6 +46,16 @@ public static class MemoryModel
     /// libtorch (CPU) loaded, the runner and its data pipeline (measured on Linux x64; docs/models.md).</summary>
     public const long ProcessBaseline = 232L << 20;
 
+    /// <summary>
+    /// The C heap's slack over one step's activations: glibc's malloc, under libtorch's CPU tensors, keeps the freed
+    /// temporaries of a step as free chunks (its mmap threshold rises to 32 MiB after the first large free) and the next
+    /// step's tensors, of other sizes and order, fit them only in part, so the heap peaks above the live tensors by about
+    /// the activations once more (measured here with and without <c>MALLOC_MMAP_THRESHOLD_=131072</c>: token.jepa 543-595
+    /// against 449 MiB live, 0.5-0.8 times its activations; mnist.jepa 1.02-1.09 GiB after 30 steps against 654 MiB,
+    /// 1.0-1.2 times; docs/models.md, "Memory").
+    /// </summary>
+    public static long HeapSlack(long activations) => activations;
+
     /// <summary>The estimate above which the compiler warns (JEPA313): 16 GiB, more than a laptop has to spare.</summary>
     public const long WarningThreshold = 16L << 30;
 
@@ -54,9 +64,10 @@ public static class MemoryModel
     public static long MlpActivations(long inputWidth, IReadOnlyList<int> hidden, int output, bool hasNorm, long rows = 1) =>
         rows * (inputWidth + hidden.Sum(h => (long)h * (hasNorm ? 3 : 2)) + output);
 
-    /// <summary>Values a conv encoder keeps per sample: its input; per stage the convolution output, the GELU output,
-    /// the pooled output and the pool's int64 indices (two floats each); the pooled features and the output.</summary>
-    public static long? ConvActivations(int inputChannels, int height, int width, IReadOnlyList<int> channels, int kernel, int output)
+    /// <summary>Values a conv encoder keeps per sample: its input; per stage the convolution output, the norm output
+    /// (with a norm), the GELU output, the pooled output and the pool's int64 indices (two floats each); the pooled
+    /// features and the output.</summary>
+    public static long? ConvActivations(int inputChannels, int height, int width, IReadOnlyList<int> channels, int kernel, int output, bool hasNorm = false)
     {
         long total = (long)inputChannels * height * width;
         int h = height, w = width;
@@ -72,7 +83,7 @@ public static class MemoryModel
 
             h = convH / 2;
             w = convW / 2;
-            total += (2L * c * convH * convW) + (3L * c * h * w);
+            total += ((hasNorm ? 3L : 2L) * c * convH * convW) + (3L * c * h * w);
             previous = c;
         }
 
@@ -97,6 +108,22 @@ public static class MemoryModel
         return (contextTokens * (encoderDim + dim)) + (depth * TransformerBlockActivations(tokens, dim, heads)) + (2 * tokens * dim)
                + (targetTokens * encoderDim);
     }
+
+    /// <summary>Knots of SIGReg's Epps-Pulley integral (the runtime's <c>Regularizers.EppsPulleyGrid</c>).</summary>
+    public const int SigRegKnots = 17;
+
+    /// <summary>Values SIGReg needs on n embeddings with M directions: the (n, M, T) projections times the knots, which
+    /// autograd keeps for the cosines' and sines' backward, and five more of that size at the backward's peak (the sine
+    /// and cosine recomputed, the two products and their sum; measured with heaptrack), the (n, M) projections besides.</summary>
+    public static long SigRegValues(long samples, long directions) => (6 * samples * directions * SigRegKnots) + (samples * directions);
+
+    /// <summary>Values VICReg needs on n embeddings of width d: the centred embeddings and their gradient (2 n d), and the
+    /// (d, d) covariance and its gradient.</summary>
+    public static long VicRegValues(long samples, long width) => (2 * samples * width) + (2 * width * width);
+
+    /// <summary>Values Barlow Twins needs on two sides of n embeddings of width d: both standardised sides and their
+    /// gradients (4 n d), and the (d, d) cross-correlation and its gradient.</summary>
+    public static long BarlowTwinsValues(long samples, long width) => (4 * samples * width) + (2 * width * width);
 
     /// <summary>Bytes as the runtime's <c>ByteSize</c> writes them: 512 B, 3.0 KiB, 58.6 MiB, 1.50 GiB, 2.00 TiB.</summary>
     public static string Format(long bytes) => bytes switch

@@ -67,15 +67,16 @@ public static class Regularizers
     /// [0, 3] with the trapezoid rule on 17 knots and doubled. The result is the mean over the M directions; it is
     /// about 1.05 for a standard Gaussian batch and grows with n for anything else.
     /// </summary>
-    public static Tensor SigReg(Tensor z, Tensor directions)
+    public static Tensor SigReg(Tensor z, Tensor directions) => Models.Temporaries.Free(() =>
     {
+        // The (n, M, T) cosines and sines are freed on return; autograd keeps xt for the backward pass.
         var x = Samples(z, "sigreg");
         var n = x.shape[0];
         var (t, weights, phi) = EppsPulleyGrid(x.dtype, x.device);                       // (T)
         var xt = x.matmul(directions).unsqueeze(-1) * t;                                 // (n, M, T)
         var err = (xt.cos().mean([0]) - phi).square() + xt.sin().mean([0]).square();   // (M, T)
         return (err.matmul(weights) * n).mean();
-    }
+    });
 
     /// <summary>Knots on [0, 3], trapezoid weights doubled for symmetry and multiplied by w(t), and phi(t) = exp(-t^2/2).</summary>
     internal static (Tensor T, Tensor Weights, Tensor Phi) EppsPulleyGrid(ScalarType dtype, Device device, double tMax = 3, int knots = 17)

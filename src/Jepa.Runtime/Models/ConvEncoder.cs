@@ -97,7 +97,7 @@ public sealed class ConvEncoder : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>(B, c, h, w) or (B, c*h*w) -> (B, o); a (B, c, h', w') batch of another size (a smaller crop) passes as it is.</summary>
-    public override Tensor forward(Tensor x)
+    public override Tensor forward(Tensor x) => Temporaries.Free(() =>
     {
         var image = x.dim() == 4 && x.shape[1] == inputShape[0]
             ? x                                                                                   // (B, c, h', w'), any size the stages keep
@@ -107,5 +107,5 @@ public sealed class ConvEncoder : nn.Module<Tensor, Tensor>
         var flat = features.flatten(2);                                                           // (B, c_n, s*s)
         var pooled = pool == Pool.Mean ? flat.mean([2]) : flat.amax([2]);                         // (B, c_n)
         return head.forward(pooled);                                                              // (B, o)
-    }
+    });
 }

@@ -52,7 +52,7 @@ public sealed class MlpEncoder : nn.Module<Tensor, Tensor>
     public int OutputWidth { get; }
 
     /// <summary>(B, *S) -> (B, o); per token (B, N, D) -> (B, N, o) when the input shape is [D].</summary>
-    public override Tensor forward(Tensor x)
+    public override Tensor forward(Tensor x) => Temporaries.Free(() =>
     {
         var rank = inputShape.Length;
         // Leading dimensions: everything before the sample shape, or just the batch when x holds flattened samples.
@@ -62,5 +62,5 @@ public sealed class MlpEncoder : nn.Module<Tensor, Tensor>
         var flat = x.reshape(Shapes.Product(lead), -1);                                           // (M, d)
         var y = layers.forward(flat);                                                             // (M, o)
         return y.reshape([.. lead, OutputWidth]);                                                 // (*lead, o)
-    }
+    });
 }

@@ -37,11 +37,11 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>(B, N, D) -> (B, N, D).</summary>
-    public override Tensor forward(Tensor x)
+    public override Tensor forward(Tensor x) => Temporaries.Free(() =>
     {
         x = x + Attention(norm1.forward(x));                         // (B, N, D)
         return x + fc2.forward(act.forward(fc1.forward(norm2.forward(x))));
-    }
+    });
 
     private Tensor Attention(Tensor x)
     {

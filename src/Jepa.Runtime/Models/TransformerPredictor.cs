@@ -52,7 +52,7 @@ public sealed class TransformerPredictor : nn.Module<Tensor, Tensor, Tensor, Ten
     /// <summary>
     /// Predicts the target tokens: context (B, Nc, D), contextIdx (B, Nc) long, targetIdx (B, Nt) long -> (B, Nt, D).
     /// </summary>
-    public override Tensor forward(Tensor context, Tensor contextIdx, Tensor targetIdx)
+    public override Tensor forward(Tensor context, Tensor contextIdx, Tensor targetIdx) => Temporaries.Free(() =>
     {
         long b = context.shape[0], nt = targetIdx.shape[1];
         var x = embed.forward(context) + Tokens.Positions(posEmbed, contextIdx);             // (B, Nc, Dp)
@@ -61,5 +61,5 @@ public sealed class TransformerPredictor : nn.Module<Tensor, Tensor, Tensor, Ten
         foreach (var block in blocks) z = block.forward(z);
         z = norm.forward(z)[.., ^(int)nt..];                                                 // (B, Nt, Dp)
         return proj.forward(z);                                                              // (B, Nt, D)
-    }
+    });
 }

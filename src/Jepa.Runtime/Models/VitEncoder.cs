@@ -57,13 +57,13 @@ public sealed class VitEncoder : nn.Module<Tensor, Tensor>
     public int TokenCount => Grid.H * Grid.W;
 
     /// <summary>(B, c, h, w) -> tokens (B, N, D), or (B, D) with a pool.</summary>
-    public override Tensor forward(Tensor x) => Head(Blocks(Embed(x)));
+    public override Tensor forward(Tensor x) => Temporaries.Free(() => Head(Blocks(Embed(x))));
 
     /// <summary>
     /// The context side (I-JEPA's <c>apply_masks</c>): embeds every patch, adds the positional embedding, keeps only the
     /// tokens at <paramref name="keep"/> (B, K) and runs the blocks on them: (B, c, h, w) -> (B, K, D), or (B, D) with a pool.
     /// </summary>
-    public Tensor forward(Tensor x, Tensor keep) => Head(Blocks(Tokens.Gather(Embed(x), keep)));
+    public Tensor forward(Tensor x, Tensor keep) => Temporaries.Free(() => Head(Blocks(Tokens.Gather(Embed(x), keep))));
 
     private Tensor Embed(Tensor x)
     {

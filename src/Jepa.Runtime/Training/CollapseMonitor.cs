@@ -5,7 +5,8 @@ namespace Jepa.Runtime.Training;
 /// <summary>
 /// The collapse monitor of one run (<see cref="CollapseMonitorOptions"/>): a fixed batch drawn once from the training
 /// data, embedded with the experiment's <c>MonitorEmbeddings</c> (modules in eval mode, no gradient) at step 0 and every
-/// <c>Every</c> steps; a reading below either threshold is an alarm. docs/runtime-training.md, "The collapse monitor".
+/// <c>Every</c> steps, at most a training batch at a time (so its memory stays below the training step's); a reading
+/// below either threshold is an alarm. docs/runtime-training.md, "The collapse monitor".
 /// </summary>
 internal sealed class CollapseMonitor : IDisposable
 {
@@ -15,12 +16,16 @@ internal sealed class CollapseMonitor : IDisposable
     private readonly JepaExperiment experiment;
     private readonly CollapseMonitorOptions options;
     private readonly Tensor batch;
+    private readonly long chunk;
 
-    /// <summary>Draws the fixed batch: the first <paramref name="samples"/> of epoch 0 under <c>seed ^ MonitorSeed</c>, on the device.</summary>
-    public CollapseMonitor(JepaExperiment experiment, CollapseMonitorOptions options, ITrainingData data, int samples, long seed)
+    /// <summary>Draws the fixed batch: the first <paramref name="samples"/> of epoch 0 under <c>seed ^ MonitorSeed</c>, on
+    /// the device; it is embedded <paramref name="chunk"/> samples at a time (the training batch).</summary>
+    public CollapseMonitor(JepaExperiment experiment, CollapseMonitorOptions options, ITrainingData data, int samples, int chunk, long seed)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunk, 1);
         this.experiment = experiment;
         this.options = options;
+        this.chunk = chunk;
         using var scope = NewDisposeScope();
         using var e = data.Batches(samples, seed ^ MonitorSeed, 0).GetEnumerator();
         if (!e.MoveNext()) throw new InvalidOperationException("The training data yielded no monitoring batch.");
@@ -39,7 +44,13 @@ internal sealed class CollapseMonitor : IDisposable
         {
             using var scope = NewDisposeScope();
             using var _ = no_grad();
-            var z = experiment.Embeddings(batch);
+            var parts = new List<Tensor>();
+            for (long start = 0; start < batch.shape[0]; start += chunk)
+            {
+                var first = start;
+                parts.Add(Models.Temporaries.Free(() => experiment.Embeddings(batch.narrow(0, first, Math.Min(chunk, batch.shape[0] - first)))));
+            }
+            var z = parts.Count == 1 ? parts[0] : cat(parts, 0);
             return new CollapseReading(step, CollapseMetrics.EmbeddingStd(z), CollapseMetrics.RankMe(z));
         }
         finally

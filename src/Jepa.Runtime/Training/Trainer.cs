@@ -117,7 +117,7 @@ internal sealed class Trainer
             if (options.Collapse is { } collapse && state.Step < total)
             {
                 phase = "the collapse monitor's baseline";
-                monitor = new CollapseMonitor(experiment, collapse, data, (int)Math.Min(count, run.MonitorSamples), options.Seed);
+                monitor = new CollapseMonitor(experiment, collapse, data, (int)Math.Min(count, run.MonitorSamples), options.Batch, options.Seed);
             }
             if (options.Evaluation?.Online is not null && state.Step < total)
                 online = CreateOnlineEvaluation(data);
@@ -186,24 +186,29 @@ internal sealed class Trainer
     /// <summary>One optimizer step on <paramref name="batch"/>, inside its own dispose scope, with what follows it.</summary>
     private StopReason TakeStep(Tensor batch)
     {
-        using var scope = NewDisposeScope();
         var index = state.Step; // 0-based index of this step
-
-        // 1. The batch (now owned by this scope) on the device; this step's schedule values.
         phase = $"training step {index + 1}";
-        var x = batch.MoveToOtherDisposeScope(scope).to(experiment.Device);
-        var step = new StepContext(index + 1, state.Epoch, experiment.EnsureGenerator(), experiment.Optimizer!, schedule.LearningRateAt(index),
-            schedule.WeightDecayAt(index), schedule.EmaMomentumAt(index), options.GradClip);
+        StepContext step;
+        using (var scope = NewDisposeScope())
+        {
+            // 1. The batch (now owned by this scope) on the device; this step's schedule values.
+            var x = batch.MoveToOtherDisposeScope(scope).to(experiment.Device);
+            step = new StepContext(index + 1, state.Epoch, experiment.EnsureGenerator(), experiment.Optimizer!, schedule.LearningRateAt(index),
+                schedule.WeightDecayAt(index), schedule.EmaMomentumAt(index), options.GradClip);
 
-        // 2. The experiment's step: loss terms, BackwardAndStep, UpdateEma.
-        try
-        {
-            experiment.Step(x, step);
+            // 2. The experiment's step: loss terms, BackwardAndStep, UpdateEma.
+            try
+            {
+                experiment.Step(x, step);
+            }
+            catch (NonFiniteLossException e)
+            {
+                throw e.WithCheckpoint(lastCheckpoint);
+            }
         }
-        catch (NonFiniteLossException e)
-        {
-            throw e.WithCheckpoint(lastCheckpoint);
-        }
+        // The step's tensors are freed here, before the collapse monitor and the online evaluation embed their samples:
+        // their peak does not add to the step's. What follows reads only numbers (the terms' values, the gradient norm).
+
         var name = experiment.GetType().Name;
         if (step.Terms is null) throw new InvalidOperationException($"{name}.TrainingStep returned without calling BackwardAndStep.");
         if (experiment.TargetKind == TargetKind.Ema && !step.EmaUpdated) throw new InvalidOperationException($"{name}.TrainingStep did not call UpdateEma for its EMA target.");

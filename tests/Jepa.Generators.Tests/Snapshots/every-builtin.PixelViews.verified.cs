@@ -22,7 +22,7 @@ namespace EveryBuiltin;
 /// Parameters of the target: 160 (EMA copy of 'context' and its projector, not trained; FLOPs over its 2 views).<br/>
 /// Parameters of the predictor: 280 (trained; FLOPs over the 3 context views).<br/>
 /// FLOPs per training step at batch 8: 459,264 (matrix products, forward and backward; docs/models.md).
-/// <br/>Memory of a training process at batch 8: about 232.1 MiB (weights 1.7 KiB, EMA copies 640 B, gradients 1.7 KiB, optimizer state 3.4 KiB, activations at batch 8 88.1 KiB, workspace 3.4 KiB, process baseline 232.0 MiB; docs/models.md).
+/// <br/>Memory of a training process at batch 8: about 232.2 MiB (weights 1.7 KiB, EMA copies 640 B, gradients 1.7 KiB, optimizer state 3.4 KiB, activations at batch 8 112.1 KiB, workspace 115.6 KiB, process baseline 232.0 MiB; docs/models.md).
 /// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("Jepa.Generators", "0.1.0")]
 public sealed partial class PixelViews : global::Jepa.Runtime.Training.JepaExperiment
@@ -122,8 +122,8 @@ public sealed partial class PixelViews : global::Jepa.Runtime.Training.JepaExper
     public static global::Jepa.Runtime.Training.ExperimentDefinition Definition { get; } =
         new("PixelViews", [1, 8, 8], Options.Default, options => new PixelViews((Options)options))
         {
-            // weights 1.7 KiB, EMA copies 640 B, gradients 1.7 KiB, optimizer state 3.4 KiB, activations at batch 8 88.1 KiB, workspace 3.4 KiB, process baseline 232.0 MiB: about 232.1 MiB in all (docs/models.md, "Memory").
-            Memory = new global::Jepa.Runtime.Training.MemoryEstimate(Batch: 8, Weights: 1760, EmaCopies: 640, Gradients: 1760, OptimizerState: 3520, Activations: 90240, Workspace: 3520, Baseline: 243269632, LargestModule: "context encoder 'context' (conv)", LargestModuleBytes: 77440),
+            // weights 1.7 KiB, EMA copies 640 B, gradients 1.7 KiB, optimizer state 3.4 KiB, activations at batch 8 112.1 KiB, workspace 115.6 KiB, process baseline 232.0 MiB: about 232.2 MiB in all (docs/models.md, "Memory").
+            Memory = new global::Jepa.Runtime.Training.MemoryEstimate(Batch: 8, Weights: 1760, EmaCopies: 640, Gradients: 1760, OptimizerState: 3520, Activations: 114816, Workspace: 118336, Baseline: 243269632, LargestModule: "context encoder 'context' (conv)", LargestModuleBytes: 102016),
         };
 
     /// <summary>Width of the representation that <see cref="Encode"/> returns.</summary>

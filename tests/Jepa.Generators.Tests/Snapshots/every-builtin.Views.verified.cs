@@ -23,7 +23,7 @@ namespace EveryBuiltin;
 /// Parameters of the target: 0 (shared with 'net': the same weights, trained through both sides; the context's views).<br/>
 /// Parameters of the predictor: 0 (none: the identity).<br/>
 /// FLOPs per training step at batch 8: 1,443,840 (matrix products, forward and backward; docs/models.md).
-/// <br/>Memory of a training process at batch 8: about 232.2 MiB (weights 3.1 KiB, EMA copies 0 B, gradients 3.1 KiB, optimizer state 6.1 KiB, activations at batch 8 182.0 KiB, workspace 6.1 KiB, process baseline 232.0 MiB; docs/models.md).
+/// <br/>Memory of a training process at batch 8: about 232.7 MiB (weights 3.1 KiB, EMA copies 0 B, gradients 3.1 KiB, optimizer state 6.1 KiB, activations at batch 8 333.0 KiB, workspace 339.1 KiB, process baseline 232.0 MiB; docs/models.md).
 /// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("Jepa.Generators", "0.1.0")]
 public sealed partial class Views : global::Jepa.Runtime.Training.JepaExperiment
@@ -135,8 +135,8 @@ public sealed partial class Views : global::Jepa.Runtime.Training.JepaExperiment
     public static global::Jepa.Runtime.Training.ExperimentDefinition Definition { get; } =
         new("Views", [3, 8, 8], Options.Default, options => new Views((Options)options))
         {
-            // weights 3.1 KiB, EMA copies 0 B, gradients 3.1 KiB, optimizer state 6.1 KiB, activations at batch 8 182.0 KiB, workspace 6.1 KiB, process baseline 232.0 MiB: about 232.2 MiB in all (docs/models.md, "Memory").
-            Memory = new global::Jepa.Runtime.Training.MemoryEstimate(Batch: 8, Weights: 3136, EmaCopies: 0, Gradients: 3136, OptimizerState: 6272, Activations: 186368, Workspace: 6272, Baseline: 243269632, LargestModule: "context encoder 'net' (conv)", LargestModuleBytes: 174336),
+            // weights 3.1 KiB, EMA copies 0 B, gradients 3.1 KiB, optimizer state 6.1 KiB, activations at batch 8 333.0 KiB, workspace 339.1 KiB, process baseline 232.0 MiB: about 232.7 MiB in all (docs/models.md, "Memory").
+            Memory = new global::Jepa.Runtime.Training.MemoryEstimate(Batch: 8, Weights: 3136, EmaCopies: 0, Gradients: 3136, OptimizerState: 6272, Activations: 340992, Workspace: 347264, Baseline: 243269632, LargestModule: "context encoder 'net' (conv)", LargestModuleBytes: 223488),
         };
 
     /// <summary>Width of the representation that <see cref="Encode"/> returns.</summary>

@@ -139,7 +139,7 @@ public class CollapseJudgeTests
 {
     private static readonly CollapseMonitorOptions Calibrated = new(MinStd: 0.01, MinRank: 3, CollapseAction.Warn, Every: 100);
 
-    private static CollapseMonitor Monitor(TinyJepa e) => new(e, Calibrated, TensorData.Random(), 16, 1);
+    private static CollapseMonitor Monitor(TinyJepa e) => new(e, Calibrated, TensorData.Random(), 16, chunk: 16, seed: 1);
 
     /// <summary>What the monitor did before: either metric below its threshold, with no regard to the baseline.</summary>
     private static bool OldRule(CollapseReading r) => r.Std < Calibrated.MinStd || r.RankMe < Calibrated.MinRank;

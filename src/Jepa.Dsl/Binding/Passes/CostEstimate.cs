@@ -120,10 +120,12 @@ internal static class CostEstimate
         long? step = contextFlops is { } c && predictorFlops is { } p && targetFlops is { } t
             ? CostModel.StepFlops(batch, c, p, t, targetCost.OnGradientPath)
             : null;
+        // Memory at the peak: a masked context at its most tokens (the FLOPs above take the typical count).
+        var peakContext = predictorContext with { Counts = pipeline.PeakContextTokens is { } peak && Counts(pipeline) is { } counts ? (peak, counts.Target) : null };
         var (memory, largest) = Memory(input, context, target, targetModule, objective.TargetKind, predictor, identity ? 0
                 : predictor.IsError ? null
-                : predictor.Builtin?.PredictorActivations?.Invoke(predictorContext, predictor.Call!),
-            contextCost, targetCost, predictorCost, pipeline, objective.TargetReusesContext, train, batch);
+                : predictor.Builtin?.PredictorActivations?.Invoke(peakContext, predictor.Call!),
+            contextCost, targetCost, predictorCost, pipeline, objective.TargetReusesContext, RegularizerValues(objective, pipeline, batch), train, batch);
         return (new CostSummary(batch, contextCost, targetCost, predictorCost, trainable, total, step) { Memory = memory }, largest);
     }
 
@@ -157,19 +159,21 @@ internal static class CostEstimate
     /// The memory of a training process (docs/models.md, "Memory"): 4 bytes per value of the trained weights, their
     /// gradients and the optimizer's state per parameter, the EMA copy's weights, the activations one step keeps at the
     /// batch (every view of each side, the context encoder on its tokens, the predictor, the target's activations when
-    /// it is on the gradient path and otherwise its output), the workspace (the larger of the optimizer step's
-    /// temporaries, one per trained weight, and the checkpoint's in-memory copy of the optimizer state) and the
+    /// it is on the gradient path and otherwise its output, and the regularizers' values), the workspace (the larger of
+    /// the optimizer step's temporaries, one per trained weight, and the checkpoint's in-memory copy of the optimizer
+    /// state, plus the C heap's slack: <see cref="MemoryModel.HeapSlack"/>) and the
     /// process baseline. Null where a count is unknown (a C# encoder).
     /// </summary>
     private static (MemoryCost?, SourceSpan?) Memory(Shape input, BoundEncoder context, BoundEncoder target, BoundEncoder targetModule, TargetKind targetKind,
         BoundPredictor predictor, long? predictorActivations,
-        ModuleCost contextCost, ModuleCost targetCost, ModuleCost predictorCost, BoundPipeline pipeline, bool targetReusesContext, BoundTrain? train, int batch)
+        ModuleCost contextCost, ModuleCost targetCost, ModuleCost predictorCost, BoundPipeline pipeline, bool targetReusesContext, long? regularizers,
+        BoundTrain? train, int batch)
     {
         var masked = pipeline.Mode == RepresentationMode.MaskedTokens;
-        var contextActivations = Activations(input, context, masked ? pipeline.ContextTokens : pipeline.Tokens);
+        var contextActivations = Activations(input, context, masked ? pipeline.PeakContextTokens : pipeline.Tokens);
         var targetActivations = targetCost.OnGradientPath ? Activations(input, targetModule, pipeline.Tokens) : pipeline.Target.IsKnown ? pipeline.Target.Elements : null;
         var states = train?.OptimizerCall is { } optimizer ? optimizer.Builtin?.StatesPerParameter?.Invoke(optimizer) : null;
-        if (!input.IsKnown || contextActivations is not { } c || targetActivations is not { } t || predictorActivations is not { } p || states is not { } perParameter
+        if (!input.IsKnown || regularizers is not { } r || contextActivations is not { } c || targetActivations is not { } t || predictorActivations is not { } p || states is not { } perParameter
             || contextCost.Parameters is not { } contextParameters || targetCost.Parameters is not { } targetParameters || predictorCost.Parameters is not { } predictorParameters)
         {
             return (null, null);
@@ -194,8 +198,45 @@ internal static class CostEstimate
                 (F * (2 + perParameter) * predictorParameters) + (F * batch * p), predictor.Span),
         };
         var largest = parts.OrderByDescending(part => part.Bytes).First();
+        var activations = (F * batch * perSample) + (F * r);
         return (new MemoryCost(batch, weights, targetKind == TargetKind.Ema ? F * targetParameters : 0, weights, optimizerState,
-            F * batch * perSample, System.Math.Max(weights, optimizerState), MemoryModel.ProcessBaseline, largest.Name, largest.Bytes), largest.Span);
+            activations, System.Math.Max(weights, optimizerState) + MemoryModel.HeapSlack(activations), MemoryModel.ProcessBaseline, largest.Name, largest.Bytes), largest.Span);
+    }
+
+    /// <summary>Values the regularizers need in one step (docs/models.md, "Memory"): each on every context view's
+    /// representation, <c>batch</c> rows (times its tokens) of its width; null where a rule or a shape is unknown.</summary>
+    private static long? RegularizerValues(BoundObjective objective, BoundPipeline pipeline, int batch)
+    {
+        if (objective.Regularizers.Count == 0)
+        {
+            return 0;
+        }
+
+        if (!pipeline.Context.IsKnown || pipeline.Context.Dims.Count == 0)
+        {
+            return null;
+        }
+
+        var rows = pipeline.Mode == RepresentationMode.MaskedTokens ? pipeline.PeakContextTokens : pipeline.Context.IsTokens ? pipeline.Context.Dims[0].Size : 1;
+        if (rows is not { } perSample)
+        {
+            return null;
+        }
+
+        var samples = (long)batch * perSample;
+        var width = pipeline.Context.Dims[pipeline.Context.Dims.Count - 1].Size;
+        long total = 0;
+        foreach (var regularizer in objective.Regularizers)
+        {
+            if (regularizer.Builtin?.RegularizerValues?.Invoke(regularizer.Call, samples, width) is not { } values)
+            {
+                return null;
+            }
+
+            total += pipeline.ContextViews * values;
+        }
+
+        return total;
     }
 
     /// <summary>Values one sample's forward pass through a module keeps, its blocks seeing <paramref name="blockTokens"/>.</summary>

@@ -319,6 +319,7 @@ internal sealed class ShapeInference
             ContextViewShapes = contextViews.Select(v => new BoundViewBatch(v.Shape, v.Count)).ToEquatableArray(),
             TargetViewShapes = targetViews.Select(v => new BoundViewBatch(v.Shape, v.Count)).ToEquatableArray(),
             Backbone = projector is null ? null : backbone,
+            PeakContextTokens = counts is { } peak ? mask!.Builtin!.PeakContextTokens?.Invoke(mask.Call, tokens!.Value) ?? peak.Context : null,
         };
         return new ShapeResult(encoders, corruptions, views, projector, predictor, pipeline);
     }
