@@ -37,37 +37,37 @@ import torch
 import jepa_torch as jt
 from jepa_torch import corruptions as C, losses as L, models as M, training as T, views as V
 
-# The values of train (mnist.jepa(22,5)), the monitor and the evaluation's split; the others are where they are used.
+# The values of train (mnist.jepa(27,5)), the monitor and the evaluation's split; the others are where they are used.
 OPTIONS = jt.Options(
-    batch=128, steps=1000, seed=1,
+    batch=128, steps=500, seed=1,
     optimizer="adamw", lr=T.Ramp(2e-3, 2e-3), weight_decay=T.Ramp(0.05, 0.05), betas=(0.9, 0.999),
     schedule="constant",
     collapse=jt.Collapse(min_std=0.01, min_rank=3.0, action="warn", every=100),
     test_fraction=0.25,
 )
-SIGREG_DIRECTIONS, SIGREG_WEIGHT = 256, 0.05   # regularize sigreg(weight: 0.05)   mnist.jepa(19,20)
+SIGREG_DIRECTIONS, SIGREG_WEIGHT = 256, 0.05   # regularize sigreg(weight: 0.05)   mnist.jepa(24,20)
 
 
 class MnistLeJepa(jt.Experiment):
-    """experiment MnistLeJepa (mnist.jepa(5,12))."""
+    """experiment MnistLeJepa (mnist.jepa(6,12))."""
 
     name = "MnistLeJepa"
-    input_shape = (1, 28, 28)   # input image: float[1, 28, 28]   mnist.jepa(6,5)
+    input_shape = (1, 28, 28)   # input image: float[1, 28, 28]   mnist.jepa(7,5)
     normalizes_inputs = True   # each encoder reads self.normalize(its input): the loop hands the batches over as loaded
 
     def __init__(self, options, ddp, precision):
         self.options, self.precision, self.ddp = options, precision, ddp
         # Modules are created in a fixed order under the run seed (the C# class's order: the same initial weights).
-        # encoder net = conv(channels: [32, 64, 128, 128], out: 128, norm: batch)   mnist.jepa(13,5)
+        # encoder net = conv(channels: [32, 64, 128, 128], out: 128, norm: batch)   mnist.jepa(17,5)
         # projector = mlp(hidden: [512], out: 64, norm: batch): on the encoder's output, on both sides (forward goes
-        #   through it; .encoder is the backbone that encode and the collapse monitor read)   mnist.jepa(14,5)
+        #   through it; .encoder is the backbone that encode and the collapse monitor read)   mnist.jepa(19,5)
         self.context_encoder = M.Projected(M.ConvEncoder(self.input_shape, channels=[32, 64, 128, 128], kernel=3, pool="mean", out=128, norm="batch", groups=8), M.MlpEncoder((128,), hidden=[512], out=64, norm="batch", act="gelu")).to(ddp.device)
-        # target: the context encoder itself, trained through both sides   mnist.jepa(13,5)
+        # target: the context encoder itself, trained through both sides   mnist.jepa(17,5)
         # no predictor: the context representation is the prediction
         self.predictor = M.Identity().to(ddp.device)
-        # corruption global = random_resized_crop(scale: 0.3..1.0)   mnist.jepa(9,5)
+        # corruption global = random_resized_crop(scale: 0.3..1.0)   mnist.jepa(11,5)
         self.global_ = C.RandomResizedCrop(scale=(0.3, 1.0), ratio=(0.75, 1.3333), size=None)
-        # corruption other = random_resized_crop(scale: 0.3..1.0)   mnist.jepa(10,5)
+        # corruption other = random_resized_crop(scale: 0.3..1.0)   mnist.jepa(12,5)
         self.other = C.RandomResizedCrop(scale=(0.3, 1.0), ratio=(0.75, 1.3333), size=None)
         self.register(context=self.context_encoder, target=self.context_encoder, target_kind="shared", predictor=self.predictor)
         # With several processes the trained modules run under DistributedDataParallel (it averages the gradients). In
