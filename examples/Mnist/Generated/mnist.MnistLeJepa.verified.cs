@@ -12,18 +12,18 @@ namespace Mnist;
 /// context views: (B, 1, 28, 28) -> (B, 1, 28, 28)   2 x corruption global = random_resized_crop(scale: 0.3..1.0) (views crops, views 1-2 of 4)
 /// context views: (B, 1, 28, 28) -> (B, 1, 28, 28)   2 x corruption other = random_resized_crop(scale: 0.3..1.0) (views crops, views 3-4 of 4)
 /// target views: (B, 1, 28, 28) -> (B, 1, 28, 28)   2 x corruption global = random_resized_crop(scale: 0.3..1.0) (views crops, views 1-2 of 4)
-/// context encoder: (B, 1, 28, 28) -> (B, 128)   encoder net = conv(channels: [32, 64, 128, 128], out: 128, norm: batch)
-/// target encoder: (B, 1, 28, 28) -> (B, 128)   encoder net = conv(channels: [32, 64, 128, 128], out: 128, norm: batch)
-/// projector: (B, 128) -> (B, 64)   projector = mlp(hidden: [512], out: 64, norm: batch) (on both sides)
+/// context encoder: (B, 1, 28, 28) -> (B, 512)   encoder net = conv(channels: [32, 64, 128, 512], out: 512, norm: batch)
+/// target encoder: (B, 1, 28, 28) -> (B, 512)   encoder net = conv(channels: [32, 64, 128, 512], out: 512, norm: batch)
+/// projector: (B, 512) -> (B, 64)   projector = mlp(hidden: [512], out: 64, norm: batch) (on both sides)
 /// target mean: (B, 64) -> (B, 64)   the mean over the target side's 2 views
 /// predictor: (B, 64) -> (B, 64)   predictor = none (the identity)
 /// loss: (B, 64) -> (B, 64)   loss mse
 /// </code>
-/// Parameters of the context: 357,376 (trained; with its projector (99,904); FLOPs over its 4 views).<br/>
+/// Parameters of the context: 1,243,648 (trained; with its projector (296,512); FLOPs over its 4 views).<br/>
 /// Parameters of the target: 0 (shared with 'net': the same weights, trained through both sides; the context's views).<br/>
 /// Parameters of the predictor: 0 (none: the identity).<br/>
-/// FLOPs per training step at batch 128: 27,319,074,816 (matrix products, forward and backward; docs/models.md).
-/// <br/>Memory of a training process at batch 128: about 1003.6 MiB (weights 1.4 MiB, EMA copies 0 B, gradients 1.4 MiB, optimizer state 2.7 MiB, activations at batch 128 381.7 MiB, workspace 384.4 MiB, process baseline 232.0 MiB; docs/models.md).
+/// FLOPs per training step at batch 128: 40,908,619,776 (matrix products, forward and backward; docs/models.md).
+/// <br/>Memory of a training process at batch 128: about 1.05 GiB (weights 4.7 MiB, EMA copies 0 B, gradients 4.7 MiB, optimizer state 9.5 MiB, activations at batch 128 405.7 MiB, workspace 415.2 MiB, process baseline 232.0 MiB; docs/models.md).
 /// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("Jepa.Generators", "0.1.0")]
 public sealed partial class MnistLeJepa : global::Jepa.Runtime.Training.JepaExperiment
@@ -37,17 +37,20 @@ public sealed partial class MnistLeJepa : global::Jepa.Runtime.Training.JepaExpe
         /// <summary>Sets the train, evaluate and monitor values of the file.</summary>
         public Options()
         {
-            // train   mnist.jepa(27,5)
+            // train   mnist.jepa(28,5)
             Optimizer = global::Jepa.Runtime.Training.OptimizerKind.AdamW;
             LearningRate = new global::Jepa.Runtime.Schedules.Ramp(0.002);
             WeightDecay = new global::Jepa.Runtime.Schedules.Ramp(0.05);
             Betas = (0.9, 0.999);
-            Schedule = global::Jepa.Runtime.Schedules.LrScheduleKind.Constant;
+            Schedule = global::Jepa.Runtime.Schedules.LrScheduleKind.WarmupCosine;
+            WarmupSteps = 50;
+            StartLr = 0.0;
+            FinalLr = 1E-06;
             Batch = 128;
             Steps = 500;
             Seed = 1;
             Device = "cpu";
-            // evaluate   mnist.jepa(33,5)
+            // evaluate   mnist.jepa(35,5)
             Evaluation = new global::Jepa.Runtime.Evaluation.EvaluationOptions
             {
                 LinearProbe = new global::Jepa.Runtime.Evaluation.LinearProbeOptions(Epochs: 100),
@@ -55,7 +58,7 @@ public sealed partial class MnistLeJepa : global::Jepa.Runtime.Training.JepaExpe
                 Knn = new global::Jepa.Runtime.Evaluation.KnnOptions(K: 20),
                 TestFraction = 0.25,
             };
-            // monitor   mnist.jepa(34,16)
+            // monitor   mnist.jepa(36,16)
             Collapse = new global::Jepa.Runtime.Training.CollapseMonitorOptions(MinStd: 0.01, MinRank: 3.0, Action: global::Jepa.Runtime.Training.CollapseAction.Warn, Every: 100);
         }
 
@@ -71,40 +74,40 @@ public sealed partial class MnistLeJepa : global::Jepa.Runtime.Training.JepaExpe
         /// <summary><c>ratio</c> of <c>random_resized_crop</c> (mnist.jepa(12,5)).</summary>
         public (double Min, double Max) OtherRandomResizedCropRatio { get; init; } = (0.75, 1.3333);
 
-        // encoder net = conv(channels: [32, 64, 128, 128], out: 128, norm: batch)   mnist.jepa(17,5)
-        /// <summary><c>channels</c> of <c>encoder net = conv</c> (mnist.jepa(17,5)).</summary>
-        public global::System.Collections.Generic.IReadOnlyList<int> NetChannels { get; init; } = [32, 64, 128, 128];
-        /// <summary><c>kernel</c> of <c>encoder net = conv</c> (mnist.jepa(17,5)).</summary>
+        // encoder net = conv(channels: [32, 64, 128, 512], out: 512, norm: batch)   mnist.jepa(18,5)
+        /// <summary><c>channels</c> of <c>encoder net = conv</c> (mnist.jepa(18,5)).</summary>
+        public global::System.Collections.Generic.IReadOnlyList<int> NetChannels { get; init; } = [32, 64, 128, 512];
+        /// <summary><c>kernel</c> of <c>encoder net = conv</c> (mnist.jepa(18,5)).</summary>
         public int NetKernel { get; init; } = 3;
-        /// <summary><c>pool</c> of <c>encoder net = conv</c> (mnist.jepa(17,5)).</summary>
+        /// <summary><c>pool</c> of <c>encoder net = conv</c> (mnist.jepa(18,5)).</summary>
         public global::Jepa.Runtime.Models.Pool NetPool { get; init; } = global::Jepa.Runtime.Models.Pool.Mean;
-        /// <summary><c>out</c> of <c>encoder net = conv</c> (mnist.jepa(17,5)).</summary>
-        public int NetOut { get; init; } = 128;
-        /// <summary><c>norm</c> of <c>encoder net = conv</c> (mnist.jepa(17,5)).</summary>
+        /// <summary><c>out</c> of <c>encoder net = conv</c> (mnist.jepa(18,5)).</summary>
+        public int NetOut { get; init; } = 512;
+        /// <summary><c>norm</c> of <c>encoder net = conv</c> (mnist.jepa(18,5)).</summary>
         public global::Jepa.Runtime.Models.Norm NetNorm { get; init; } = global::Jepa.Runtime.Models.Norm.Batch;
-        /// <summary><c>groups</c> of <c>encoder net = conv</c> (mnist.jepa(17,5)).</summary>
+        /// <summary><c>groups</c> of <c>encoder net = conv</c> (mnist.jepa(18,5)).</summary>
         public int NetGroups { get; init; } = 8;
 
-        // projector = mlp(hidden: [512], out: 64, norm: batch)   mnist.jepa(19,5)
-        /// <summary><c>hidden</c> of <c>projector = mlp</c> (mnist.jepa(19,5)).</summary>
+        // projector = mlp(hidden: [512], out: 64, norm: batch)   mnist.jepa(20,5)
+        /// <summary><c>hidden</c> of <c>projector = mlp</c> (mnist.jepa(20,5)).</summary>
         public global::System.Collections.Generic.IReadOnlyList<int> ProjectorHidden { get; init; } = [512];
-        /// <summary><c>out</c> of <c>projector = mlp</c> (mnist.jepa(19,5)).</summary>
+        /// <summary><c>out</c> of <c>projector = mlp</c> (mnist.jepa(20,5)).</summary>
         public int ProjectorOut { get; init; } = 64;
-        /// <summary><c>norm</c> of <c>projector = mlp</c> (mnist.jepa(19,5)).</summary>
+        /// <summary><c>norm</c> of <c>projector = mlp</c> (mnist.jepa(20,5)).</summary>
         public global::Jepa.Runtime.Models.Norm ProjectorNorm { get; init; } = global::Jepa.Runtime.Models.Norm.Batch;
-        /// <summary><c>act</c> of <c>projector = mlp</c> (mnist.jepa(19,5)).</summary>
+        /// <summary><c>act</c> of <c>projector = mlp</c> (mnist.jepa(20,5)).</summary>
         public global::Jepa.Runtime.Models.Activation ProjectorAct { get; init; } = global::Jepa.Runtime.Models.Activation.Gelu;
 
-        // loss mse   mnist.jepa(23,14)
-        /// <summary>The weight of the loss term (<c>* w</c>, 1 if not written; mnist.jepa(23,14)).</summary>
+        // loss mse   mnist.jepa(24,14)
+        /// <summary>The weight of the loss term (<c>* w</c>, 1 if not written; mnist.jepa(24,14)).</summary>
         public double LossScale { get; init; } = 1.0;
 
-        // regularize sigreg(weight: 0.05)   mnist.jepa(24,20)
-        /// <summary><c>directions</c> of <c>regularize sigreg</c> (mnist.jepa(24,20)).</summary>
+        // regularize sigreg(weight: 0.05)   mnist.jepa(25,20)
+        /// <summary><c>directions</c> of <c>regularize sigreg</c> (mnist.jepa(25,20)).</summary>
         public int SigregDirections { get; init; } = 256;
-        /// <summary><c>weight</c> of <c>regularize sigreg</c> (mnist.jepa(24,20)).</summary>
+        /// <summary><c>weight</c> of <c>regularize sigreg</c> (mnist.jepa(25,20)).</summary>
         public double SigregWeight { get; init; } = 0.05;
-        /// <summary>The weight of the <c>sigreg</c> term (<c>* w</c>, 1 if not written; mnist.jepa(24,20)).</summary>
+        /// <summary>The weight of the <c>sigreg</c> term (<c>* w</c>, 1 if not written; mnist.jepa(25,20)).</summary>
         public double SigregScale { get; init; } = 1.0;
     }
 
@@ -115,26 +118,26 @@ public sealed partial class MnistLeJepa : global::Jepa.Runtime.Training.JepaExpe
     public static global::Jepa.Runtime.Training.ExperimentDefinition Definition { get; } =
         new("MnistLeJepa", [1, 28, 28], Options.Default, options => new MnistLeJepa((Options)options))
         {
-            // weights 1.4 MiB, EMA copies 0 B, gradients 1.4 MiB, optimizer state 2.7 MiB, activations at batch 128 381.7 MiB, workspace 384.4 MiB, process baseline 232.0 MiB: about 1003.6 MiB in all (docs/models.md, "Memory").
-            Memory = new global::Jepa.Runtime.Training.MemoryEstimate(Batch: 128, Weights: 1429504, EmaCopies: 0, Gradients: 1429504, OptimizerState: 2859008, Activations: 400228352, Workspace: 403087360, Baseline: 243269632, LargestModule: "context encoder 'net' (conv)", LargestModuleBytes: 350339072),
+            // weights 4.7 MiB, EMA copies 0 B, gradients 4.7 MiB, optimizer state 9.5 MiB, activations at batch 128 405.7 MiB, workspace 415.2 MiB, process baseline 232.0 MiB: about 1.05 GiB in all (docs/models.md, "Memory").
+            Memory = new global::Jepa.Runtime.Training.MemoryEstimate(Batch: 128, Weights: 4974592, EmaCopies: 0, Gradients: 4974592, OptimizerState: 9949184, Activations: 425394176, Workspace: 435343360, Baseline: 243269632, LargestModule: "context encoder 'net' (conv)", LargestModuleBytes: 389685248),
         };
 
     /// <summary>Width of the representation that <see cref="Encode"/> returns.</summary>
-    public const int EmbeddingWidth = 128;
+    public const int EmbeddingWidth = 512;
 
-    /// <summary>Trainable parameters (context 357,376).</summary>
-    public const long ParameterCount = 357376;
+    /// <summary>Trainable parameters (context 1,243,648).</summary>
+    public const long ParameterCount = 1243648;
 
     /// <summary>Matrix-product FLOPs of one training step at batch 128, forward and backward (docs/models.md).</summary>
-    public const long FlopsPerStep = 27319074816;
+    public const long FlopsPerStep = 40908619776;
 
     /// <summary>The options this instance was built with.</summary>
     public Options Settings { get; }
 
-    /// <summary><c>encoder net = conv(channels: [32, 64, 128, 128], out: 128, norm: batch)</c> (mnist.jepa(17,5)): the context encoder with its projector, <c>projector = mlp(hidden: [512], out: 64, norm: batch)</c> (mnist.jepa(19,5)): <c>forward</c> goes through the projector, <c>Encoder</c> is the encoder alone (<see cref="Encode"/>).</summary>
+    /// <summary><c>encoder net = conv(channels: [32, 64, 128, 512], out: 512, norm: batch)</c> (mnist.jepa(18,5)): the context encoder with its projector, <c>projector = mlp(hidden: [512], out: 64, norm: batch)</c> (mnist.jepa(20,5)): <c>forward</c> goes through the projector, <c>Encoder</c> is the encoder alone (<see cref="Encode"/>).</summary>
     public global::Jepa.Runtime.Models.Projected<global::Jepa.Runtime.Models.ConvEncoder> ContextEncoder { get; }
 
-    /// <summary><c>encoder net = conv(channels: [32, 64, 128, 128], out: 128, norm: batch)</c> (mnist.jepa(17,5)): the context encoder itself (shared weights), with its projector.</summary>
+    /// <summary><c>encoder net = conv(channels: [32, 64, 128, 512], out: 512, norm: batch)</c> (mnist.jepa(18,5)): the context encoder itself (shared weights), with its projector.</summary>
     public global::Jepa.Runtime.Models.Projected<global::Jepa.Runtime.Models.ConvEncoder> TargetEncoder => ContextEncoder;
 
     /// <summary>No predictor: the identity.</summary>
@@ -159,18 +162,18 @@ public sealed partial class MnistLeJepa : global::Jepa.Runtime.Training.JepaExpe
         Register(context: ContextEncoder, target: TargetEncoder, targetKind: global::Jepa.Runtime.Training.TargetKind.Shared, predictor: Predictor);
     }
 
-    /// <summary>The context view: net(crops(image)) (mnist.jepa(22,53)).</summary>
+    /// <summary>The context view: net(crops(image)) (mnist.jepa(23,53)).</summary>
     public override global::TorchSharp.torch.Tensor Corrupt(global::TorchSharp.torch.Tensor image, global::TorchSharp.torch.Generator generator)
         => Global.Apply(image, generator);
 
-    /// <summary>The representation evaluation uses: the context encoder's output (the encoder alone, before the projector) on the normalised samples, (B, 1, 28, 28) -> (B, 128).</summary>
+    /// <summary>The representation evaluation uses: the context encoder's output (the encoder alone, before the projector) on the normalised samples, (B, 1, 28, 28) -> (B, 512).</summary>
     public override global::TorchSharp.torch.Tensor Encode(global::TorchSharp.torch.Tensor image)
     {
         using var noGrad = global::TorchSharp.torch.no_grad();
         return ContextEncoder.Encoder.forward(Normalize(image));
     }
 
-    /// <summary>One training step: <c>predict mean(net(crops.global(image))) from net(crops(image))</c> (mnist.jepa(21,5)).</summary>
+    /// <summary>One training step: <c>predict mean(net(crops.global(image))) from net(crops(image))</c> (mnist.jepa(22,5)).</summary>
     protected override global::Jepa.Runtime.Training.LossTerms TrainingStep(global::TorchSharp.torch.Tensor image, global::Jepa.Runtime.Training.StepContext step)
     {
         // 1. Views: 2 x crops.global, corruption global = random_resized_crop(scale: 0.3..1.0); normalised.   (B, 1, 28, 28) -> (2B, 1, 28, 28)
