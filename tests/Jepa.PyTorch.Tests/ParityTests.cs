@@ -110,12 +110,14 @@ public class ParityTests(ITestOutputHelper output)
             $"({string.Join(", ", largest.Select(g => $"{g.Key} {g.Difference:E2}"))}); worst tensor on its own scale {worst.Key} {worst.Difference:E2}"));
         // Float32 itself rounds: PyTorch's own float32 gradients differ from the same step in float64 by `rounding`
         // (1e-6 and less on the digits; 4.8e-4 for the MNIST recipe's first conv behind batch norm, whose gradient sums 200,704
-        // products per weight over 256 views of 28x28 and then cancels its mean). Two libraries cannot agree closer than
-        // that, so the bound is the tolerance or the rounding, whichever is larger.
+        // products per weight over 256 views of 28x28 and then cancels its mean). Each library's float32 step lies within
+        // about that of the float64 step, so the two can differ by twice it (the triangle inequality: the 512-wide recipe's
+        // first conv measured 6.8e-4 against a rounding of 4.7e-4); the bound is the tolerance or twice the rounding,
+        // whichever is larger (still the tolerance for every digits objective).
         var rounding = (double)py["rounding"]!;
-        var bound = Math.Max(GradientTolerance, rounding);
+        var bound = Math.Max(GradientTolerance, 2 * rounding);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: PyTorch's float32 gradients against float64: {rounding:E2} ({py["rounding_worst"]}); bound {bound:E2}"));
-        Assert.True(model <= bound, $"{name}: the gradients differ by {model:E2} of the largest entry (bound {bound:E2}: the tolerance {GradientTolerance:E0} or float32's own rounding {rounding:E2}).");
+        Assert.True(model <= bound, $"{name}: the gradients differ by {model:E2} of the largest entry (bound {bound:E2}: the tolerance {GradientTolerance:E0} or twice float32's own rounding {rounding:E2}).");
     }
 
     /// <summary>The normalisation the trainer computes on the digits in <paramref name="shape"/> with <paramref name="seed"/>.</summary>
