@@ -17,12 +17,10 @@ namespace Jepa.EndToEnd.Tests;
 [Collection(DotnetCollection.Name)]
 public partial class StopTests(ITestOutputHelper log)
 {
-    // Long enough that the signal, sent when "step 100/" is read, lands before the run ends even on a loaded machine:
-    // at 400 steps (2-5 s after step 100 at 60-170 steps/s) two of these tests saw the run finish first at load 7-9.
-    private const int Steps = 1000;   // progress lines every Steps / 20 steps: "step 100/" must be one of them
+    private const int Steps = 400;
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(3);
 
-    /// <summary>The digest of an uninterrupted run of Steps steps, computed once for the tests of this class.</summary>
+    /// <summary>The digest of an uninterrupted 400-step run, computed once for the tests of this class.</summary>
     private static readonly Lazy<string> Reference = new(() =>
     {
         using var temp = new TempFolder("jepa-stop-reference");
