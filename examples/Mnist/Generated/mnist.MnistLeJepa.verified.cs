@@ -4,26 +4,26 @@
 
 namespace Mnist;
 
-/// <summary>Experiment <c>MnistLeJepa</c> (mnist.jepa(6,12)).</summary>
+/// <summary>Experiment <c>MnistLeJepa</c> (mnist.jepa(7,12)).</summary>
 /// <remarks>
 /// Shapes (batch dimension B first):
 /// <code>
 /// input: (B, 1, 28, 28) -> (B, 1, 28, 28)   input image: float[1, 28, 28]
-/// context views: (B, 1, 28, 28) -> (B, 1, 28, 28)   2 x corruption global = random_resized_crop(scale: 0.3..1.0) (views crops, views 1-2 of 4)
-/// context views: (B, 1, 28, 28) -> (B, 1, 28, 28)   2 x corruption other = random_resized_crop(scale: 0.3..1.0) (views crops, views 3-4 of 4)
-/// target views: (B, 1, 28, 28) -> (B, 1, 28, 28)   2 x corruption global = random_resized_crop(scale: 0.3..1.0) (views crops, views 1-2 of 4)
-/// context encoder: (B, 1, 28, 28) -> (B, 512)   encoder net = conv(channels: [32, 64, 128, 512], out: 512, norm: batch)
-/// target encoder: (B, 1, 28, 28) -> (B, 512)   encoder net = conv(channels: [32, 64, 128, 512], out: 512, norm: batch)
-/// projector: (B, 512) -> (B, 64)   projector = mlp(hidden: [512], out: 64, norm: batch) (on both sides)
+/// context views: (B, 1, 28, 28) -> (B, 1, 28, 28)   2 x corruption global = random_resized_crop(scale: 0.3..1.0) then color_jitter(brightness: 0.4, contrast: 0.4, saturation: 0, hue: 0) (views crops, views 1-2 of 4)
+/// context views: (B, 1, 28, 28) -> (B, 1, 28, 28)   2 x corruption other = random_resized_crop(scale: 0.3..1.0) then color_jitter(brightness: 0.4, contrast: 0.4, saturation: 0, hue: 0) (views crops, views 3-4 of 4)
+/// target views: (B, 1, 28, 28) -> (B, 1, 28, 28)   2 x corruption global = random_resized_crop(scale: 0.3..1.0) then color_jitter(brightness: 0.4, contrast: 0.4, saturation: 0, hue: 0) (views crops, views 1-2 of 4)
+/// context encoder: (B, 1, 28, 28) -> (B, 1024)   encoder net = conv(channels: [32, 64, 128, 512], out: 1024, norm: batch)
+/// target encoder: (B, 1, 28, 28) -> (B, 1024)   encoder net = conv(channels: [32, 64, 128, 512], out: 1024, norm: batch)
+/// projector: (B, 1024) -> (B, 64)   projector = mlp(hidden: [512], out: 64, norm: batch) (on both sides)
 /// target mean: (B, 64) -> (B, 64)   the mean over the target side's 2 views
 /// predictor: (B, 64) -> (B, 64)   predictor = none (the identity)
 /// loss: (B, 64) -> (B, 64)   loss mse
 /// </code>
-/// Parameters of the context: 1,243,648 (trained; with its projector (296,512); FLOPs over its 4 views).<br/>
+/// Parameters of the context: 1,768,448 (trained; with its projector (558,656); FLOPs over its 4 views).<br/>
 /// Parameters of the target: 0 (shared with 'net': the same weights, trained through both sides; the context's views).<br/>
 /// Parameters of the predictor: 0 (none: the identity).<br/>
-/// FLOPs per training step at batch 128: 40,908,619,776 (matrix products, forward and backward; docs/models.md).
-/// <br/>Memory of a training process at batch 128: about 1.05 GiB (weights 4.7 MiB, EMA copies 0 B, gradients 4.7 MiB, optimizer state 9.5 MiB, activations at batch 128 405.7 MiB, workspace 415.2 MiB, process baseline 232.0 MiB; docs/models.md).
+/// FLOPs per training step at batch 128: 42,519,232,512 (matrix products, forward and backward; docs/models.md).
+/// <br/>Memory of a training process at batch 128: about 1.06 GiB (weights 6.7 MiB, EMA copies 0 B, gradients 6.7 MiB, optimizer state 13.5 MiB, activations at batch 128 406.7 MiB, workspace 420.2 MiB, process baseline 232.0 MiB; docs/models.md).
 /// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("Jepa.Generators", "0.1.0")]
 public sealed partial class MnistLeJepa : global::Jepa.Runtime.Training.JepaExperiment
@@ -37,7 +37,7 @@ public sealed partial class MnistLeJepa : global::Jepa.Runtime.Training.JepaExpe
         /// <summary>Sets the train, evaluate and monitor values of the file.</summary>
         public Options()
         {
-            // train   mnist.jepa(28,5)
+            // train   mnist.jepa(31,5)
             Optimizer = global::Jepa.Runtime.Training.OptimizerKind.AdamW;
             LearningRate = new global::Jepa.Runtime.Schedules.Ramp(0.002);
             WeightDecay = new global::Jepa.Runtime.Schedules.Ramp(0.05);
@@ -50,7 +50,7 @@ public sealed partial class MnistLeJepa : global::Jepa.Runtime.Training.JepaExpe
             Steps = 500;
             Seed = 1;
             Device = "cpu";
-            // evaluate   mnist.jepa(35,5)
+            // evaluate   mnist.jepa(38,5)
             Evaluation = new global::Jepa.Runtime.Evaluation.EvaluationOptions
             {
                 LinearProbe = new global::Jepa.Runtime.Evaluation.LinearProbeOptions(Epochs: 100),
@@ -58,95 +58,115 @@ public sealed partial class MnistLeJepa : global::Jepa.Runtime.Training.JepaExpe
                 Knn = new global::Jepa.Runtime.Evaluation.KnnOptions(K: 20),
                 TestFraction = 0.25,
             };
-            // monitor   mnist.jepa(36,16)
+            // monitor   mnist.jepa(39,16)
             Collapse = new global::Jepa.Runtime.Training.CollapseMonitorOptions(MinStd: 0.01, MinRank: 3.0, Action: global::Jepa.Runtime.Training.CollapseAction.Warn, Every: 100);
         }
 
-        // corruption global = random_resized_crop(scale: 0.3..1.0)   mnist.jepa(11,5)
-        /// <summary><c>scale</c> of <c>random_resized_crop</c> (mnist.jepa(11,5)).</summary>
+        // corruption global = random_resized_crop(scale: 0.3..1.0) then color_jitter(brightness: 0.4, contrast: 0.4, saturation: 0, hue: 0)   mnist.jepa(14,5)
+        /// <summary><c>scale</c> of <c>random_resized_crop</c> (mnist.jepa(14,5)).</summary>
         public (double Min, double Max) GlobalRandomResizedCropScale { get; init; } = (0.3, 1.0);
-        /// <summary><c>ratio</c> of <c>random_resized_crop</c> (mnist.jepa(11,5)).</summary>
+        /// <summary><c>ratio</c> of <c>random_resized_crop</c> (mnist.jepa(14,5)).</summary>
         public (double Min, double Max) GlobalRandomResizedCropRatio { get; init; } = (0.75, 1.3333);
+        /// <summary><c>brightness</c> of <c>color_jitter</c> (mnist.jepa(14,5)).</summary>
+        public double GlobalColorJitterBrightness { get; init; } = 0.4;
+        /// <summary><c>contrast</c> of <c>color_jitter</c> (mnist.jepa(14,5)).</summary>
+        public double GlobalColorJitterContrast { get; init; } = 0.4;
+        /// <summary><c>saturation</c> of <c>color_jitter</c> (mnist.jepa(14,5)).</summary>
+        public double GlobalColorJitterSaturation { get; init; } = 0.0;
+        /// <summary><c>hue</c> of <c>color_jitter</c> (mnist.jepa(14,5)).</summary>
+        public double GlobalColorJitterHue { get; init; } = 0.0;
+        /// <summary><c>p</c> of <c>color_jitter</c> (mnist.jepa(14,5)).</summary>
+        public double GlobalColorJitterP { get; init; } = 0.8;
 
-        // corruption other = random_resized_crop(scale: 0.3..1.0)   mnist.jepa(12,5)
-        /// <summary><c>scale</c> of <c>random_resized_crop</c> (mnist.jepa(12,5)).</summary>
+        // corruption other = random_resized_crop(scale: 0.3..1.0) then color_jitter(brightness: 0.4, contrast: 0.4, saturation: 0, hue: 0)   mnist.jepa(15,5)
+        /// <summary><c>scale</c> of <c>random_resized_crop</c> (mnist.jepa(15,5)).</summary>
         public (double Min, double Max) OtherRandomResizedCropScale { get; init; } = (0.3, 1.0);
-        /// <summary><c>ratio</c> of <c>random_resized_crop</c> (mnist.jepa(12,5)).</summary>
+        /// <summary><c>ratio</c> of <c>random_resized_crop</c> (mnist.jepa(15,5)).</summary>
         public (double Min, double Max) OtherRandomResizedCropRatio { get; init; } = (0.75, 1.3333);
+        /// <summary><c>brightness</c> of <c>color_jitter</c> (mnist.jepa(15,5)).</summary>
+        public double OtherColorJitterBrightness { get; init; } = 0.4;
+        /// <summary><c>contrast</c> of <c>color_jitter</c> (mnist.jepa(15,5)).</summary>
+        public double OtherColorJitterContrast { get; init; } = 0.4;
+        /// <summary><c>saturation</c> of <c>color_jitter</c> (mnist.jepa(15,5)).</summary>
+        public double OtherColorJitterSaturation { get; init; } = 0.0;
+        /// <summary><c>hue</c> of <c>color_jitter</c> (mnist.jepa(15,5)).</summary>
+        public double OtherColorJitterHue { get; init; } = 0.0;
+        /// <summary><c>p</c> of <c>color_jitter</c> (mnist.jepa(15,5)).</summary>
+        public double OtherColorJitterP { get; init; } = 0.8;
 
-        // encoder net = conv(channels: [32, 64, 128, 512], out: 512, norm: batch)   mnist.jepa(18,5)
-        /// <summary><c>channels</c> of <c>encoder net = conv</c> (mnist.jepa(18,5)).</summary>
+        // encoder net = conv(channels: [32, 64, 128, 512], out: 1024, norm: batch)   mnist.jepa(21,5)
+        /// <summary><c>channels</c> of <c>encoder net = conv</c> (mnist.jepa(21,5)).</summary>
         public global::System.Collections.Generic.IReadOnlyList<int> NetChannels { get; init; } = [32, 64, 128, 512];
-        /// <summary><c>kernel</c> of <c>encoder net = conv</c> (mnist.jepa(18,5)).</summary>
+        /// <summary><c>kernel</c> of <c>encoder net = conv</c> (mnist.jepa(21,5)).</summary>
         public int NetKernel { get; init; } = 3;
-        /// <summary><c>pool</c> of <c>encoder net = conv</c> (mnist.jepa(18,5)).</summary>
+        /// <summary><c>pool</c> of <c>encoder net = conv</c> (mnist.jepa(21,5)).</summary>
         public global::Jepa.Runtime.Models.Pool NetPool { get; init; } = global::Jepa.Runtime.Models.Pool.Mean;
-        /// <summary><c>out</c> of <c>encoder net = conv</c> (mnist.jepa(18,5)).</summary>
-        public int NetOut { get; init; } = 512;
-        /// <summary><c>norm</c> of <c>encoder net = conv</c> (mnist.jepa(18,5)).</summary>
+        /// <summary><c>out</c> of <c>encoder net = conv</c> (mnist.jepa(21,5)).</summary>
+        public int NetOut { get; init; } = 1024;
+        /// <summary><c>norm</c> of <c>encoder net = conv</c> (mnist.jepa(21,5)).</summary>
         public global::Jepa.Runtime.Models.Norm NetNorm { get; init; } = global::Jepa.Runtime.Models.Norm.Batch;
-        /// <summary><c>groups</c> of <c>encoder net = conv</c> (mnist.jepa(18,5)).</summary>
+        /// <summary><c>groups</c> of <c>encoder net = conv</c> (mnist.jepa(21,5)).</summary>
         public int NetGroups { get; init; } = 8;
 
-        // projector = mlp(hidden: [512], out: 64, norm: batch)   mnist.jepa(20,5)
-        /// <summary><c>hidden</c> of <c>projector = mlp</c> (mnist.jepa(20,5)).</summary>
+        // projector = mlp(hidden: [512], out: 64, norm: batch)   mnist.jepa(23,5)
+        /// <summary><c>hidden</c> of <c>projector = mlp</c> (mnist.jepa(23,5)).</summary>
         public global::System.Collections.Generic.IReadOnlyList<int> ProjectorHidden { get; init; } = [512];
-        /// <summary><c>out</c> of <c>projector = mlp</c> (mnist.jepa(20,5)).</summary>
+        /// <summary><c>out</c> of <c>projector = mlp</c> (mnist.jepa(23,5)).</summary>
         public int ProjectorOut { get; init; } = 64;
-        /// <summary><c>norm</c> of <c>projector = mlp</c> (mnist.jepa(20,5)).</summary>
+        /// <summary><c>norm</c> of <c>projector = mlp</c> (mnist.jepa(23,5)).</summary>
         public global::Jepa.Runtime.Models.Norm ProjectorNorm { get; init; } = global::Jepa.Runtime.Models.Norm.Batch;
-        /// <summary><c>act</c> of <c>projector = mlp</c> (mnist.jepa(20,5)).</summary>
+        /// <summary><c>act</c> of <c>projector = mlp</c> (mnist.jepa(23,5)).</summary>
         public global::Jepa.Runtime.Models.Activation ProjectorAct { get; init; } = global::Jepa.Runtime.Models.Activation.Gelu;
 
-        // loss mse   mnist.jepa(24,14)
-        /// <summary>The weight of the loss term (<c>* w</c>, 1 if not written; mnist.jepa(24,14)).</summary>
+        // loss mse   mnist.jepa(27,14)
+        /// <summary>The weight of the loss term (<c>* w</c>, 1 if not written; mnist.jepa(27,14)).</summary>
         public double LossScale { get; init; } = 1.0;
 
-        // regularize sigreg(weight: 0.05)   mnist.jepa(25,20)
-        /// <summary><c>directions</c> of <c>regularize sigreg</c> (mnist.jepa(25,20)).</summary>
+        // regularize sigreg(weight: 0.05)   mnist.jepa(28,20)
+        /// <summary><c>directions</c> of <c>regularize sigreg</c> (mnist.jepa(28,20)).</summary>
         public int SigregDirections { get; init; } = 256;
-        /// <summary><c>weight</c> of <c>regularize sigreg</c> (mnist.jepa(25,20)).</summary>
+        /// <summary><c>weight</c> of <c>regularize sigreg</c> (mnist.jepa(28,20)).</summary>
         public double SigregWeight { get; init; } = 0.05;
-        /// <summary>The weight of the <c>sigreg</c> term (<c>* w</c>, 1 if not written; mnist.jepa(25,20)).</summary>
+        /// <summary>The weight of the <c>sigreg</c> term (<c>* w</c>, 1 if not written; mnist.jepa(28,20)).</summary>
         public double SigregScale { get; init; } = 1.0;
     }
 
-    /// <summary><c>input image: float[1, 28, 28]</c> (mnist.jepa(7,5)): the shape of one sample, without the batch dimension.</summary>
+    /// <summary><c>input image: float[1, 28, 28]</c> (mnist.jepa(8,5)): the shape of one sample, without the batch dimension.</summary>
     public static global::System.ReadOnlySpan<long> InputShape => [1, 28, 28];
 
     /// <summary>This experiment for tools (the runner, the <c>jepa</c> command): name, input shape, the file's options and a factory.</summary>
     public static global::Jepa.Runtime.Training.ExperimentDefinition Definition { get; } =
         new("MnistLeJepa", [1, 28, 28], Options.Default, options => new MnistLeJepa((Options)options))
         {
-            // weights 4.7 MiB, EMA copies 0 B, gradients 4.7 MiB, optimizer state 9.5 MiB, activations at batch 128 405.7 MiB, workspace 415.2 MiB, process baseline 232.0 MiB: about 1.05 GiB in all (docs/models.md, "Memory").
-            Memory = new global::Jepa.Runtime.Training.MemoryEstimate(Batch: 128, Weights: 4974592, EmaCopies: 0, Gradients: 4974592, OptimizerState: 9949184, Activations: 425394176, Workspace: 435343360, Baseline: 243269632, LargestModule: "context encoder 'net' (conv)", LargestModuleBytes: 389685248),
+            // weights 6.7 MiB, EMA copies 0 B, gradients 6.7 MiB, optimizer state 13.5 MiB, activations at batch 128 406.7 MiB, workspace 420.2 MiB, process baseline 232.0 MiB: about 1.06 GiB in all (docs/models.md, "Memory").
+            Memory = new global::Jepa.Runtime.Training.MemoryEstimate(Batch: 128, Weights: 7073792, EmaCopies: 0, Gradients: 7073792, OptimizerState: 14147584, Activations: 426442752, Workspace: 440590336, Baseline: 243269632, LargestModule: "context encoder 'net' (conv)", LargestModuleBytes: 399130624),
         };
 
     /// <summary>Width of the representation that <see cref="Encode"/> returns.</summary>
-    public const int EmbeddingWidth = 512;
+    public const int EmbeddingWidth = 1024;
 
-    /// <summary>Trainable parameters (context 1,243,648).</summary>
-    public const long ParameterCount = 1243648;
+    /// <summary>Trainable parameters (context 1,768,448).</summary>
+    public const long ParameterCount = 1768448;
 
     /// <summary>Matrix-product FLOPs of one training step at batch 128, forward and backward (docs/models.md).</summary>
-    public const long FlopsPerStep = 40908619776;
+    public const long FlopsPerStep = 42519232512;
 
     /// <summary>The options this instance was built with.</summary>
     public Options Settings { get; }
 
-    /// <summary><c>encoder net = conv(channels: [32, 64, 128, 512], out: 512, norm: batch)</c> (mnist.jepa(18,5)): the context encoder with its projector, <c>projector = mlp(hidden: [512], out: 64, norm: batch)</c> (mnist.jepa(20,5)): <c>forward</c> goes through the projector, <c>Encoder</c> is the encoder alone (<see cref="Encode"/>).</summary>
+    /// <summary><c>encoder net = conv(channels: [32, 64, 128, 512], out: 1024, norm: batch)</c> (mnist.jepa(21,5)): the context encoder with its projector, <c>projector = mlp(hidden: [512], out: 64, norm: batch)</c> (mnist.jepa(23,5)): <c>forward</c> goes through the projector, <c>Encoder</c> is the encoder alone (<see cref="Encode"/>).</summary>
     public global::Jepa.Runtime.Models.Projected<global::Jepa.Runtime.Models.ConvEncoder> ContextEncoder { get; }
 
-    /// <summary><c>encoder net = conv(channels: [32, 64, 128, 512], out: 512, norm: batch)</c> (mnist.jepa(18,5)): the context encoder itself (shared weights), with its projector.</summary>
+    /// <summary><c>encoder net = conv(channels: [32, 64, 128, 512], out: 1024, norm: batch)</c> (mnist.jepa(21,5)): the context encoder itself (shared weights), with its projector.</summary>
     public global::Jepa.Runtime.Models.Projected<global::Jepa.Runtime.Models.ConvEncoder> TargetEncoder => ContextEncoder;
 
     /// <summary>No predictor: the identity.</summary>
     public global::Jepa.Runtime.Models.Identity Predictor { get; }
 
-    /// <summary><c>corruption global = random_resized_crop(scale: 0.3..1.0)</c> (mnist.jepa(11,5)).</summary>
+    /// <summary><c>corruption global = random_resized_crop(scale: 0.3..1.0) then color_jitter(brightness: 0.4, contrast: 0.4, saturation: 0, hue: 0)</c> (mnist.jepa(14,5)).</summary>
     public global::Jepa.Runtime.Masks.ICorruption Global { get; }
 
-    /// <summary><c>corruption other = random_resized_crop(scale: 0.3..1.0)</c> (mnist.jepa(12,5)).</summary>
+    /// <summary><c>corruption other = random_resized_crop(scale: 0.3..1.0) then color_jitter(brightness: 0.4, contrast: 0.4, saturation: 0, hue: 0)</c> (mnist.jepa(15,5)).</summary>
     public global::Jepa.Runtime.Masks.ICorruption Other { get; }
 
     /// <summary>Builds the modules with <paramref name="options"/> (the file's values by default); the same options give the same initial weights.</summary>
@@ -157,28 +177,32 @@ public sealed partial class MnistLeJepa : global::Jepa.Runtime.Training.JepaExpe
         using var init = InitializationScope();
         ContextEncoder = new global::Jepa.Runtime.Models.Projected<global::Jepa.Runtime.Models.ConvEncoder>(new global::Jepa.Runtime.Models.ConvEncoder(InputShape, Settings.NetChannels, Settings.NetKernel, Settings.NetPool, Settings.NetOut, Settings.NetNorm, Settings.NetGroups), encoder => new global::Jepa.Runtime.Models.MlpEncoder([encoder.OutputWidth], Settings.ProjectorHidden, Settings.ProjectorOut, Settings.ProjectorNorm, Settings.ProjectorAct));
         Predictor = new global::Jepa.Runtime.Models.Identity();
-        Global = new global::Jepa.Runtime.Masks.RandomResizedCrop(scale: Settings.GlobalRandomResizedCropScale, ratio: Settings.GlobalRandomResizedCropRatio, size: null);
-        Other = new global::Jepa.Runtime.Masks.RandomResizedCrop(scale: Settings.OtherRandomResizedCropScale, ratio: Settings.OtherRandomResizedCropRatio, size: null);
+        Global = global::Jepa.Runtime.Masks.Corruptions.Compose(
+            new global::Jepa.Runtime.Masks.RandomResizedCrop(scale: Settings.GlobalRandomResizedCropScale, ratio: Settings.GlobalRandomResizedCropRatio, size: null),
+            new global::Jepa.Runtime.Masks.ColorJitter(brightness: Settings.GlobalColorJitterBrightness, contrast: Settings.GlobalColorJitterContrast, saturation: Settings.GlobalColorJitterSaturation, hue: Settings.GlobalColorJitterHue, p: Settings.GlobalColorJitterP));
+        Other = global::Jepa.Runtime.Masks.Corruptions.Compose(
+            new global::Jepa.Runtime.Masks.RandomResizedCrop(scale: Settings.OtherRandomResizedCropScale, ratio: Settings.OtherRandomResizedCropRatio, size: null),
+            new global::Jepa.Runtime.Masks.ColorJitter(brightness: Settings.OtherColorJitterBrightness, contrast: Settings.OtherColorJitterContrast, saturation: Settings.OtherColorJitterSaturation, hue: Settings.OtherColorJitterHue, p: Settings.OtherColorJitterP));
         Register(context: ContextEncoder, target: TargetEncoder, targetKind: global::Jepa.Runtime.Training.TargetKind.Shared, predictor: Predictor);
     }
 
-    /// <summary>The context view: net(crops(image)) (mnist.jepa(23,53)).</summary>
+    /// <summary>The context view: net(crops(image)) (mnist.jepa(26,53)).</summary>
     public override global::TorchSharp.torch.Tensor Corrupt(global::TorchSharp.torch.Tensor image, global::TorchSharp.torch.Generator generator)
         => Global.Apply(image, generator);
 
-    /// <summary>The representation evaluation uses: the context encoder's output (the encoder alone, before the projector) on the normalised samples, (B, 1, 28, 28) -> (B, 512).</summary>
+    /// <summary>The representation evaluation uses: the context encoder's output (the encoder alone, before the projector) on the normalised samples, (B, 1, 28, 28) -> (B, 1024).</summary>
     public override global::TorchSharp.torch.Tensor Encode(global::TorchSharp.torch.Tensor image)
     {
         using var noGrad = global::TorchSharp.torch.no_grad();
         return ContextEncoder.Encoder.forward(Normalize(image));
     }
 
-    /// <summary>One training step: <c>predict mean(net(crops.global(image))) from net(crops(image))</c> (mnist.jepa(22,5)).</summary>
+    /// <summary>One training step: <c>predict mean(net(crops.global(image))) from net(crops(image))</c> (mnist.jepa(25,5)).</summary>
     protected override global::Jepa.Runtime.Training.LossTerms TrainingStep(global::TorchSharp.torch.Tensor image, global::Jepa.Runtime.Training.StepContext step)
     {
-        // 1. Views: 2 x crops.global, corruption global = random_resized_crop(scale: 0.3..1.0); normalised.   (B, 1, 28, 28) -> (2B, 1, 28, 28)
+        // 1. Views: 2 x crops.global, corruption global = random_resized_crop(scale: 0.3..1.0) then color_jitter(brightness: 0.4, contrast: 0.4, saturation: 0, hue: 0); normalised.   (B, 1, 28, 28) -> (2B, 1, 28, 28)
         var globalViews = Normalize(global::Jepa.Runtime.Training.Views.Draw(Global, image, 2, step.Generator));
-        // 2. Views: 2 x crops.other, corruption other = random_resized_crop(scale: 0.3..1.0); normalised.   (B, 1, 28, 28) -> (2B, 1, 28, 28)
+        // 2. Views: 2 x crops.other, corruption other = random_resized_crop(scale: 0.3..1.0) then color_jitter(brightness: 0.4, contrast: 0.4, saturation: 0, hue: 0); normalised.   (B, 1, 28, 28) -> (2B, 1, 28, 28)
         var otherViews = Normalize(global::Jepa.Runtime.Training.Views.Draw(Other, image, 2, step.Generator));
         // 3. Context: the 4 views of crops through the context encoder and its projector, the views of one size as one batch.   (4B, 1, 28, 28) -> (4, B, 64)
         var context = global::Jepa.Runtime.Training.Views.Stack(4, ContextEncoder.forward(global::TorchSharp.torch.cat([globalViews, otherViews], 0)));

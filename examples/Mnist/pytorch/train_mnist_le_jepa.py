@@ -12,16 +12,16 @@ export it again, not this one. It imports the runtime package jepa_torch (the py
 
 Shapes (batch dimension B first):
     input: (B, 1, 28, 28) -> (B, 1, 28, 28)   input image: float[1, 28, 28]
-    context views: (B, 1, 28, 28) -> (B, 1, 28, 28)   2 x corruption global = random_resized_crop(scale: 0.3..1.0) (views crops, views 1-2 of 4)
-    context views: (B, 1, 28, 28) -> (B, 1, 28, 28)   2 x corruption other = random_resized_crop(scale: 0.3..1.0) (views crops, views 3-4 of 4)
-    target views: (B, 1, 28, 28) -> (B, 1, 28, 28)   2 x corruption global = random_resized_crop(scale: 0.3..1.0) (views crops, views 1-2 of 4)
-    context encoder: (B, 1, 28, 28) -> (B, 512)   encoder net = conv(channels: [32, 64, 128, 512], out: 512, norm: batch)
-    target encoder: (B, 1, 28, 28) -> (B, 512)   encoder net = conv(channels: [32, 64, 128, 512], out: 512, norm: batch)
-    projector: (B, 512) -> (B, 64)   projector = mlp(hidden: [512], out: 64, norm: batch) (on both sides)
+    context views: (B, 1, 28, 28) -> (B, 1, 28, 28)   2 x corruption global = random_resized_crop(scale: 0.3..1.0) then color_jitter(brightness: 0.4, contrast: 0.4, saturation: 0, hue: 0) (views crops, views 1-2 of 4)
+    context views: (B, 1, 28, 28) -> (B, 1, 28, 28)   2 x corruption other = random_resized_crop(scale: 0.3..1.0) then color_jitter(brightness: 0.4, contrast: 0.4, saturation: 0, hue: 0) (views crops, views 3-4 of 4)
+    target views: (B, 1, 28, 28) -> (B, 1, 28, 28)   2 x corruption global = random_resized_crop(scale: 0.3..1.0) then color_jitter(brightness: 0.4, contrast: 0.4, saturation: 0, hue: 0) (views crops, views 1-2 of 4)
+    context encoder: (B, 1, 28, 28) -> (B, 1024)   encoder net = conv(channels: [32, 64, 128, 512], out: 1024, norm: batch)
+    target encoder: (B, 1, 28, 28) -> (B, 1024)   encoder net = conv(channels: [32, 64, 128, 512], out: 1024, norm: batch)
+    projector: (B, 1024) -> (B, 64)   projector = mlp(hidden: [512], out: 64, norm: batch) (on both sides)
     target mean: (B, 64) -> (B, 64)   the mean over the target side's 2 views
     predictor: (B, 64) -> (B, 64)   predictor = none (the identity)
     loss: (B, 64) -> (B, 64)   loss mse
-Parameters of the context: 1,243,648 (trained; with its projector (296,512); FLOPs over its 4 views).
+Parameters of the context: 1,768,448 (trained; with its projector (558,656); FLOPs over its 4 views).
 Parameters of the target: 0 (shared with 'net': the same weights, trained through both sides; the context's views).
 Parameters of the predictor: 0 (none: the identity).
 """
@@ -37,7 +37,7 @@ import torch
 import jepa_torch as jt
 from jepa_torch import corruptions as C, losses as L, models as M, training as T, views as V
 
-# The values of train (mnist.jepa(28,5)), the monitor and the evaluation's split; the others are where they are used.
+# The values of train (mnist.jepa(31,5)), the monitor and the evaluation's split; the others are where they are used.
 OPTIONS = jt.Options(
     batch=128, steps=500, seed=1,
     optimizer="adamw", lr=T.Ramp(2e-3, 2e-3), weight_decay=T.Ramp(0.05, 0.05), betas=(0.9, 0.999),
@@ -45,52 +45,56 @@ OPTIONS = jt.Options(
     collapse=jt.Collapse(min_std=0.01, min_rank=3.0, action="warn", every=100),
     test_fraction=0.25,
 )
-SIGREG_DIRECTIONS, SIGREG_WEIGHT = 256, 0.05   # regularize sigreg(weight: 0.05)   mnist.jepa(25,20)
+SIGREG_DIRECTIONS, SIGREG_WEIGHT = 256, 0.05   # regularize sigreg(weight: 0.05)   mnist.jepa(28,20)
 
 
 class MnistLeJepa(jt.Experiment):
-    """experiment MnistLeJepa (mnist.jepa(6,12))."""
+    """experiment MnistLeJepa (mnist.jepa(7,12))."""
 
     name = "MnistLeJepa"
-    input_shape = (1, 28, 28)   # input image: float[1, 28, 28]   mnist.jepa(7,5)
+    input_shape = (1, 28, 28)   # input image: float[1, 28, 28]   mnist.jepa(8,5)
     normalizes_inputs = True   # each encoder reads self.normalize(its input): the loop hands the batches over as loaded
 
     def __init__(self, options, ddp, precision):
         self.options, self.precision, self.ddp = options, precision, ddp
         # Modules are created in a fixed order under the run seed (the C# class's order: the same initial weights).
-        # encoder net = conv(channels: [32, 64, 128, 512], out: 512, norm: batch)   mnist.jepa(18,5)
+        # encoder net = conv(channels: [32, 64, 128, 512], out: 1024, norm: batch)   mnist.jepa(21,5)
         # projector = mlp(hidden: [512], out: 64, norm: batch): on the encoder's output, on both sides (forward goes
-        #   through it; .encoder is the backbone that encode and the collapse monitor read)   mnist.jepa(20,5)
-        self.context_encoder = M.Projected(M.ConvEncoder(self.input_shape, channels=[32, 64, 128, 512], kernel=3, pool="mean", out=512, norm="batch", groups=8), M.MlpEncoder((512,), hidden=[512], out=64, norm="batch", act="gelu")).to(ddp.device)
-        # target: the context encoder itself, trained through both sides   mnist.jepa(18,5)
+        #   through it; .encoder is the backbone that encode and the collapse monitor read)   mnist.jepa(23,5)
+        self.context_encoder = M.Projected(M.ConvEncoder(self.input_shape, channels=[32, 64, 128, 512], kernel=3, pool="mean", out=1024, norm="batch", groups=8), M.MlpEncoder((1024,), hidden=[512], out=64, norm="batch", act="gelu")).to(ddp.device)
+        # target: the context encoder itself, trained through both sides   mnist.jepa(21,5)
         # no predictor: the context representation is the prediction
         self.predictor = M.Identity().to(ddp.device)
-        # corruption global = random_resized_crop(scale: 0.3..1.0)   mnist.jepa(11,5)
-        self.global_ = C.RandomResizedCrop(scale=(0.3, 1.0), ratio=(0.75, 1.3333), size=None)
-        # corruption other = random_resized_crop(scale: 0.3..1.0)   mnist.jepa(12,5)
-        self.other = C.RandomResizedCrop(scale=(0.3, 1.0), ratio=(0.75, 1.3333), size=None)
+        # corruption global = random_resized_crop(scale: 0.3..1.0) then color_jitter(brightness: 0.4, contrast: 0.4,
+        #   saturation: 0, hue: 0)   mnist.jepa(14,5)
+        self.global_ = C.Compose(C.RandomResizedCrop(scale=(0.3, 1.0), ratio=(0.75, 1.3333), size=None), C.ColorJitter(brightness=0.4, contrast=0.4, saturation=0.0, hue=0.0, p=0.8))
+        # corruption other = random_resized_crop(scale: 0.3..1.0) then color_jitter(brightness: 0.4, contrast: 0.4,
+        #   saturation: 0, hue: 0)   mnist.jepa(15,5)
+        self.other = C.Compose(C.RandomResizedCrop(scale=(0.3, 1.0), ratio=(0.75, 1.3333), size=None), C.ColorJitter(brightness=0.4, contrast=0.4, saturation=0.0, hue=0.0, p=0.8))
         self.register(context=self.context_encoder, target=self.context_encoder, target_kind="shared", predictor=self.predictor)
         # With several processes the trained modules run under DistributedDataParallel (it averages the gradients). In
-        # 'encoder net = conv(channels: [32, 64, 128, 512], out: 512, norm: batch)' and 'projector = mlp(hidden: [512],
+        # 'encoder net = conv(channels: [32, 64, 128, 512], out: 1024, norm: batch)' and 'projector = mlp(hidden: [512],
         # out: 64, norm: batch)', batch norm normalises with statistics over the batch: ddp.wrap gives them the
         # statistics of the global batch on every process.
         self.context, self.predict = ddp.wrap(self.context_encoder), ddp.wrap(self.predictor)
 
     def encode(self, image):
         """The representation evaluation and the collapse monitor use: the context encoder's output (the encoder alone,
-        before the projector) on the normalised samples.   (B, 1, 28, 28) -> (B, 512)"""
+        before the projector) on the normalised samples.   (B, 1, 28, 28) -> (B, 1024)"""
         with torch.no_grad():
             return self.context_encoder.encoder(self.normalize(image))
 
     def draw(self, image, g, part):
         """1. The step's random draws, for the global batch (alike on every process); each process keeps its part."""
         return {
-            # Views: 2 x crops.global, corruption global = random_resized_crop(scale: 0.3..1.0); normalised right before
-            # the encoder; drawn for the global batch as C#'s Views.Draw, this process's rows of each view.
+            # Views: 2 x crops.global, corruption global = random_resized_crop(scale: 0.3..1.0) then
+            # color_jitter(brightness: 0.4, contrast: 0.4, saturation: 0, hue: 0); normalised right before the encoder;
+            # drawn for the global batch as C#'s Views.Draw, this process's rows of each view.
             # (b, 1, 28, 28) -> (2b, 1, 28, 28)
             "global": V.draw(self.global_, image, 2, g, part),
-            # Views: 2 x crops.other, corruption other = random_resized_crop(scale: 0.3..1.0); normalised right before
-            # the encoder; drawn for the global batch as C#'s Views.Draw, this process's rows of each view.
+            # Views: 2 x crops.other, corruption other = random_resized_crop(scale: 0.3..1.0) then
+            # color_jitter(brightness: 0.4, contrast: 0.4, saturation: 0, hue: 0); normalised right before the encoder;
+            # drawn for the global batch as C#'s Views.Draw, this process's rows of each view.
             # (b, 1, 28, 28) -> (2b, 1, 28, 28)
             "other": V.draw(self.other, image, 2, g, part),
             # SIGReg's random directions, the same on every process: one draw per view, in view order.
