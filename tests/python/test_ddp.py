@@ -23,11 +23,12 @@ PROGRAMS = ["DigitsJepa", "TokenJepa", "DigitsVicReg", "DigitsContrastive", "Dig
             "MnistLeJepa", "DigitsLeViews", "DigitsEmaViews"]
 # SimSiam, ImageViews and the MNIST recipe are not compared under AdamW: the biases right before their batch norms (and
 # the running means that follow them) have a gradient that is zero up to rounding, which AdamW turns into steps of +-lr
-# in either run independently (SimSiam 4.7e-3, ImageViews' conv biases 9.1e-3 measured). The recipe, once it had colour
-# jitter and a 1,024-wide representation, showed it in one channel of its projector's batch norm (running variance
-# 1.06 against 0.85: 4.3e-3 of the largest entry) while its first gradients agreed to 3.5e-8 and its parameters after
-# 20 SGD steps to 3.9e-9. SGD and the first gradients compare all three; DigitsLeViews and DigitsEmaViews keep views
-# under AdamW.
+# in either run independently (SimSiam 4.7e-3, ImageViews' conv biases 9.1e-3 measured). The recipe (colour jitter, a
+# 1,024-wide representation) shows the same AdamW effect one layer up: a row of its projector's first layer with
+# near-zero gradients moved on rounding, and the batch norm after it read 1.06 against 0.85 for that channel's running
+# variance (4.3e-3 of the largest entry), while its first gradients agree to 3.5e-8 and its parameters after 20 SGD
+# steps to 3.9e-9. SGD and the first gradients compare all three; DigitsLeViews and DigitsEmaViews keep views under
+# AdamW.
 ADAMW = [p for p in PROGRAMS if p not in ("DigitsSimSiam", "ImageViews", "MnistLeJepa")]
 CONTROLS = [
     ("DigitsContrastive:sgd:20:plain_gather", "info_nce's negatives gathered without autograd (vissl PR #123)"),
