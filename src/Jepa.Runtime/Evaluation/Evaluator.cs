@@ -85,6 +85,7 @@ public static class Evaluator
             z = z.dim() == 3 ? Tokens.MeanPool(z) : z.reshape(z.shape[0], -1);                 // (B, D)
             parts.Add(z.to(ScalarType.Float32).cpu().MoveToOuterDisposeScope());
         }
+        Native.NativeHeap.Trim();                                                                       // the batches' pages
         return cat(parts, 0);
     }
 }

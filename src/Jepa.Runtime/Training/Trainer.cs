@@ -137,9 +137,10 @@ internal sealed class Trainer
             while (state.Step < total && stop == StopReason.Completed)
                 stop = TrainEpoch(data, cancellationToken);
 
-            // 5. The final checkpoint.
+            // 5. The final checkpoint; the heap trimmed before the evaluation that follows.
             state.Seconds = Seconds;
             if (folder is not null) SaveCheckpoint();
+            Native.NativeHeap.Trim();
         }
         finally
         {
@@ -183,6 +184,13 @@ internal sealed class Trainer
         return StopReason.Completed;
     }
 
+    /// <summary>
+    /// Every this many steps the C heap's free pages go back to the system (<see cref="Native.NativeHeap.Trim"/>): the
+    /// MNIST recipe's 150 steps peaked at 1.08 GiB with it against 1.52 GiB without, in 84.9 s against 82.8 s
+    /// (every step: 0.95 GiB in 98.5 s; docs/reliability.md).
+    /// </summary>
+    internal const int TrimEvery = 10;
+
     /// <summary>One optimizer step on <paramref name="batch"/>, inside its own dispose scope, with what follows it.</summary>
     private StopReason TakeStep(Tensor batch)
     {
@@ -208,6 +216,7 @@ internal sealed class Trainer
         }
         // The step's tensors are freed here, before the collapse monitor and the online evaluation embed their samples:
         // their peak does not add to the step's. What follows reads only numbers (the terms' values, the gradient norm).
+        if ((index + 1) % TrimEvery == 0) Native.NativeHeap.Trim();
 
         var name = experiment.GetType().Name;
         if (step.Terms is null) throw new InvalidOperationException($"{name}.TrainingStep returned without calling BackwardAndStep.");
