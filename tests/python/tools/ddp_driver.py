@@ -46,7 +46,7 @@ def _double(v):
 @contextlib.contextmanager
 def losses_in_float64():
     """``.float()`` keeps float64 tensors as they are. The exported loss terms take ``.float()`` of their inputs (fp32
-    losses under bf16 / fp16 autocast); in the float64 comparison that computed every loss in float32, whose
+    losses under bf16 autocast); in the float64 comparison that computed every loss in float32, whose
     reductions over a process's half round differently from one process's over the whole batch: the MNIST recipe's
     first gradients differed by 3.5e-8 and its parameters after 20 AdamW steps by 4.3e-3 (6.2e-13 and 1.1e-9 with
     this; docs/scale-out.md)."""
