@@ -5,7 +5,7 @@ on every process) and each process keeps the rows of its part (``BatchPart``). N
 views and masks one process sees with the whole batch, at the cost of drawing the whole batch's numbers everywhere
 (cheap next to the forward pass: a few numbers per sample, or one per input element for noise and dropout).
 
-The image links (``RandomResizedCrop``, ``HorizontalFlip``, ``ColorJitter``, ``Grayscale``, ``GaussianBlur``,
+The image links (``RandomResizedCrop``, ``HorizontalFlip``, ``RandomRotation``, ``ColorJitter``, ``Grayscale``, ``GaussianBlur``,
 ``Solarize``, ``RandomErasing``, ``PixelMask``) split into ``sample(batch, h, w, g)``, the raw draws of a batch in the
 order and shape the C# link draws them (a dict of tensors), and ``apply(x, draws)``, which turns draws into parameters
 and calls the batched cores of ``image_ops``. The same draws give the same images in both runtimes (passed as tensors
@@ -303,6 +303,26 @@ class HorizontalFlip(_OneDrawPerSample):
         self._check_dims(x)
         flip = (draws["u"].to(x.device) < self.p).view(-1, *([1] * (x.dim() - 1)))   # (B, 1, 1[, 1])
         return torch.where(flip, x.flip(-1), x)
+
+
+class RandomRotation(_OneDrawPerSample):
+    """``random_rotation(degrees, fill)``, torchvision's ``RandomRotation(degrees, BILINEAR, fill)`` per sample: an angle
+    ``-degrees + 2 degrees u`` (counter-clockwise when positive) about the image's centre, the corners set to ``fill``
+    (``image_ops.rotate``). Draws: ``u`` (B)."""
+
+    link = "random_rotation"
+
+    def __init__(self, degrees, fill=0.0):
+        if not 0 <= degrees <= 180:
+            raise ValueError(f"{self.link} needs degrees in [0, 180], got {degrees}.")
+        if not 0 <= fill <= 1:
+            raise ValueError(f"{self.link} needs a fill in [0, 1], got {fill}.")
+        self.degrees = degrees
+        self.fill = fill
+
+    def transform(self, images, draws):
+        angles = draws["u"].to(torch.float64) * (2 * self.degrees) - self.degrees
+        return image_ops.rotate(images, angles, self.fill)
 
 
 class ColorJitter(ImageLink):

@@ -4,6 +4,8 @@ computes them: a whole batch at once with one parameter per sample (a (B) tensor
 over samples or pixels, so they run where the images are (CPU or GPU); given the same parameters the two runtimes
 agree to float rounding (tests/Jepa.PyTorch.Tests/BlockParityTests.cs).
 """
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -58,6 +60,25 @@ def _source_coordinates(start, length, out, size, device):
     in_crop = (o * length / out - 0.5).clamp_min(0).minimum(length - 1)            # (B, out) crop pixels
     pixel = in_crop + start.to(device, torch.float64).unsqueeze(1)                  # image pixels
     return (pixel * 2 + 1) / size - 1                                               # align_corners=False
+
+
+def rotate(images, angles, fill=0.0):
+    """``rotate`` as torchvision's ``RandomRotation`` applies it: sample i turned by ``angles[i]`` degrees
+    counter-clockwise about the image's centre, bilinear, the output the input's size, the area from outside the image
+    set to ``fill``. Output pixel (x, y), in pixels from the centre (y down), reads the input at
+    (x cos a - y sin a, x sin a + y cos a); one ``grid_sample`` carries the image and a channel of ones, and the pixels
+    blend with the fill by that channel: ``v m + (1 - m) fill``. (B, C, H, W) -> (B, C, H, W)."""
+    _check(images, "rotate")
+    b, c, h, w = images.shape
+    radians = (angles.to(torch.float64).to(images.device) * (math.pi / 180)).view(-1, 1, 1)   # (B, 1, 1)
+    cos, sin = radians.cos(), radians.sin()
+    x = (torch.arange(w, dtype=torch.float64, device=images.device) - (w - 1) / 2).view(1, 1, w)
+    y = (torch.arange(h, dtype=torch.float64, device=images.device) - (h - 1) / 2).view(1, h, 1)
+    grid = torch.stack([(x * cos - y * sin) / (w / 2), (x * sin + y * cos) / (h / 2)], 3).to(images.dtype)   # (B, H, W, 2)
+    with_mask = torch.cat([images, torch.ones(b, 1, h, w, dtype=images.dtype, device=images.device)], 1)
+    sampled = F.grid_sample(with_mask, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    mask = sampled[:, c:]
+    return sampled[:, :c] * mask + (1 - mask) * fill
 
 
 def adjust_brightness(images, factor):

@@ -85,6 +85,10 @@ public class BlockParityTests(ITestOutputHelper output)
             Add($"hue rgb {string.Join(" ", shifts.data<float>().ToArray().Select(s => s.ToString(CultureInfo.InvariantCulture)))}", "hue", rgb,
                 new Hashtable { ["factor"] = shifts }, ImageOps.AdjustHue(rgb, shifts));
         Add("grayscale rgb", "grayscale", rgb, new Hashtable(), ImageOps.Grayscale(rgb));
+        var angles = Floats(30f, -45f, 90f, 171.5f);
+        Add("rotate rgb", "rotate", rgb, new Hashtable { ["angle"] = angles, ["fill"] = 0.25 }, ImageOps.Rotate(rgb, angles, 0.25));
+        var grayAngles = Floats(-12.5f, 0f, 180f);
+        Add("rotate gray", "rotate", gray, new Hashtable { ["angle"] = grayAngles, ["fill"] = 1.0 }, ImageOps.Rotate(gray, grayAngles, 1));
         foreach (var (image, name, kernel, sigma) in new[] { (rgb, "rgb", 5, Floats(0.3f, 1f, 2f, 0.8f)), (rgb, "rgb", 25, Floats(4f, 1f, 0.5f, 2.5f)), (gray, "gray", 13, Floats(0.8f, 2f, 1.5f)) })
             Add($"gaussian_blur {name} k {kernel}", "gaussian_blur", image, new Hashtable { ["kernel"] = kernel, ["sigma"] = sigma }, ImageOps.GaussianBlur(image, kernel, sigma));
         var erase = Box([1, 0, 16, 4], [2, 0, 12, 1], [3, 17, 1, 0], [4, 13, 1, 5]);
@@ -140,6 +144,7 @@ public class BlockParityTests(ITestOutputHelper output)
         Hashtable Blur(double s0, double s1, double p) => new() { ["link"] = "gaussian_blur", ["sigma_min"] = s0, ["sigma_max"] = s1, ["p"] = p };
         yield return ("gaussian_blur rgb", new(Blur(0.1, 2, 0.5), new GaussianBlur((0.1, 2), 0.5), rgb, r => Draws(("u", Uniform(r, 64, 2))), 7));
         yield return ("gaussian_blur, kernel clipped to the image", new(Blur(1, 3, 1), new GaussianBlur((1, 3), 1), small, r => Draws(("u", Uniform(r, 16, 2))), 8));
+        yield return ("random_rotation rgb", new(new Hashtable { ["link"] = "random_rotation", ["degrees"] = 40.0, ["fill"] = 0.5 }, new RandomRotation(40, 0.5), rgb, PerSample, 15));
         yield return ("solarize gray", new(new Hashtable { ["link"] = "solarize", ["threshold"] = 0.4, ["p"] = 0.5 }, new Solarize(0.4, 0.5), gray, PerSample, 9));
         Hashtable Erasing(double s0, double s1, double r0, double r1, double value, double p) =>
             new() { ["link"] = "random_erasing", ["scale_min"] = s0, ["scale_max"] = s1, ["ratio_min"] = r0, ["ratio_max"] = r1, ["value"] = value, ["p"] = p };

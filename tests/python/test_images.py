@@ -40,6 +40,8 @@ def core(case):
         return O.gaussian_blur(images, case["kernel"], torch.tensor(p))
     if op == "mask_cells":
         return O.mask_cells(images, torch.tensor(p), case["patch"], 0.0)
+    if op == "rotate":
+        return O.rotate(images, torch.tensor(p), case["fill"])
     adjust = {"brightness": O.adjust_brightness, "contrast": O.adjust_contrast, "saturation": O.adjust_saturation,
               "hue": O.adjust_hue, "solarize": O.solarize}[op]
     return adjust(images, torch.tensor(p))
@@ -70,6 +72,7 @@ def links():
         "random_resized_crop": C.RandomResizedCrop((0.3, 1.0)),
         "random_resized_crop to 5x6": C.RandomResizedCrop((0.3, 1.0), (0.5, 2.0), size=(5, 6)),
         "hflip": C.HorizontalFlip(0.5),
+        "random_rotation": C.RandomRotation(30, fill=0.5),
         "color_jitter": C.ColorJitter(0.4, 0.4, 0.3, 0.1, p=0.7),
         "grayscale": C.Grayscale(0.5),
         "gaussian_blur": C.GaussianBlur((0.1, 2.0), p=0.5),
@@ -173,6 +176,19 @@ def test_a_pixel_mask_made_from_a_function_of_the_grid_makes_its_mask_for_the_im
         assert bool((y == -1).any()) and not torch.equal(y, x)
 
 
+def test_rotation_angles_are_uniform_within_degrees_and_a_right_angle_is_rot90():
+    link = C.RandomRotation(15)
+    u = link.sample(20000, 7, 7, torch.Generator().manual_seed(4))["u"]
+    angles = u.double() * 30 - 15
+    sd = 15 / math.sqrt(3)
+    assert -15 <= float(angles.min()) and float(angles.max()) <= 15
+    assert abs(float(angles.mean())) < 4 * sd / math.sqrt(20000)
+    x = torch.rand(2, 3, 7, 7)
+    turned = link.apply(x, {"u": torch.tensor([1.0, 0.5])})                          # +15 degrees, then 0
+    assert torch.allclose(turned[1], x[1], atol=1e-6)
+    assert torch.allclose(O.rotate(x, torch.tensor([90.0, -90.0])), torch.stack([x[0].rot90(1, (1, 2)), x[1].rot90(-1, (1, 2))]), atol=1e-5)
+
+
 def test_p_is_a_per_sample_probability():
     x = torch.rand(4000, 1, 6, 6)
     for link, p in ((C.Solarize(0.0, p=0.3), 0.3), (C.GaussianBlur(p=0.6), 0.6), (C.HorizontalFlip(0.25), 0.25)):
@@ -184,7 +200,8 @@ def test_arguments_out_of_range_are_refused():
     for make, message in ((lambda: C.RandomResizedCrop((0.0, 1.0)), "scale"), (lambda: C.ColorJitter(hue=0.7), "hue"),
                           (lambda: C.Grayscale(1.5), "p in"), (lambda: C.GaussianBlur((2.0, 1.0)), "sigma"),
                           (lambda: C.Solarize(1.2), "threshold"), (lambda: C.RandomErasing(value=float("nan")), "finite"),
-                          (lambda: C.RandomResizedCrop(size=(0, 4)), "size")):
+                          (lambda: C.RandomResizedCrop(size=(0, 4)), "size"), (lambda: C.RandomRotation(181), "degrees"),
+                          (lambda: C.RandomRotation(10, fill=1.5), "fill")):
         with pytest.raises(ValueError, match=message):
             make()
 

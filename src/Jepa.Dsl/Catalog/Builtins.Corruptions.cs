@@ -97,6 +97,16 @@ public static partial class Builtins
         Python = new("C.HorizontalFlip(p={p})"),
     };
 
+    public static readonly Builtin RandomRotation = new("random_rotation", BuiltinKind.Corruption,
+        "torchvision's RandomRotation: each image turned about its centre by an angle uniform in [-degrees, degrees], bilinear, the corners filled with fill",
+        BuiltinFlags.NeedsImage,
+        Num("degrees", Bounds.Between(0, true, 180, true), required: true, note: "the largest angle either way"),
+        Num("fill", Unit, 0))
+    {
+        CSharp = new("new global::Jepa.Runtime.Masks.RandomRotation(degrees: {degrees}, fill: {fill})"),
+        Python = new("C.RandomRotation(degrees={degrees}, fill={fill})"),
+    };
+
     public static readonly Builtin ColorJitter = new("color_jitter", BuiltinKind.Corruption,
         "with probability p, brightness, contrast, saturation and hue factors in a random order (saturation and hue need 3 channels)",
         BuiltinFlags.NeedsImage,
@@ -182,7 +192,7 @@ public static partial class Builtins
     /// <summary>The links of a corruption chain.</summary>
     public static IReadOnlyList<Builtin> Corruptions { get; } = new[]
     {
-        RandomMask, BlockMask, GaussianNoise, FeatureDropout, RandomResizedCrop, RandomCrop, HorizontalFlip, ColorJitter, Grayscale, GaussianBlur,
+        RandomMask, BlockMask, GaussianNoise, FeatureDropout, RandomResizedCrop, RandomCrop, HorizontalFlip, RandomRotation, ColorJitter, Grayscale, GaussianBlur,
         Solarize, RandomErasing, PixelBlockMask, PixelRandomMask,
     };
 }

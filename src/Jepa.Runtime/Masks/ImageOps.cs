@@ -44,6 +44,31 @@ public static class ImageOps
         return (pixel * 2 + 1) / inSize - 1;                                                       // align_corners = false
     }
 
+    /// <summary>
+    /// <c>rotate</c> as torchvision's <c>RandomRotation</c> applies it: sample i turned by <c>angles[i]</c> degrees
+    /// counter-clockwise about the image's centre, bilinear interpolation, the output the input's size, and the area that
+    /// comes from outside the image set to <paramref name="fill"/>. Output pixel <c>(x, y)</c>, in pixels from the
+    /// centre (<c>x = j - (W - 1) / 2</c>, y down), reads the input at <c>(x cos a - y sin a, x sin a + y cos a)</c>;
+    /// one <c>grid_sample</c> (zeros outside, <c>align_corners = false</c>) carries the image and a channel of ones, and
+    /// the pixels blend with the fill by that channel: <c>v m + (1 - m) fill</c>. (B, C, H, W) -> (B, C, H, W).
+    /// </summary>
+    public static Tensor Rotate(Tensor images, Tensor angles, double fill = 0)
+    {
+        CheckImages(images, nameof(Rotate));
+        long b = images.shape[0], c = images.shape[1], h = images.shape[2], w = images.shape[3];
+        var radians = angles.to(ScalarType.Float64, images.device).view(-1, 1, 1) * (Math.PI / 180);   // (B, 1, 1)
+        var (cos, sin) = (radians.cos(), radians.sin());
+        var x = (arange(w, dtype: ScalarType.Float64, device: images.device) - (w - 1) / 2.0).view(1, 1, w);   // (1, 1, W)
+        var y = (arange(h, dtype: ScalarType.Float64, device: images.device) - (h - 1) / 2.0).view(1, h, 1);   // (1, H, 1)
+        var sourceX = (x * cos - y * sin) / (w / 2.0);                                           // (B, H, W) in [-1, 1]
+        var sourceY = (x * sin + y * cos) / (h / 2.0);
+        var grid = stack([sourceX, sourceY], 3).to(images.dtype);                                // (B, H, W, 2)
+        var withMask = cat([images, ones(b, 1, h, w, dtype: images.dtype, device: images.device)], 1);   // (B, C + 1, H, W)
+        var sampled = nn.functional.grid_sample(withMask, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Zeros, align_corners: false);
+        var mask = sampled.narrow(1, c, 1);                                                      // (B, 1, H, W)
+        return sampled.narrow(1, 0, c) * mask + (1 - mask) * fill;
+    }
+
     /// <summary><c>adjust_brightness</c>: <c>clamp(f x, 0, 1)</c>, any number of channels.</summary>
     public static Tensor AdjustBrightness(Tensor images, Tensor factor) =>
         (PerSample(factor, images) * images).clamp(0, 1);

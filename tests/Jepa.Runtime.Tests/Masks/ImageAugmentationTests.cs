@@ -49,6 +49,7 @@ public class ImageAugmentationTests(ITestOutputHelper output)
             "grayscale" => ImageOps.Grayscale(images),
             "gaussian_blur" => ImageOps.GaussianBlur(images, c.GetProperty("kernel").GetInt32(), tensor(Numbers(p))),
             "solarize" => ImageOps.Solarize(images, tensor(Numbers(p))),
+            "rotate" => ImageOps.Rotate(images, tensor(Numbers(p)), c.GetProperty("fill").GetDouble()),
             "erase" => ImageOps.Erase(images, Column(p, 0), Column(p, 1), Column(p, 2), Column(p, 3), c.GetProperty("value").GetDouble()),
             "mask_cells" => ImageOps.MaskCells(images, tensor(p.EnumerateArray().SelectMany(k => k.EnumerateArray().Select(v => v.GetInt64())).ToArray(),
                                                               [p.GetArrayLength(), p[0].GetArrayLength()]), c.GetProperty("patch").GetInt32(), 0),
@@ -284,6 +285,31 @@ public class ImageAugmentationTests(ITestOutputHelper output)
         Assert.True(where(changed.view(-1, 1, 1, 1), inverted, x).equal(y).all().item<bool>());
     }
 
+    // ---- random_rotation -------------------------------------------------------------------------------------------
+
+    [Fact]
+    public void Random_rotation_draws_its_angles_uniformly_within_degrees()
+    {
+        const int n = 20000;
+        using var angles = new RandomRotation(15).SampleAngles(n, Seeded(31));
+        Assert.InRange(angles.min().item<double>(), -15, -14.9);
+        Assert.InRange(angles.max().item<double>(), 14.9, 15);
+        var sd = 15 / Math.Sqrt(3);                                                           // of U(-15, 15)
+        Assert.InRange(angles.mean().item<double>(), -4 * sd / Math.Sqrt(n), 4 * sd / Math.Sqrt(n));
+        Assert.InRange(angles.std().item<double>(), 0.98 * sd, 1.02 * sd);
+    }
+
+    /// <summary>By hand: 90 degrees on a square image is <c>rot90</c> (counter-clockwise, every pixel from inside the
+    /// image), 0 degrees the identity, whatever the fill.</summary>
+    [Fact]
+    public void Rotation_by_a_right_angle_is_rot90_and_by_zero_the_identity()
+    {
+        using var x = rand(3, 2, 7, 7, generator: Seeded(32));
+        using var turned = ImageOps.Rotate(x, tensor(new[] { 90.0, 90.0, 0.0 }), fill: 0.5);
+        using var expected = cat([x.narrow(0, 0, 2).rot90(1, (2, 3)), x.narrow(0, 2, 1)], 0);
+        Assert.True((turned - expected).abs().max().item<float>() < 1e-5, "rot90 and the identity");
+    }
+
     // ---- random_erasing --------------------------------------------------------------------------------------------
 
     [Fact]
@@ -389,6 +415,7 @@ public class ImageAugmentationTests(ITestOutputHelper output)
         ["grayscale"] = new Grayscale(),
         ["gaussian_blur"] = new GaussianBlur(),
         ["solarize"] = new Solarize(),
+        ["random_rotation"] = new RandomRotation(30, fill: 0.5),
         ["random_erasing"] = new RandomErasing(),
         ["pixel block_mask"] = new PixelMask(new MultiBlockMask((4, 4)), 8),
     };
@@ -410,7 +437,7 @@ public class ImageAugmentationTests(ITestOutputHelper output)
         Assert.False(link.Apply(x, Seeded(24)).equal(y).all().item<bool>(), "another seed, another result");
         var changed = (y - x).abs().flatten(1).amax(1).gt(0).sum().item<long>();
         Assert.True(changed > 0, "some samples change");
-        if (name is not ("random_resized_crop" or "pixel block_mask")) Assert.True(changed < 32, "p < 1 leaves some samples alone");
+        if (name is not ("random_resized_crop" or "random_rotation" or "pixel block_mask")) Assert.True(changed < 32, "p < 1 leaves some samples alone");
         Assert.Throws<ArgumentException>(() => link.Apply(rand(4, 3), Seeded(1)));
     }
 
@@ -426,6 +453,8 @@ public class ImageAugmentationTests(ITestOutputHelper output)
         Assert.Contains("gaussian_blur", Assert.Throws<ArgumentOutOfRangeException>(() => new GaussianBlur((0, 1))).Message);
         Assert.Contains("solarize", Assert.Throws<ArgumentOutOfRangeException>(() => new Solarize(threshold: 2)).Message);
         Assert.Contains("random_erasing", Assert.Throws<ArgumentOutOfRangeException>(() => new RandomErasing(value: double.NaN)).Message);
+        Assert.Contains("random_rotation", Assert.Throws<ArgumentOutOfRangeException>(() => new RandomRotation(181)).Message);
+        Assert.Contains("random_rotation", Assert.Throws<ArgumentOutOfRangeException>(() => new RandomRotation(10, fill: -0.1)).Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => new PixelMask(new MultiBlockMask((4, 4)), 0));
         Assert.Equal("random_resized_crop(scale: 0.08..1, ratio: 0.75..1.3333333333333333, size: [16, 16])", new RandomResizedCrop(size: (16, 16)).ToString());
     }

@@ -67,6 +67,9 @@ def cases(imgs):
         add(f"gaussian_blur {image} k {kernel}", "gaussian_blur", image, sigmas, y, kernel=kernel)
     for image, thresholds in [("rgb", [0.5, 0.2, 0.9]), ("gray", [0.5, 0.7])]:
         add(f"solarize {image}", "solarize", image, thresholds, per_image(imgs[image], TF.solarize, thresholds))
+    for image, angles, fill in [("rgb", [30.0, -45.0, 90.0], 0.0), ("gray", [12.5, -170.0], 1.0), ("rgb", [7.0, 180.0, -0.5], 0.25)]:
+        y = per_image(imgs[image], lambda img, a: TF.rotate(img, a, bilinear, fill=[fill] * img.shape[0]), angles)
+        add(f"rotate {image} fill {fill}", "rotate", image, angles, y, fill=fill)
     for image, boxes, value in [("rgb", [[1, 2, 3, 4], [0, 0, 10, 12], [5, 6, 0, 0]], 0.0), ("gray", [[2, 3, 4, 5], [8, 10, 1, 1]], 0.5)]:
         y = per_image(imgs[image], lambda img, b: TF.erase(img, b[0], b[1], b[2], b[3], torch.tensor(value)), boxes)
         add(f"erase {image}", "erase", image, boxes, y, value=value)

@@ -41,6 +41,8 @@ def cores(case):
         return O.gaussian_blur(images, case["kernel"], case["sigma"])
     if op == "grayscale":
         return O.grayscale(images)
+    if op == "rotate":
+        return O.rotate(images, case["angle"], case["fill"])
     adjust = {"brightness": O.adjust_brightness, "contrast": O.adjust_contrast, "saturation": O.adjust_saturation,
               "hue": O.adjust_hue, "solarize": O.solarize}[op]
     return adjust(images, case["factor"])
@@ -67,6 +69,8 @@ def make_link(case):
         return C.RandomErasing(pair("scale"), pair("ratio"), case["value"], case["p"])
     if name == "hflip":
         return C.HorizontalFlip(case["p"])
+    if name == "random_rotation":
+        return C.RandomRotation(case["degrees"], case["fill"])
     if name == "pixel_mask":
         mask = C.MultiBlockMask((case["grid_h"], case["grid_w"])) if case["mask"] == "block" else \
             C.RandomTokenMask((case["grid_h"], case["grid_w"]), case["ratio"])
