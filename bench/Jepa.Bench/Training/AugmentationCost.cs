@@ -33,6 +33,7 @@ public static class AugmentationCost
             yield return ("grayscale", new Grayscale(1));
         }
         yield return ("gaussian_blur (k 13)", new GaussianBlur(p: 1));
+        yield return ("random_rotation", new RandomRotation(15));
         yield return ("solarize", new Solarize(p: 1));
         yield return ("random_erasing", new RandomErasing(p: 1));
         yield return ($"block_mask on {size / 4}x{size / 4} pixel cells", new PixelMask(new MultiBlockMask((4, 4)), size / 4));
