@@ -29,7 +29,8 @@ DIGITS = REPO / "data/digits.csv.gz"
 def data_path(name, input_shape=None, folder=None):
     """What ``--data`` gives the program ``name`` in the tests. An input of 3 channels gets the digits in colour (no RGB
     data set is shipped): red the digit, green its mirror image, blue its transpose, as ``colour_digits.npy`` in
-    ``folder`` ([h, w, c] float32, read as [c, h, w])."""
+    ``folder`` ([h, w, c] float32, read as [c, h, w]). Every process of a DDP test writes it: each to a file of its own,
+    then renamed over the path, so that none reads another's half-written file."""
     if name in DATA:
         return DATA[name]
     if input_shape is None or len(input_shape) != 3 or input_shape[0] != 3:
@@ -38,7 +39,10 @@ def data_path(name, input_shape=None, folder=None):
     import jepa_torch as jt
     x = jt.data.read_csv(str(DIGITS)).for_experiment((1, 8, 8)).features[:, 0]          # (N, 8, 8) in [0, 1]
     path = Path(folder) / "colour_digits.npy"
-    np.save(path, np.stack([x.numpy(), x.flip(-1).numpy(), x.transpose(1, 2).numpy()], -1).astype(np.float32))
+    partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    with open(partial, "wb") as f:
+        np.save(f, np.stack([x.numpy(), x.flip(-1).numpy(), x.transpose(1, 2).numpy()], -1).astype(np.float32))
+    os.replace(partial, path)
     return path
 
 
