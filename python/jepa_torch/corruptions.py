@@ -5,8 +5,8 @@ on every process) and each process keeps the rows of its part (``BatchPart``). N
 views and masks one process sees with the whole batch, at the cost of drawing the whole batch's numbers everywhere
 (cheap next to the forward pass: a few numbers per sample, or one per input element for noise and dropout).
 
-The image links (``RandomResizedCrop``, ``HorizontalFlip``, ``RandomRotation``, ``ColorJitter``, ``Grayscale``, ``GaussianBlur``,
-``Solarize``, ``RandomErasing``, ``PixelMask``) split into ``sample(batch, h, w, g)``, the raw draws of a batch in the
+The image links (``RandomResizedCrop``, ``HorizontalFlip``, ``RandomRotation``, ``ColorJitter``, ``Grayscale``,
+``GaussianBlur``, ``Solarize``, ``RandomErasing``, ``PixelMask``) split into ``sample(batch, h, w, g)``, the raw draws of a batch in the
 order and shape the C# link draws them (a dict of tensors), and ``apply(x, draws)``, which turns draws into parameters
 and calls the batched cores of ``image_ops``. The same draws give the same images in both runtimes (passed as tensors
 in the parity tests); ``link(x, g, part)`` draws for the global batch and applies this process's rows.
