@@ -320,9 +320,12 @@ class RandomRotation(_OneDrawPerSample):
         self.degrees = degrees
         self.fill = fill
 
+    def angles(self, draws):
+        """The samples' angles in degrees (B, float64) from their draws: ``-degrees + 2 degrees u``."""
+        return draws["u"].to(torch.float64) * (2 * self.degrees) - self.degrees
+
     def transform(self, images, draws):
-        angles = draws["u"].to(torch.float64) * (2 * self.degrees) - self.degrees
-        return image_ops.rotate(images, angles, self.fill)
+        return image_ops.rotate(images, self.angles(draws), self.fill)
 
 
 class ColorJitter(ImageLink):

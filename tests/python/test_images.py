@@ -178,8 +178,7 @@ def test_a_pixel_mask_made_from_a_function_of_the_grid_makes_its_mask_for_the_im
 
 def test_rotation_angles_are_uniform_within_degrees_and_a_right_angle_is_rot90():
     link = C.RandomRotation(15)
-    u = link.sample(20000, 7, 7, torch.Generator().manual_seed(4))["u"]
-    angles = u.double() * 30 - 15
+    angles = link.angles(link.sample(20000, 7, 7, torch.Generator().manual_seed(4)))
     sd = 15 / math.sqrt(3)
     assert -15 <= float(angles.min()) and float(angles.max()) <= 15
     assert abs(float(angles.mean())) < 4 * sd / math.sqrt(20000)
