@@ -74,13 +74,31 @@ internal static class EvaluationSuite
         console.Write(table);
         var first = results[0].Report;
         console.WriteLine($"train {first.TrainCount}, test {first.TestCount} samples; one test sample is {100.0 / Math.Max(1, first.TestCount):F2} points.");
+        if (UnconvergedNote(results) is { } note) console.WriteLine(note);
+    }
+
+    /// <summary>
+    /// A note naming the representations whose linear probe ran out of L-BFGS iterations before converging, and the
+    /// largest gradient component each stopped at; null when every fit converged (or there is no linear probe). An
+    /// unconverged probe under-fits, and not by the same amount for every representation, so the table's comparison is
+    /// only as good as the fits. The few-shot draws' fits are in <c>evaluation.json</c> only: their budget is fixed.
+    /// </summary>
+    internal static string? UnconvergedNote(IReadOnlyList<RepresentationResult> results)
+    {
+        var stopped = results.Where(r => r.Report.LinearProbeFit is { Converged: false }).ToList();
+        if (stopped.Count == 0) return null;
+        static string Number(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
+        var which = string.Join("; ", stopped.Select(r => $"{r.Label} at {Number(r.Report.LinearProbeFit!.LargestGradient, "0.0e+00")}"));
+        return $"note: the linear probe ran out of its {stopped[0].Report.LinearProbeFit!.Budget} L-BFGS iterations before converging "
+            + $"(largest gradient component above {Number(LogisticRegression.GradientTolerance, "0e+00")}) for {which}. "
+            + "A larger linear_probe(epochs: ...) fits it further.";
     }
 
     private static string Percent(double? value) => value is { } v ? (v * 100).ToString("F1", CultureInfo.InvariantCulture) + " %" : "-";
 
-    /// <summary>Writes <c>evaluation.json</c>: experiment, steps, seconds, each probe for each representation, the
-    /// final collapse readings, and the counts and sources of the train, probe and test samples; for a checkpoint
-    /// evaluated on its own (<c>jepa evaluate</c>), its path.</summary>
+    /// <summary>Writes <c>evaluation.json</c>: experiment, steps, seconds, each probe for each representation, how the
+    /// probes' fits ended (<c>probe_fit</c>), the final collapse readings, and the counts and sources of the train, probe
+    /// and test samples; for a checkpoint evaluated on its own (<c>jepa evaluate</c>), its path.</summary>
     public static string WriteJson(string folder, string experiment, EvaluatedRun run, IReadOnlyList<RepresentationResult> results, RunData data)
     {
         JsonObject Probe(Func<EvaluationReport, double?> select)
@@ -88,6 +106,36 @@ internal static class EvaluationSuite
             var node = new JsonObject();
             foreach (var result in results) node[result.Key] = select(result.Report) is { } v ? JsonValue.Create(v) : null;
             return node;
+        }
+
+        static JsonNode? Finite(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;   // JSON has no NaN
+
+        JsonObject Fits()
+        {
+            var linear = new JsonObject();
+            var fewShot = new JsonObject();
+            foreach (var result in results)
+            {
+                linear[result.Key] = result.Report.LinearProbeFit is { } fit
+                    ? new JsonObject
+                    {
+                        ["iterations"] = fit.Iterations,
+                        ["budget"] = fit.Budget,
+                        ["converged"] = fit.Converged,
+                        ["largest_gradient"] = Finite(fit.LargestGradient),
+                    }
+                    : null;
+                fewShot[result.Key] = result.Report.FewShot is { Fits: { Count: > 0 } fits }
+                    ? new JsonObject
+                    {
+                        ["draws"] = fits.Count,
+                        ["converged"] = fits.Count(f => f.Converged),
+                        ["budget"] = fits[0].Budget,
+                        ["largest_gradient"] = Finite(fits.Max(f => f.LargestGradient)),
+                    }
+                    : null;
+            }
+            return new JsonObject { ["linear_probe"] = linear, ["few_shot"] = fewShot, ["tolerance"] = LogisticRegression.GradientTolerance };
         }
 
         var last = run.LastCollapse;
@@ -99,6 +147,7 @@ internal static class EvaluationSuite
             ["linear_probe"] = Probe(r => r.LinearProbe),
             ["few_shot"] = Probe(r => r.FewShot?.Mean),
             ["knn"] = Probe(r => r.Knn),
+            ["probe_fit"] = Fits(),
             ["collapse"] = new JsonObject
             {
                 ["final_std"] = last is null ? null : JsonValue.Create(last.Std),

@@ -21,7 +21,7 @@ public class EvaluateTests
         Assert.Contains(Line(trained.Output, "Parameters SHA-256"), evaluated.Output);       // the weights the run ended with
         using var ran = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "evaluation.json")));
         using var again = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder.Path, "evaluation", "evaluation.json")));
-        foreach (var probe in new[] { "linear_probe", "few_shot", "knn", "test_samples", "train_samples", "steps", "data" })
+        foreach (var probe in new[] { "linear_probe", "few_shot", "knn", "probe_fit", "test_samples", "train_samples", "steps", "data" })
             Assert.Equal(ran.RootElement.GetProperty(probe).GetRawText(), again.RootElement.GetProperty(probe).GetRawText());
         Assert.Equal(Path.Combine(run, "checkpoint.ckpt"), again.RootElement.GetProperty("checkpoint").GetString());
         // The same table, but for the lines that say where the weights come from.

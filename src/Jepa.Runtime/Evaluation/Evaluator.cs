@@ -4,14 +4,16 @@ using static TorchSharp.torch;
 
 namespace Jepa.Runtime.Evaluation;
 
-/// <summary>The accuracies of the configured probes (null where a probe is not configured).</summary>
+/// <summary>The accuracies of the configured probes (null where a probe is not configured), and how the linear
+/// probe's fit ended (<see cref="LinearProbeFit"/>).</summary>
 public sealed record EvaluationReport(
     double? LinearProbe,
     FewShotResult? FewShot,
     double? Knn,
     int TrainCount,
     int TestCount,
-    int EmbeddingWidth)
+    int EmbeddingWidth,
+    ProbeFit? LinearProbeFit = null)
 {
     /// <inheritdoc/>
     public override string ToString() => string.Join(", ", new[]
@@ -62,12 +64,12 @@ public static class Evaluator
             test = test / rms;
         }
         var classes = (int)Math.Max(trainLabels.max().item<long>(), testLabels.max().item<long>()) + 1;
-        double? linear = options.LinearProbe is { } lp
-            ? LogisticRegression.Fit(train, trainLabels, classes, lp.Epochs).Accuracy(test, testLabels)
-            : null;
+        var probe = options.LinearProbe is { } lp ? LogisticRegression.Fit(train, trainLabels, classes, lp.Epochs) : null;
+        double? linear = probe?.Accuracy(test, testLabels);
         var fewShot = options.FewShot is { } fs ? FewShot.Evaluate(train, trainLabels, test, testLabels, fs, classes) : null;
         double? knn = options.Knn is { } kn ? Knn.Accuracy(train, trainLabels, test, testLabels, Math.Min(kn.K, (int)train.shape[0]), classes) : null;
-        return new EvaluationReport(linear, fewShot, knn, (int)train.shape[0], (int)test.shape[0], (int)train.shape[1]);
+        return new EvaluationReport(linear, fewShot, knn, (int)train.shape[0], (int)test.shape[0], (int)train.shape[1],
+            probe is null ? null : ProbeFit.Of(probe, options.LinearProbe!.Epochs));
     }
 
     /// <summary>

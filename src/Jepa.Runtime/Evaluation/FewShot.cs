@@ -4,14 +4,18 @@ using static TorchSharp.torch;
 
 namespace Jepa.Runtime.Evaluation;
 
-/// <summary>The few-shot probe's accuracy per draw and their mean and (population) standard deviation.</summary>
-public sealed record FewShotResult(int LabelsPerClass, IReadOnlyList<double> Accuracies)
+/// <summary>The few-shot probe's accuracy per draw and their mean and (population) standard deviation; how each draw's
+/// probe fit ended (<paramref name="Fits"/>, in draw order; empty when not recorded).</summary>
+public sealed record FewShotResult(int LabelsPerClass, IReadOnlyList<double> Accuracies, IReadOnlyList<ProbeFit>? Fits = null)
 {
     /// <summary>The mean accuracy over the draws.</summary>
     public double Mean => Accuracies.Average();
 
     /// <summary>The standard deviation of the accuracies over the draws (population form).</summary>
     public double Std => Math.Sqrt(Accuracies.Average(a => (a - Mean) * (a - Mean)));
+
+    /// <summary>The draws whose probe ran out of iterations before converging.</summary>
+    public int Unconverged => Fits?.Count(f => !f.Converged) ?? 0;
 }
 
 /// <summary>
@@ -45,13 +49,15 @@ public static class FewShot
     {
         if (options.Draws < 1) throw new ArgumentOutOfRangeException(nameof(options), options.Draws, "few_shot needs at least one draw.");
         var accuracies = new List<double>();
+        var fits = new List<ProbeFit>();
         for (var draw = 0; draw < options.Draws; draw++)
         {
             using var scope = NewDisposeScope();
             var idx = tensor(Draw(trainLabels, options.LabelsPerClass, draw), device: train.device);
             var probe = LogisticRegression.Fit(train.index_select(0, idx), trainLabels.index_select(0, idx.to(trainLabels.device)), classes, options.Epochs);
             accuracies.Add(probe.Accuracy(test, testLabels));
+            fits.Add(ProbeFit.Of(probe, options.Epochs));
         }
-        return new FewShotResult(options.LabelsPerClass, accuracies);
+        return new FewShotResult(options.LabelsPerClass, accuracies, fits);
     }
 }

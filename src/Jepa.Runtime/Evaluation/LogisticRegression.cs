@@ -12,14 +12,17 @@ namespace Jepa.Runtime.Evaluation;
 public sealed class LogisticRegression : LinearClassifier
 {
     private const int History = 10;
-    private const double GradientTolerance = 1e-6;
 
-    private LogisticRegression(double[] theta, int features, int classes, int iterations, double objective, bool converged)
+    /// <summary>The fit has converged when no gradient component is larger than this (or the objective stalls).</summary>
+    public const double GradientTolerance = 1e-6;
+
+    private LogisticRegression(double[] theta, int features, int classes, int iterations, double objective, bool converged, double largestGradient)
         : base(theta, features, classes)
     {
         Iterations = iterations;
         Objective = objective;
         Converged = converged;
+        LargestGradient = largestGradient;
     }
 
     /// <summary>L-BFGS iterations done.</summary>
@@ -30,6 +33,10 @@ public sealed class LogisticRegression : LinearClassifier
 
     /// <summary>True when the gradient tolerance (or a stalled objective) ended the fit before the iteration budget.</summary>
     public bool Converged { get; }
+
+    /// <summary>The largest absolute component of the objective's gradient at the solution: how far from converged a
+    /// fit that ran out of iterations stopped (<see cref="GradientTolerance"/> is the target).</summary>
+    public double LargestGradient { get; }
 
     /// <summary>Fits the probe on <paramref name="x"/> (N, D) and <paramref name="y"/> (N) with labels in [0, classes).</summary>
     public static LogisticRegression Fit(Tensor x, Tensor y, int classes, int maxIterations, double c = 1.0)
@@ -59,7 +66,8 @@ public sealed class LogisticRegression : LinearClassifier
         var (f, g) = Evaluate(w);
         var s = new Queue<(Tensor S, Tensor Y, double Rho)>();
         var iterations = 0;
-        var converged = g.abs().max().item<double>() < GradientTolerance;
+        var largest = g.abs().max().item<double>();
+        var converged = largest < GradientTolerance;
         while (!converged && iterations < maxIterations)
         {
             using var iteration = NewDisposeScope();                                                      // frees the (N, C) temporaries
@@ -113,9 +121,10 @@ public sealed class LogisticRegression : LinearClassifier
             }
             var stalled = f - fNew <= 1e-15 * Math.Max(1, Math.Abs(f));
             (w, f, g) = (wNew, fNew, gNew);
-            converged = g.abs().max().item<double>() < GradientTolerance || stalled;
+            largest = g.abs().max().item<double>();
+            converged = largest < GradientTolerance || stalled;
         }
-        return new LogisticRegression(w.data<double>().ToArray(), (int)d, classes, iterations, f, converged);
+        return new LogisticRegression(w.data<double>().ToArray(), (int)d, classes, iterations, f, converged, largest);
     }
 
     /// <summary>The logits (N, C) for embeddings (N, D), float64.</summary>

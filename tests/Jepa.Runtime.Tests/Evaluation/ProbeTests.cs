@@ -52,6 +52,27 @@ public class ProbeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Logistic_regression_says_how_its_fit_ended()
+    {
+        // The same problem with a budget it cannot converge in, and with one it can: the gradient it stopped at is the
+        // documented objective's, so a fit that ran out of iterations reports a gradient above the tolerance.
+        var g = new Generator(1, torch.CPU);
+        var x = randn(30, 3, generator: g).to(ScalarType.Float64);
+        var y = randint(0, 3, [30], generator: g);
+
+        var cut = LogisticRegression.Fit(x, y, 3, maxIterations: 2, c: 0.5);
+        var full = LogisticRegression.Fit(x, y, 3, maxIterations: 500, c: 0.5);
+
+        Assert.False(cut.Converged);
+        Assert.Equal(2, cut.Iterations);
+        Assert.True(cut.LargestGradient > LogisticRegression.GradientTolerance, $"{cut.LargestGradient}");
+        Assert.True(full.Converged);
+        Assert.InRange(full.Iterations, 3, 499);
+        Assert.InRange(full.LargestGradient, 0.0, LogisticRegression.GradientTolerance);
+        Assert.Equal(new ProbeFit(2, 2, false, cut.LargestGradient), ProbeFit.Of(cut, 2));
+    }
+
+    [Fact]
     public void Knn_breaks_vote_ties_towards_the_smallest_label()
     {
         // Two neighbours, one of class 3 and one of class 1: a tie, so class 1.
@@ -99,6 +120,13 @@ public class ProbeTests(ITestOutputHelper output)
         Assert.InRange(report.FewShot!.Mean, 0.82, 0.97);
         Assert.Equal(3, report.FewShot.Accuracies.Count);
         Assert.InRange(report.Knn!.Value, 0.92, 1.0);   // 94.4 % on this split; scikit-learn agrees on it
+        // How the fits ended travels with the accuracies: the budget is the one configured, one fit per draw.
+        Assert.Equal(100, report.LinearProbeFit!.Budget);
+        Assert.InRange(report.LinearProbeFit.Iterations, 1, 100);
+        Assert.Equal(report.LinearProbeFit.Converged, report.LinearProbeFit.Iterations < 100 || report.LinearProbeFit.LargestGradient < LogisticRegression.GradientTolerance);
+        Assert.Equal(3, report.FewShot.Fits!.Count);
+        Assert.All(report.FewShot.Fits, f => Assert.Equal(100, f.Budget));
+        Assert.Equal(report.FewShot.Fits.Count(f => !f.Converged), report.FewShot.Unconverged);
     }
 
     [Fact]
