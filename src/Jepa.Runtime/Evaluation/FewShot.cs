@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Jepa.Runtime.Evaluation;
 
 /// <summary>The few-shot probe's accuracy per draw and their mean and (population) standard deviation; how each draw's
-/// probe fit ended (<paramref name="Fits"/>, in draw order; empty when not recorded).</summary>
+/// probe fit ended (<paramref name="Fits"/>, in draw order; null when not recorded).</summary>
 public sealed record FewShotResult(int LabelsPerClass, IReadOnlyList<double> Accuracies, IReadOnlyList<ProbeFit>? Fits = null)
 {
     /// <summary>The mean accuracy over the draws.</summary>
@@ -13,9 +13,6 @@ public sealed record FewShotResult(int LabelsPerClass, IReadOnlyList<double> Acc
 
     /// <summary>The standard deviation of the accuracies over the draws (population form).</summary>
     public double Std => Math.Sqrt(Accuracies.Average(a => (a - Mean) * (a - Mean)));
-
-    /// <summary>The draws whose probe ran out of iterations before converging.</summary>
-    public int Unconverged => Fits?.Count(f => !f.Converged) ?? 0;
 }
 
 /// <summary>

@@ -126,7 +126,6 @@ public class ProbeTests(ITestOutputHelper output)
         Assert.Equal(report.LinearProbeFit.Converged, report.LinearProbeFit.Iterations < 100 || report.LinearProbeFit.LargestGradient < LogisticRegression.GradientTolerance);
         Assert.Equal(3, report.FewShot.Fits!.Count);
         Assert.All(report.FewShot.Fits, f => Assert.Equal(100, f.Budget));
-        Assert.Equal(report.FewShot.Fits.Count(f => !f.Converged), report.FewShot.Unconverged);
     }
 
     [Fact]
