@@ -45,15 +45,15 @@ public sealed partial class DigitsJepa : global::Jepa.Runtime.Training.JepaExper
             Device = "cpu";
             // encoder target = ema(context, momentum: 0.996 -> 1.0)   digits.jepa(10,5)
             EmaMomentum = new global::Jepa.Runtime.Schedules.Ramp(0.996, 1.0);
-            // evaluate   digits.jepa(24,5)
+            // evaluate   digits.jepa(26,5)
             Evaluation = new global::Jepa.Runtime.Evaluation.EvaluationOptions
             {
-                LinearProbe = new global::Jepa.Runtime.Evaluation.LinearProbeOptions(Epochs: 100),
+                LinearProbe = new global::Jepa.Runtime.Evaluation.LinearProbeOptions(Epochs: 1000),
                 FewShot = new global::Jepa.Runtime.Evaluation.FewShotOptions(LabelsPerClass: 10, Draws: 10),
                 Knn = new global::Jepa.Runtime.Evaluation.KnnOptions(K: 20),
                 TestFraction = 0.25,
             };
-            // monitor   digits.jepa(25,16)
+            // monitor   digits.jepa(27,16)
             Collapse = new global::Jepa.Runtime.Training.CollapseMonitorOptions(MinStd: 0.01, MinRank: 3.0, Action: global::Jepa.Runtime.Training.CollapseAction.Warn, Every: 100);
         }
 

@@ -46,7 +46,7 @@ public sealed partial class DigitsVicReg : global::Jepa.Runtime.Training.JepaExp
             // evaluate   vicreg.jepa(15,5)
             Evaluation = new global::Jepa.Runtime.Evaluation.EvaluationOptions
             {
-                LinearProbe = new global::Jepa.Runtime.Evaluation.LinearProbeOptions(Epochs: 100),
+                LinearProbe = new global::Jepa.Runtime.Evaluation.LinearProbeOptions(Epochs: 1000),
                 FewShot = new global::Jepa.Runtime.Evaluation.FewShotOptions(LabelsPerClass: 10, Draws: 10),
                 Knn = new global::Jepa.Runtime.Evaluation.KnnOptions(K: 20),
                 TestFraction = 0.25,
