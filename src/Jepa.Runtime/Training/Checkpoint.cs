@@ -252,6 +252,14 @@ internal static class Checkpoint
         }
     }
 
+    /// <summary><c>Digits.DigitsJepa+Options</c> as <c>DigitsJepa+Options</c>: the type's name and the types it is nested in.</summary>
+    internal static string WithoutNamespace(string fullName)
+    {
+        var nested = fullName.IndexOf('+');
+        var dot = (nested < 0 ? fullName : fullName[..nested]).LastIndexOf('.');
+        return fullName[(dot + 1)..];
+    }
+
     private static void ReadPayload(BinaryReader r, JepaExperiment e, Func<string, Exception?, CheckpointException> fail)
     {
         Expect(r, "meta", fail);
@@ -262,8 +270,10 @@ internal static class Checkpoint
         r.ReadString(); // written at
         if (name != e.Name)
             throw fail($"it holds experiment '{name}', not '{e.Name}' (options of a different experiment).", null);
+        // The namespace is the project's, not the experiment's: a run of examples/Digits (Digits.DigitsJepa) loads into
+        // the same .jepa compiled by `jepa evaluate` (DigitsJepa). The name and the options below must still match.
         var ownType = e.InitialOptions.GetType().FullName ?? e.InitialOptions.GetType().Name;
-        if (optionsType != ownType)
+        if (WithoutNamespace(optionsType) != WithoutNamespace(ownType))
             throw fail($"its options are a {optionsType}, not a {ownType} (options of a different experiment).", null);
         var savedOptions = JsonNode.Parse(optionsJson)!.AsObject();
         var current = e.InitialOptions.ToJsonObject();

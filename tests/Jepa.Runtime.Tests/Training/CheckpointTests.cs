@@ -105,6 +105,50 @@ public class CheckpointTests
         Assert.Equal(["x.ckpt"], Directory.GetFiles(folder).Select(Path.GetFileName));
     }
 
+    [Fact]
+    public void The_same_experiment_compiled_in_another_namespace_loads_and_another_type_name_does_not()
+    {
+        // A run of examples/Digits writes Digits.DigitsJepa+Options; `jepa evaluate` compiles the same file as DigitsJepa.
+        Assert.Equal("DigitsJepa+Options", Checkpoint.WithoutNamespace("Digits.DigitsJepa+Options"));
+        Assert.Equal("DigitsJepa+Options", Checkpoint.WithoutNamespace("DigitsJepa+Options"));
+        Assert.Equal("TinyOptions", Checkpoint.WithoutNamespace("Jepa.Runtime.Tests.Training.TinyOptions"));
+
+        var (e, path, bytes) = Saved("namespace");
+        e.Dispose();
+        var own = typeof(TinyOptions).FullName!;
+        File.WriteAllBytes(path, WithOptionsType(bytes, own, "MyProject.Experiments.TinyOptions"));
+        using (var moved = new TinyJepa())
+        {
+            moved.Load(path);
+            Assert.Equal(4, moved.StepsTaken);
+        }
+
+        File.WriteAllBytes(path, WithOptionsType(bytes, own, "Jepa.Runtime.Tests.Training.OtherOptions"));
+        Assert.Contains($"its options are a Jepa.Runtime.Tests.Training.OtherOptions, not a {own}", LoadFails(path).Problem);
+    }
+
+    /// <summary>The checkpoint with its meta section's options type replaced, its payload length and SHA-256 rewritten.</summary>
+    private static byte[] WithOptionsType(byte[] checkpoint, string from, string to)
+    {
+        static byte[] Prefixed(string s)
+        {
+            using var m = new MemoryStream();
+            using (var w = new BinaryWriter(m)) w.Write(s);
+            return m.ToArray();
+        }
+
+        var payload = checkpoint.AsSpan(20, checkpoint.Length - 20 - 32).ToArray();
+        var old = Prefixed(from);
+        var at = payload.AsSpan().IndexOf(old);
+        Assert.True(at >= 0, "the options type is in the meta section");
+        var patched = payload[..at].Concat(Prefixed(to)).Concat(payload[(at + old.Length)..]).ToArray();
+        return checkpoint[..12]
+            .Concat(BitConverter.GetBytes((long)patched.Length))
+            .Concat(patched)
+            .Concat(System.Security.Cryptography.SHA256.HashData(patched))
+            .ToArray();
+    }
+
     private static (TinyJepa Experiment, string Path, byte[] Bytes) Saved(string name)
     {
         var folder = TestFolders.Create(name);
