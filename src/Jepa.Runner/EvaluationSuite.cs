@@ -79,20 +79,42 @@ internal static class EvaluationSuite
 
     /// <summary>
     /// A note naming the representations whose linear probe ran out of L-BFGS iterations before converging, and the
-    /// largest gradient component each stopped at; null when every fit converged (or there is no linear probe). An
-    /// unconverged probe under-fits, and not by the same amount for every representation, so the table's comparison is
-    /// only as good as the fits. The few-shot draws' fits are in <c>evaluation.json</c> only: their budget is fixed.
+    /// largest gradient component each stopped at, and a second line for the few-shot draws that did; null when every
+    /// fit converged (or there is no probe). An unconverged probe under-fits, and not by the same amount for every
+    /// representation, so the table's comparison is only as good as the fits.
     /// </summary>
     internal static string? UnconvergedNote(IReadOnlyList<RepresentationResult> results)
     {
+        var lines = new List<string>();
         var stopped = results.Where(r => r.Report.LinearProbeFit is { Converged: false }).ToList();
-        if (stopped.Count == 0) return null;
-        static string Number(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
-        var which = string.Join("; ", stopped.Select(r => $"{r.Label} at {Number(r.Report.LinearProbeFit!.LargestGradient, "0.0e+00")}"));
-        return $"note: the linear probe ran out of its {stopped[0].Report.LinearProbeFit!.Budget} L-BFGS iterations before converging "
-            + $"(largest gradient component above {Number(LogisticRegression.GradientTolerance, "0e+00")}) for {which}. "
-            + "A larger linear_probe(epochs: ...) fits it further.";
+        if (stopped.Count > 0)
+        {
+            var which = string.Join("; ", stopped.Select(r => $"{r.Label} at {Number(r.Report.LinearProbeFit!.LargestGradient)}"));
+            lines.Add($"note: the linear probe ran out of its {stopped[0].Report.LinearProbeFit!.Budget} L-BFGS iterations before converging "
+                + $"(largest gradient component above {Tolerance}) for {which}. A larger linear_probe(epochs: ...) fits it further.");
+        }
+
+        var fewShot = results
+            .Select(r => (r.Label, Fits: r.Report.FewShot?.Fits ?? []))
+            .Where(r => r.Fits.Any(f => !f.Converged))
+            .ToList();
+        if (fewShot.Count > 0)
+        {
+            var which = string.Join("; ", fewShot.Select(r =>
+            {
+                var open = r.Fits.Where(f => !f.Converged).ToList();
+                return $"{r.Label} in {open.Count} of {r.Fits.Count} draws (at most {Number(open.Max(f => f.LargestGradient))})";
+            }));
+            lines.Add($"note: few-shot fits ran out of their {fewShot[0].Fits[0].Budget} L-BFGS iterations before converging for {which}. "
+                + "A larger few_shot(epochs: ...) fits them further.");
+        }
+
+        return lines.Count == 0 ? null : string.Join(Environment.NewLine, lines);
     }
+
+    private static string Tolerance => LogisticRegression.GradientTolerance.ToString("0e+00", CultureInfo.InvariantCulture);
+
+    private static string Number(double value) => value.ToString("0.0e+00", CultureInfo.InvariantCulture);
 
     private static string Percent(double? value) => value is { } v ? (v * 100).ToString("F1", CultureInfo.InvariantCulture) + " %" : "-";
 

@@ -29,11 +29,28 @@ public class ProbeFitNoteTests
             Result("raw", Stopped(1.1e-4)),
         ]);
 
-        // Few-shot draws that stopped early (their budget is fixed) are left to evaluation.json.
         Assert.Equal(
             "note: the linear probe ran out of its 100 L-BFGS iterations before converging (largest gradient component "
             + "above 1e-06) for same encoder, random init at 1.8e-03; raw at 1.1e-04. A larger linear_probe(epochs: ...) "
-            + "fits it further.",
+            + "fits it further." + Environment.NewLine
+            + "note: few-shot fits ran out of their 100 L-BFGS iterations before converging for trained in 1 of 1 draws "
+            + "(at most 3.0e-04); same encoder, random init in 1 of 2 draws (at most 2.0e-04). A larger few_shot(epochs: ...) "
+            + "fits them further.",
+            note);
+    }
+
+    [Fact]
+    public void Few_shot_draws_that_stopped_early_get_their_own_note_when_the_linear_probe_converged()
+    {
+        var note = EvaluationSuite.UnconvergedNote(
+        [
+            Result("trained", Converged, Converged, Stopped(4e-5), Stopped(6e-6)),
+            Result("raw", null, Converged),
+        ]);
+
+        Assert.Equal(
+            "note: few-shot fits ran out of their 100 L-BFGS iterations before converging for trained in 2 of 3 draws "
+            + "(at most 4.0e-05). A larger few_shot(epochs: ...) fits them further.",
             note);
     }
 }

@@ -48,7 +48,7 @@ public sealed partial class DigitsContrastive : global::Jepa.Runtime.Training.Je
             Evaluation = new global::Jepa.Runtime.Evaluation.EvaluationOptions
             {
                 LinearProbe = new global::Jepa.Runtime.Evaluation.LinearProbeOptions(Epochs: 1000),
-                FewShot = new global::Jepa.Runtime.Evaluation.FewShotOptions(LabelsPerClass: 10, Draws: 10),
+                FewShot = new global::Jepa.Runtime.Evaluation.FewShotOptions(LabelsPerClass: 10, Draws: 10, Epochs: 1000),
                 Knn = new global::Jepa.Runtime.Evaluation.KnnOptions(K: 20),
                 TestFraction = 0.25,
             };

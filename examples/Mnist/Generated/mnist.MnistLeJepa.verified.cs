@@ -50,15 +50,15 @@ public sealed partial class MnistLeJepa : global::Jepa.Runtime.Training.JepaExpe
             Steps = 500;
             Seed = 1;
             Device = "cpu";
-            // evaluate   mnist.jepa(42,5)
+            // evaluate   mnist.jepa(43,5)
             Evaluation = new global::Jepa.Runtime.Evaluation.EvaluationOptions
             {
                 LinearProbe = new global::Jepa.Runtime.Evaluation.LinearProbeOptions(Epochs: 1000),
-                FewShot = new global::Jepa.Runtime.Evaluation.FewShotOptions(LabelsPerClass: 10, Draws: 10),
+                FewShot = new global::Jepa.Runtime.Evaluation.FewShotOptions(LabelsPerClass: 10, Draws: 10, Epochs: 1000),
                 Knn = new global::Jepa.Runtime.Evaluation.KnnOptions(K: 20),
                 TestFraction = 0.25,
             };
-            // monitor   mnist.jepa(43,16)
+            // monitor   mnist.jepa(44,16)
             Collapse = new global::Jepa.Runtime.Training.CollapseMonitorOptions(MinStd: 0.01, MinRank: 3.0, Action: global::Jepa.Runtime.Training.CollapseAction.Warn, Every: 100);
         }
 

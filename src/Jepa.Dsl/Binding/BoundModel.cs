@@ -355,6 +355,8 @@ public sealed record BoundEvaluate(SourceSpan? Span, string? Source, EquatableAr
 
     public int? FewShotDraws => Find("few_shot")?.GetInt("draws");
 
+    public int? FewShotEpochs => Find("few_shot")?.GetInt("epochs");
+
     public int? KnnK => Find("knn")?.GetInt("k");
 
     public double TestFraction => Find("split")?.GetNumber("test") ?? 0.25;

@@ -107,10 +107,11 @@ public static partial class Builtins
     };
 
     public static readonly Builtin FewShot = new("few_shot", BuiltinKind.Evaluation,
-        "a linear probe on labels_per_class labels per class, averaged over draws fixed draws", BuiltinFlags.None,
-        Int("labels_per_class", AtLeastOne, 10), Int("draws", AtLeastOne, 10))
+        "a linear probe on labels_per_class labels per class, averaged over draws fixed draws; epochs is each draw's L-BFGS budget",
+        BuiltinFlags.None,
+        Int("labels_per_class", AtLeastOne, 10), Int("draws", AtLeastOne, 10), Int("epochs", AtLeastOne, 100))
     {
-        CSharp = new("FewShot = new global::Jepa.Runtime.Evaluation.FewShotOptions(LabelsPerClass: {labels_per_class}, Draws: {draws})"),
+        CSharp = new("FewShot = new global::Jepa.Runtime.Evaluation.FewShotOptions(LabelsPerClass: {labels_per_class}, Draws: {draws}, Epochs: {epochs})"),
         Python = EvaluatedInDotNet,
     };
 

@@ -36,7 +36,7 @@ public sealed record EvaluationOptions
 public sealed record LinearProbeOptions(int Epochs = 100);
 
 /// <summary>
-/// <c>few_shot(labels_per_class, draws)</c>: the linear probe trained on <paramref name="LabelsPerClass"/> labelled
+/// <c>few_shot(labels_per_class, draws, epochs)</c>: the linear probe trained on <paramref name="LabelsPerClass"/> labelled
 /// samples per class of the train split, averaged over <paramref name="Draws"/> fixed draws (draw i is seeded by i).
 /// <paramref name="Epochs"/> is the probe's iteration budget.
 /// </summary>

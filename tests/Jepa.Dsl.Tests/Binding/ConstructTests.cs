@@ -26,7 +26,7 @@ public class ConstructTests
                 schedule warmup_cosine(warmup_steps: 10, start_lr: 0.01, final_lr: 0);
                 batch 64; steps 500; seed 42; device auto; clip 1.0;
             }
-            evaluate { linear_probe; few_shot(labels_per_class: 5, draws: 3); knn(k: 5); split(test: 0.2); }
+            evaluate { linear_probe; few_shot(labels_per_class: 5, draws: 3, epochs: 50); knn(k: 5); split(test: 0.2); }
             monitor { collapse(min_std: 0.02, min_rank: 2, action: warn, every: 50); }
         }
         experiment Custom {
@@ -78,7 +78,7 @@ public class ConstructTests
         Assert.Equal((10, 0.01, 0.0), (train.WarmupSteps!.Value, train.ScheduleCall!.GetNumber("start_lr")!.Value, train.ScheduleCall.GetNumber("final_lr")!.Value));
         Assert.Equal((64, 500, 42, Builtins.Auto, 1.0), (train.Batch, train.Steps!.Value, train.Seed, train.Device, train.Clip!.Value));
 
-        Assert.Equal((100, 5, 3, 5, 0.2), (e.Evaluate.LinearProbeEpochs!.Value, e.Evaluate.FewShotLabelsPerClass!.Value, e.Evaluate.FewShotDraws!.Value, e.Evaluate.KnnK!.Value, e.Evaluate.TestFraction));
+        Assert.Equal((100, 5, 3, 50, 5, 0.2), (e.Evaluate.LinearProbeEpochs!.Value, e.Evaluate.FewShotLabelsPerClass!.Value, e.Evaluate.FewShotDraws!.Value, e.Evaluate.FewShotEpochs!.Value, e.Evaluate.KnnK!.Value, e.Evaluate.TestFraction));
         Assert.Equal((0.02, 2.0, CollapseAction.Warn, 50), (e.Monitor.Collapse!.MinStd, e.Monitor.Collapse.MinRank, e.Monitor.Collapse.Action, e.Monitor.Collapse.Every));
     }
 

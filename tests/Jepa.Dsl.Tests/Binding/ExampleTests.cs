@@ -59,7 +59,7 @@ public class ExampleTests
         Assert.Equal((128, 30, (int?)null, 7, Builtins.Cpu), (train.Batch, train.Epochs, train.Steps, train.Seed, train.Device));
         Assert.Equal(new[] { 0.9, 0.999 }, train.OptimizerCall!.GetNumberList("betas")!.Value.ToArray());
 
-        Assert.Equal((100, 10, 10, 20, 0.25), (e.Evaluate.LinearProbeEpochs, e.Evaluate.FewShotLabelsPerClass, e.Evaluate.FewShotDraws, e.Evaluate.KnnK, e.Evaluate.TestFraction));
+        Assert.Equal((100, 10, 10, 100, 20, 0.25), (e.Evaluate.LinearProbeEpochs, e.Evaluate.FewShotLabelsPerClass, e.Evaluate.FewShotDraws, e.Evaluate.FewShotEpochs, e.Evaluate.KnnK, e.Evaluate.TestFraction));
         Assert.Equal(new BoundCollapseMonitor(0.01, 4, CollapseAction.Stop, 100, e.Monitor.Collapse!.Span), e.Monitor.Collapse);
         Assert.Equal(
             new[]
