@@ -77,7 +77,10 @@ public class TorchvisionFixtureTests(ITestOutputHelper output)
 {
     /// <summary>
     /// The committed fixture is what the committed script produces: regenerated into a temporary file and compared value
-    /// by value (tensors within 1e-6, other numbers within 1e-9 relative, everything else equal).
+    /// by value (tensors within 2e-6, the tightest tolerance a test reads them with; other numbers within 1e-9 relative,
+    /// everything else equal). Not bit for bit: float32 rounding differs between CPUs (the fixture, written elsewhere,
+    /// and an AVX-512 machine of 2026-12-01 differed by up to 1.6e-6 in the rotations), while a change of meaning moves
+    /// values by far more.
     /// </summary>
     [TorchvisionFact]
     public void The_fixture_is_what_the_script_produces()
@@ -109,7 +112,7 @@ public class TorchvisionFixtureTests(ITestOutputHelper output)
                     Assert.True(a.shape.SequenceEqual(b.shape), $"{path}: shape [{string.Join(", ", a.shape)}] stored, [{string.Join(", ", b.shape)}] regenerated");
                     var difference = a.numel() == 0 ? 0 : (a - b).abs().max().item<float>();
                     largest = Math.Max(largest, difference);
-                    Assert.True(difference <= 1e-6, $"{path}: tensors differ by {difference}");
+                    Assert.True(difference <= 2e-6, $"{path}: tensors differ by {difference}");
                 }
                 break;
             case JsonValueKind.Object:
