@@ -5,7 +5,7 @@ on every process) and each process keeps the rows of its part (``BatchPart``). N
 views and masks one process sees with the whole batch, at the cost of drawing the whole batch's numbers everywhere
 (cheap next to the forward pass: a few numbers per sample, or one per input element for noise and dropout).
 
-The image links (``RandomResizedCrop``, ``HorizontalFlip``, ``RandomRotation``, ``ColorJitter``, ``Grayscale``,
+The image links (``RandomResizedCrop``, ``HorizontalFlip``, ``RandomRotation``, ``RandomAffine``, ``ColorJitter``, ``Grayscale``,
 ``GaussianBlur``, ``Solarize``, ``RandomErasing``, ``PixelMask``) split into ``sample(batch, h, w, g)``, the raw draws of a batch in the
 order and shape the C# link draws them (a dict of tensors), and ``apply(x, draws)``, which turns draws into parameters
 and calls the batched cores of ``image_ops``. The same draws give the same images in both runtimes (passed as tensors
@@ -326,6 +326,45 @@ class RandomRotation(_OneDrawPerSample):
 
     def transform(self, images, draws):
         return image_ops.rotate(images, self.angles(draws), self.fill)
+
+
+class RandomAffine(ImageLink):
+    """``random_affine(degrees, translate, scale, shear, fill)``, torchvision's ``RandomAffine(degrees, (translate,
+    translate), scale, shear, BILINEAR, fill)`` per sample: an angle ``U(-degrees, degrees)``, moves of
+    ``round(U(-translate W, translate W))`` and ``round(U(-translate H, translate H))`` whole pixels (half to even), a
+    zoom ``U(scale)`` and a horizontal shear ``U(-shear, shear)`` degrees about the image's centre
+    (``image_ops.affine``). Draws: ``u`` (B, 5): angle, x move, y move, zoom, shear."""
+
+    link = "random_affine"
+
+    def __init__(self, degrees, translate=0.0, scale=(1.0, 1.0), shear=0.0, fill=0.0):
+        if not 0 <= degrees <= 180:
+            raise ValueError(f"{self.link} needs degrees in [0, 180], got {degrees}.")
+        if not 0 <= translate <= 1:
+            raise ValueError(f"{self.link} needs a translate in [0, 1], got {translate}.")
+        if not 0 <= shear <= 89:
+            raise ValueError(f"{self.link} needs a shear in [0, 89] degrees, got {shear}.")
+        if not 0 <= fill <= 1:
+            raise ValueError(f"{self.link} needs a fill in [0, 1], got {fill}.")
+        self.degrees, self.translate, self.shear, self.fill = degrees, translate, shear, fill
+        self.scale = _range(scale, "scale", self.link, positive=True)
+
+    def sample(self, batch, h, w, g):
+        return {"u": _uniform((batch, 5), g)}
+
+    def parameters(self, draws, h, w):
+        """The samples' parameters (B, float64 each) from their draws: angle, x move, y move (pixels), zoom, shear."""
+        u = draws["u"].to(torch.float64)
+
+        def symmetric(v, largest):
+            return v * (2 * largest) - largest
+        return (symmetric(u[:, 0], self.degrees), symmetric(u[:, 1], self.translate * w).round(),
+                symmetric(u[:, 2], self.translate * h).round(), _between(u[:, 3], self.scale),
+                symmetric(u[:, 4], self.shear))
+
+    def transform(self, images, draws):
+        angle, tx, ty, scale, shear = self.parameters(draws, images.shape[2], images.shape[3])
+        return image_ops.affine(images, angle, tx, ty, scale, shear, torch.zeros_like(shear), self.fill)
 
 
 class ColorJitter(ImageLink):

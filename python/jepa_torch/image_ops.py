@@ -66,17 +66,49 @@ def rotate(images, angles, fill=0.0):
     """``rotate`` as torchvision's ``RandomRotation`` applies it: sample i turned by ``angles[i]`` degrees
     counter-clockwise about the image's centre, bilinear, the output the input's size, the area from outside the image
     set to ``fill``. Output pixel (x, y), in pixels from the centre (y down), reads the input at
-    (x cos a - y sin a, x sin a + y cos a); one ``grid_sample`` carries the image and a channel of ones, and the pixels
-    blend with the fill by that channel: ``v m + (1 - m) fill``. (B, C, H, W) -> (B, C, H, W)."""
+    (x cos a - y sin a, x sin a + y cos a) (``_warp``). (B, C, H, W) -> (B, C, H, W)."""
     _check(images, "rotate")
-    b, c, h, w = images.shape
-    radians = (angles.to(torch.float64).to(images.device) * (math.pi / 180)).view(-1, 1, 1)   # (B, 1, 1)
+    radians = angles.to(torch.float64).to(images.device) * (math.pi / 180)                     # (B)
     cos, sin = radians.cos(), radians.sin()
+    zero = torch.zeros_like(cos)
+    return _warp(images, torch.stack([cos, -sin, zero, sin, cos, zero], 1), fill)
+
+
+def affine(images, angles, translate_x, translate_y, scales, shear_x, shear_y, fill=0.0):
+    """``affine`` as torchvision's ``RandomAffine`` applies it to a tensor: sample i rotated by ``angles[i]`` degrees
+    (clockwise when positive, torchvision's convention for ``affine``), zoomed by ``scales[i]``, sheared by
+    ``shear_x[i]`` and ``shear_y[i]`` degrees and moved by (``translate_x[i]``, ``translate_y[i]``) pixels about the
+    image's centre; bilinear, the area from outside set to ``fill``. The inverse matrix is torchvision's
+    ``_get_inverse_affine_matrix`` with the centre at 0. (B, C, H, W) -> (B, C, H, W)."""
+    _check(images, "affine")
+
+    def f64(t):
+        return t.to(torch.float64).to(images.device)
+
+    r, sx, sy = (f64(t) * (math.pi / 180) for t in (angles, shear_x, shear_y))
+    cos_sy = sy.cos()
+    a = (r - sy).cos() / cos_sy
+    b = -(r - sy).cos() * sx.tan() / cos_sy - r.sin()
+    c = (r - sy).sin() / cos_sy
+    d = -(r - sy).sin() * sx.tan() / cos_sy + r.cos()
+    scale = f64(scales)
+    m0, m1, m3, m4 = d / scale, -b / scale, -c / scale, a / scale
+    tx, ty = -f64(translate_x), -f64(translate_y)
+    return _warp(images, torch.stack([m0, m1, m0 * tx + m1 * ty, m3, m4, m3 * tx + m4 * ty], 1), fill)
+
+
+def _warp(images, matrices, fill):
+    """Output pixel (x, y), in pixels from the centre (``x = j - (W - 1) / 2``, y down), reads the input at
+    (m0 x + m1 y + m2, m3 x + m4 y + m5) for sample i's row m of ``matrices`` (B, 6) float64; one bilinear
+    ``grid_sample`` (zeros outside, ``align_corners=False``) carries the image and a channel of ones, and the pixels
+    blend with the fill by that channel: ``v m + (1 - m) fill`` (torchvision's ``_apply_grid_transform``)."""
+    b, c, h, w = images.shape
+    m = matrices.view(b, 6, 1, 1).unbind(1)                                         # 6 x (B, 1, 1)
     x = (torch.arange(w, dtype=torch.float64, device=images.device) - (w - 1) / 2).view(1, 1, w)
     y = (torch.arange(h, dtype=torch.float64, device=images.device) - (h - 1) / 2).view(1, h, 1)
-    grid = torch.stack([(x * cos - y * sin) / (w / 2), (x * sin + y * cos) / (h / 2)], 3).to(images.dtype)   # (B, H, W, 2)
+    grid = torch.stack([(x * m[0] + y * m[1] + m[2]) / (w / 2), (x * m[3] + y * m[4] + m[5]) / (h / 2)], 3)
     with_mask = torch.cat([images, torch.ones(b, 1, h, w, dtype=images.dtype, device=images.device)], 1)
-    sampled = F.grid_sample(with_mask, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    sampled = F.grid_sample(with_mask, grid.to(images.dtype), mode="bilinear", padding_mode="zeros", align_corners=False)
     mask = sampled[:, c:]
     return sampled[:, :c] * mask + (1 - mask) * fill
 

@@ -89,6 +89,10 @@ public class BlockParityTests(ITestOutputHelper output)
         Add("rotate rgb", "rotate", rgb, new Hashtable { ["angle"] = angles, ["fill"] = 0.25 }, ImageOps.Rotate(rgb, angles, 0.25));
         var grayAngles = Floats(-12.5f, 0f, 180f);
         Add("rotate gray", "rotate", gray, new Hashtable { ["angle"] = grayAngles, ["fill"] = 1.0 }, ImageOps.Rotate(gray, grayAngles, 1));
+        var (turn, moveX, moveY, zoom, shearX, shearY) = (Floats(30f, -45f, 0f, 170f), Floats(2f, 0f, -3f, 1f), Floats(-1f, 3f, 0f, 0f),
+                                                          Floats(0.8f, 1.25f, 1f, 0.6f), Floats(12f, -20f, 30f, 0f), Floats(0f, 5f, 0f, -15f));
+        Add("affine rgb", "affine", rgb, new Hashtable { ["angle"] = turn, ["tx"] = moveX, ["ty"] = moveY, ["scale"] = zoom, ["shear_x"] = shearX, ["shear_y"] = shearY, ["fill"] = 0.25 },
+            ImageOps.Affine(rgb, turn, moveX, moveY, zoom, shearX, shearY, 0.25));
         foreach (var (image, name, kernel, sigma) in new[] { (rgb, "rgb", 5, Floats(0.3f, 1f, 2f, 0.8f)), (rgb, "rgb", 25, Floats(4f, 1f, 0.5f, 2.5f)), (gray, "gray", 13, Floats(0.8f, 2f, 1.5f)) })
             Add($"gaussian_blur {name} k {kernel}", "gaussian_blur", image, new Hashtable { ["kernel"] = kernel, ["sigma"] = sigma }, ImageOps.GaussianBlur(image, kernel, sigma));
         var erase = Box([1, 0, 16, 4], [2, 0, 12, 1], [3, 17, 1, 0], [4, 13, 1, 5]);
@@ -145,6 +149,8 @@ public class BlockParityTests(ITestOutputHelper output)
         yield return ("gaussian_blur rgb", new(Blur(0.1, 2, 0.5), new GaussianBlur((0.1, 2), 0.5), rgb, r => Draws(("u", Uniform(r, 64, 2))), 7));
         yield return ("gaussian_blur, kernel clipped to the image", new(Blur(1, 3, 1), new GaussianBlur((1, 3), 1), small, r => Draws(("u", Uniform(r, 16, 2))), 8));
         yield return ("random_rotation rgb", new(new Hashtable { ["link"] = "random_rotation", ["degrees"] = 40.0, ["fill"] = 0.5 }, new RandomRotation(40, 0.5), rgb, PerSample, 15));
+        yield return ("random_affine rgb", new(new Hashtable { ["link"] = "random_affine", ["degrees"] = 20.0, ["translate"] = 0.1, ["scale_min"] = 0.8, ["scale_max"] = 1.2, ["shear"] = 15.0, ["fill"] = 0.5 },
+            new RandomAffine(20, 0.1, (0.8, 1.2), 15, 0.5), rgb, r => Draws(("u", Uniform(r, 64, 5))), 16));
         yield return ("solarize gray", new(new Hashtable { ["link"] = "solarize", ["threshold"] = 0.4, ["p"] = 0.5 }, new Solarize(0.4, 0.5), gray, PerSample, 9));
         Hashtable Erasing(double s0, double s1, double r0, double r1, double value, double p) =>
             new() { ["link"] = "random_erasing", ["scale_min"] = s0, ["scale_max"] = s1, ["ratio_min"] = r0, ["ratio_max"] = r1, ["value"] = value, ["p"] = p };

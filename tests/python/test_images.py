@@ -42,6 +42,8 @@ def core(case):
         return O.mask_cells(images, torch.tensor(p), case["patch"], 0.0)
     if op == "rotate":
         return O.rotate(images, torch.tensor(p), case["fill"])
+    if op == "affine":
+        return O.affine(images, *torch.tensor(p, dtype=torch.float64).unbind(1), case["fill"])
     adjust = {"brightness": O.adjust_brightness, "contrast": O.adjust_contrast, "saturation": O.adjust_saturation,
               "hue": O.adjust_hue, "solarize": O.solarize}[op]
     return adjust(images, torch.tensor(p))
@@ -73,6 +75,7 @@ def links():
         "random_resized_crop to 5x6": C.RandomResizedCrop((0.3, 1.0), (0.5, 2.0), size=(5, 6)),
         "hflip": C.HorizontalFlip(0.5),
         "random_rotation": C.RandomRotation(30, fill=0.5),
+        "random_affine": C.RandomAffine(20, translate=0.1, scale=(0.8, 1.2), shear=15, fill=0.5),
         "color_jitter": C.ColorJitter(0.4, 0.4, 0.3, 0.1, p=0.7),
         "grayscale": C.Grayscale(0.5),
         "gaussian_blur": C.GaussianBlur((0.1, 2.0), p=0.5),
@@ -188,6 +191,21 @@ def test_rotation_angles_are_uniform_within_degrees_and_a_right_angle_is_rot90()
     assert torch.allclose(O.rotate(x, torch.tensor([90.0, -90.0])), torch.stack([x[0].rot90(1, (1, 2)), x[1].rot90(-1, (1, 2))]), atol=1e-5)
 
 
+def test_affine_moves_are_whole_pixels_and_no_parameters_is_the_identity():
+    link = C.RandomAffine(15, translate=0.1, scale=(0.8, 1.2), shear=10)
+    angle, tx, ty, scale, shear = link.parameters(link.sample(20000, 20, 30, torch.Generator().manual_seed(5)), 20, 30)
+    assert torch.equal(tx, tx.round()) and torch.equal(ty, ty.round())
+    assert float(tx.abs().max()) == 3 and float(ty.abs().max()) == 2
+    assert abs(float(tx.eq(0).double().mean()) - 1 / 6) < 4 * math.sqrt(1 / 6 * 5 / 6 / 20000)
+    for v, lo, hi in ((angle, -15, 15), (scale, 0.8, 1.2), (shear, -10, 10)):
+        assert lo <= float(v.min()) and float(v.max()) <= hi
+        assert abs(float(v.mean()) - (lo + hi) / 2) < 4 * (hi - lo) / math.sqrt(12 * 20000)
+    x = torch.rand(2, 3, 7, 7)
+    zero, one = torch.zeros(2, dtype=torch.float64), torch.ones(2, dtype=torch.float64)
+    assert torch.allclose(O.affine(x, zero, zero, zero, one, zero, zero), x, atol=1e-6)
+    assert torch.allclose(O.affine(x, zero + 90, zero, zero, one, zero, zero), x.rot90(-1, (2, 3)), atol=1e-5)
+
+
 def test_p_is_a_per_sample_probability():
     x = torch.rand(4000, 1, 6, 6)
     for link, p in ((C.Solarize(0.0, p=0.3), 0.3), (C.GaussianBlur(p=0.6), 0.6), (C.HorizontalFlip(0.25), 0.25)):
@@ -200,7 +218,9 @@ def test_arguments_out_of_range_are_refused():
                           (lambda: C.Grayscale(1.5), "p in"), (lambda: C.GaussianBlur((2.0, 1.0)), "sigma"),
                           (lambda: C.Solarize(1.2), "threshold"), (lambda: C.RandomErasing(value=float("nan")), "finite"),
                           (lambda: C.RandomResizedCrop(size=(0, 4)), "size"), (lambda: C.RandomRotation(181), "degrees"),
-                          (lambda: C.RandomRotation(10, fill=1.5), "fill")):
+                          (lambda: C.RandomRotation(10, fill=1.5), "fill"),
+                          (lambda: C.RandomAffine(10, translate=1.5), "translate"), (lambda: C.RandomAffine(10, scale=(1.2, 0.8)), "scale"),
+                          (lambda: C.RandomAffine(10, shear=90), "shear")):
         with pytest.raises(ValueError, match=message):
             make()
 

@@ -107,6 +107,19 @@ public static partial class Builtins
         Python = new("C.RandomRotation(degrees={degrees}, fill={fill})"),
     };
 
+    public static readonly Builtin RandomAffine = new("random_affine", BuiltinKind.Corruption,
+        "torchvision's RandomAffine: each image turned (angle uniform in [-degrees, degrees]), moved (whole pixels, up to translate of its width and height), zoomed (factor uniform in scale) and sheared horizontally (angle uniform in [-shear, shear]) about its centre, bilinear, the area from outside filled with fill",
+        BuiltinFlags.NeedsImage,
+        Num("degrees", Bounds.Between(0, true, 180, true), required: true, note: "the largest angle either way"),
+        Num("translate", Unit, 0),
+        Range("scale", Positive, (1.0, 1.0)),
+        Num("shear", Bounds.Between(0, true, 89, true), 0),
+        Num("fill", Unit, 0))
+    {
+        CSharp = new("new global::Jepa.Runtime.Masks.RandomAffine(degrees: {degrees}, translate: {translate}, scale: {scale}, shear: {shear}, fill: {fill})"),
+        Python = new("C.RandomAffine(degrees={degrees}, translate={translate}, scale={scale}, shear={shear}, fill={fill})"),
+    };
+
     public static readonly Builtin ColorJitter = new("color_jitter", BuiltinKind.Corruption,
         "with probability p, brightness, contrast, saturation and hue factors in a random order (saturation and hue need 3 channels)",
         BuiltinFlags.NeedsImage,
@@ -192,7 +205,7 @@ public static partial class Builtins
     /// <summary>The links of a corruption chain.</summary>
     public static IReadOnlyList<Builtin> Corruptions { get; } = new[]
     {
-        RandomMask, BlockMask, GaussianNoise, FeatureDropout, RandomResizedCrop, RandomCrop, HorizontalFlip, RandomRotation, ColorJitter, Grayscale, GaussianBlur,
+        RandomMask, BlockMask, GaussianNoise, FeatureDropout, RandomResizedCrop, RandomCrop, HorizontalFlip, RandomRotation, RandomAffine, ColorJitter, Grayscale, GaussianBlur,
         Solarize, RandomErasing, PixelBlockMask, PixelRandomMask,
     };
 }

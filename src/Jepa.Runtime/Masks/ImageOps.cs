@@ -55,13 +55,55 @@ public static class ImageOps
     public static Tensor Rotate(Tensor images, Tensor angles, double fill = 0)
     {
         CheckImages(images, nameof(Rotate));
-        long b = images.shape[0], c = images.shape[1], h = images.shape[2], w = images.shape[3];
-        var radians = angles.to(ScalarType.Float64, images.device).view(-1, 1, 1) * (Math.PI / 180);   // (B, 1, 1)
+        var radians = angles.to(ScalarType.Float64, images.device) * (Math.PI / 180);                // (B)
         var (cos, sin) = (radians.cos(), radians.sin());
+        var zero = zeros_like(cos);
+        return Warp(images, stack([cos, -sin, zero, sin, cos, zero], 1), fill);
+    }
+
+    /// <summary>
+    /// <c>affine</c> as torchvision's <c>RandomAffine</c> applies it to a tensor: sample i rotated by <c>angles[i]</c>
+    /// degrees (clockwise when positive, torchvision's convention for <c>affine</c>), scaled by <c>scales[i]</c>,
+    /// sheared by <c>shearX[i]</c> and <c>shearY[i]</c> degrees and moved by <c>(translateX[i], translateY[i])</c> pixels, about the
+    /// image's centre; bilinear, the output the input's size, the area from outside the image set to <paramref name="fill"/>.
+    /// The inverse matrix is torchvision's <c>_get_inverse_affine_matrix</c> with the centre at 0: with
+    /// <c>r</c>, <c>sx</c>, <c>sy</c> in radians, <c>a = cos(r - sy) / cos(sy)</c>,
+    /// <c>b = -cos(r - sy) tan(sx) / cos(sy) - sin r</c>, <c>c = sin(r - sy) / cos(sy)</c>,
+    /// <c>d = -sin(r - sy) tan(sx) / cos(sy) + cos r</c>; output pixel <c>(x, y)</c>, in pixels from the centre (y down),
+    /// reads the input at <c>(d x - b y, -c x + a y) / scale</c> minus the same map of the translation. (B, C, H, W) -> (B, C, H, W).
+    /// </summary>
+    public static Tensor Affine(Tensor images, Tensor angles, Tensor translateX, Tensor translateY, Tensor scales, Tensor shearX, Tensor shearY, double fill = 0)
+    {
+        CheckImages(images, nameof(Affine));
+        Tensor Radians(Tensor degrees) => degrees.to(ScalarType.Float64, images.device) * (Math.PI / 180);   // (B)
+        Tensor F64(Tensor t) => t.to(ScalarType.Float64, images.device);
+        var (r, sx, sy) = (Radians(angles), Radians(shearX), Radians(shearY));
+        var cosSy = sy.cos();
+        var a = (r - sy).cos() / cosSy;
+        var b = -(r - sy).cos() * sx.tan() / cosSy - r.sin();
+        var c = (r - sy).sin() / cosSy;
+        var d = -(r - sy).sin() * sx.tan() / cosSy + r.cos();
+        var scale = F64(scales);
+        var (m0, m1, m3, m4) = (d / scale, -b / scale, -c / scale, a / scale);
+        var (tx, ty) = (-F64(translateX), -F64(translateY));
+        return Warp(images, stack([m0, m1, m0 * tx + m1 * ty, m3, m4, m3 * tx + m4 * ty], 1), fill);
+    }
+
+    /// <summary>
+    /// The common part of <see cref="Rotate"/> and <see cref="Affine"/>: output pixel <c>(x, y)</c>, in pixels from the
+    /// centre (<c>x = j - (W - 1) / 2</c>, y down), reads the input at <c>(m0 x + m1 y + m2, m3 x + m4 y + m5)</c> for
+    /// sample i's row <c>m</c> of <paramref name="matrices"/> (B, 6) float64; one bilinear <c>grid_sample</c> (zeros outside,
+    /// <c>align_corners = false</c>) carries the image and a channel of ones <c>m</c>, and the pixels blend with the fill by
+    /// that channel: <c>v m + (1 - m) fill</c>, torchvision's <c>_apply_grid_transform</c>.
+    /// </summary>
+    private static Tensor Warp(Tensor images, Tensor matrices, double fill)
+    {
+        long b = images.shape[0], c = images.shape[1], h = images.shape[2], w = images.shape[3];
+        var m = matrices.view(b, 6, 1, 1).unbind(1);                                             // 6 x (B, 1, 1)
         var x = (arange(w, dtype: ScalarType.Float64, device: images.device) - (w - 1) / 2.0).view(1, 1, w);   // (1, 1, W)
         var y = (arange(h, dtype: ScalarType.Float64, device: images.device) - (h - 1) / 2.0).view(1, h, 1);   // (1, H, 1)
-        var sourceX = (x * cos - y * sin) / (w / 2.0);                                           // (B, H, W) in [-1, 1]
-        var sourceY = (x * sin + y * cos) / (h / 2.0);
+        var sourceX = (x * m[0] + y * m[1] + m[2]) / (w / 2.0);                                   // (B, H, W) in [-1, 1]
+        var sourceY = (x * m[3] + y * m[4] + m[5]) / (h / 2.0);
         var grid = stack([sourceX, sourceY], 3).to(images.dtype);                                // (B, H, W, 2)
         var withMask = cat([images, ones(b, 1, h, w, dtype: images.dtype, device: images.device)], 1);   // (B, C + 1, H, W)
         var sampled = nn.functional.grid_sample(withMask, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Zeros, align_corners: false);

@@ -53,6 +53,7 @@ public static class DiagnosticCases
         ("JEPA105", Experiment(corruptions: "corruption noisy = random_mask(ratio: [|1|]);"), "'ratio' of random_mask must be in (0, 1); 1 is not"),
         ("JEPA105", Experiment(input: Image16, corruptions: "corruption noisy = random_rotation(degrees: [|200|]);"), "'degrees' of random_rotation must be in [0, 180]; 200 is not"),
         ("JEPA103", Experiment(input: Image16, corruptions: "corruption noisy = [|random_rotation|](fill: 1);"), "random_rotation is missing the parameter 'degrees' (the largest angle either way, a number in [0, 180]); add degrees: ..."),
+        ("JEPA105", Experiment(input: Image16, corruptions: "corruption noisy = random_affine(degrees: 5, shear: [|90|]);"), "'shear' of random_affine must be in [0, 89]; 90 is not"),
         ("JEPA105", Experiment(encoders: "encoder context = mlp(out: 16);\n    encoder target = ema(context, momentum: 0.9 -> [|1.5|]);"), "'momentum' of ema must be in [0, 1]; 1.5 is not"),
         ("JEPA105", Experiment(objective: "objective { predict target(image) from context(noisy(image)); loss info_nce(temperature: [|0|]); }"), "'temperature' of info_nce must be > 0; 0 is not"),
         ("JEPA105", Experiment(train: "train { optimizer adamw(lr: 1e-3); steps [|3000000000|]; }"), "steps must be at most 2147483647"),

@@ -9,9 +9,9 @@ namespace EveryBuiltin;
 /// Shapes (batch dimension B first):
 /// <code>
 /// input: (B, 3, 8, 8) -> (B, 3, 8, 8)   input image: float[3, 8, 8]
-/// context views: (B, 3, 8, 8) -> (B, 3, 8, 8)   2 x corruption global = random_resized_crop(scale: 0.3..1.0) then color_jitter(p: 1.0) then grayscale(p: 0.5) then gaussian_blur(sigma: 0.1..1.0, p: 0.5) (views crops, views 1-2 of 4)
+/// context views: (B, 3, 8, 8) -> (B, 3, 8, 8)   2 x corruption global = random_resized_crop(scale: 0.3..1.0) then random_affine(degrees: 10, translate: 0.1, scale: 0.9..1.1, shear: 5) then color_jitter(p: 1.0) then grayscale(p: 0.5) then gaussian_blur(sigma: 0.1..1.0, p: 0.5) (views crops, views 1-2 of 4)
 /// context views: (B, 3, 8, 8) -> (B, 3, 4, 4)   2 x corruption local = random_resized_crop(scale: 0.1..0.5, size: 4) then random_rotation(degrees: 20, fill: 0.5) then solarize(p: 0.5) then random_erasing(p: 0.5) (views crops, views 3-4 of 4)
-/// target views: (B, 3, 8, 8) -> (B, 3, 8, 8)   2 x corruption global = random_resized_crop(scale: 0.3..1.0) then color_jitter(p: 1.0) then grayscale(p: 0.5) then gaussian_blur(sigma: 0.1..1.0, p: 0.5) (views crops, views 1-2 of 4)
+/// target views: (B, 3, 8, 8) -> (B, 3, 8, 8)   2 x corruption global = random_resized_crop(scale: 0.3..1.0) then random_affine(degrees: 10, translate: 0.1, scale: 0.9..1.1, shear: 5) then color_jitter(p: 1.0) then grayscale(p: 0.5) then gaussian_blur(sigma: 0.1..1.0, p: 0.5) (views crops, views 1-2 of 4)
 /// context encoder: (B, 3, 8, 8) -> (B, 8)   encoder net = conv(channels: [4, 8], out: 8, norm: group, groups: 2)
 /// target encoder: (B, 3, 8, 8) -> (B, 8)   encoder net = conv(channels: [4, 8], out: 8, norm: group, groups: 2)
 /// projector: (B, 8) -> (B, 8)   projector = mlp(hidden: [16], out: 8) (on both sides)
@@ -49,11 +49,21 @@ public sealed partial class Views : global::Jepa.Runtime.Training.JepaExperiment
             Device = "cpu";
         }
 
-        // corruption global = random_resized_crop(scale: 0.3..1.0) then color_jitter(p: 1.0) then grayscale(p: 0.5) then gaussian_blur(sigma: 0.1..1.0, p: 0.5)   every-builtin.jepa(69,5)
+        // corruption global = random_resized_crop(scale: 0.3..1.0) then random_affine(degrees: 10, translate: 0.1, scale: 0.9..1.1, shear: 5) then color_jitter(p: 1.0) then grayscale(p: 0.5) then gaussian_blur(sigma: 0.1..1.0, p: 0.5)   every-builtin.jepa(69,5)
         /// <summary><c>scale</c> of <c>random_resized_crop</c> (every-builtin.jepa(69,5)).</summary>
         public (double Min, double Max) GlobalRandomResizedCropScale { get; init; } = (0.3, 1.0);
         /// <summary><c>ratio</c> of <c>random_resized_crop</c> (every-builtin.jepa(69,5)).</summary>
         public (double Min, double Max) GlobalRandomResizedCropRatio { get; init; } = (0.75, 1.3333);
+        /// <summary><c>degrees</c> of <c>random_affine</c> (every-builtin.jepa(69,5)).</summary>
+        public double GlobalRandomAffineDegrees { get; init; } = 10.0;
+        /// <summary><c>translate</c> of <c>random_affine</c> (every-builtin.jepa(69,5)).</summary>
+        public double GlobalRandomAffineTranslate { get; init; } = 0.1;
+        /// <summary><c>scale</c> of <c>random_affine</c> (every-builtin.jepa(69,5)).</summary>
+        public (double Min, double Max) GlobalRandomAffineScale { get; init; } = (0.9, 1.1);
+        /// <summary><c>shear</c> of <c>random_affine</c> (every-builtin.jepa(69,5)).</summary>
+        public double GlobalRandomAffineShear { get; init; } = 5.0;
+        /// <summary><c>fill</c> of <c>random_affine</c> (every-builtin.jepa(69,5)).</summary>
+        public double GlobalRandomAffineFill { get; init; } = 0.0;
         /// <summary><c>brightness</c> of <c>color_jitter</c> (every-builtin.jepa(69,5)).</summary>
         public double GlobalColorJitterBrightness { get; init; } = 0.4;
         /// <summary><c>contrast</c> of <c>color_jitter</c> (every-builtin.jepa(69,5)).</summary>
@@ -164,7 +174,7 @@ public sealed partial class Views : global::Jepa.Runtime.Training.JepaExperiment
     /// <summary>No predictor: the identity.</summary>
     public global::Jepa.Runtime.Models.Identity Predictor { get; }
 
-    /// <summary><c>corruption global = random_resized_crop(scale: 0.3..1.0) then color_jitter(p: 1.0) then grayscale(p: 0.5) then gaussian_blur(sigma: 0.1..1.0, p: 0.5)</c> (every-builtin.jepa(69,5)).</summary>
+    /// <summary><c>corruption global = random_resized_crop(scale: 0.3..1.0) then random_affine(degrees: 10, translate: 0.1, scale: 0.9..1.1, shear: 5) then color_jitter(p: 1.0) then grayscale(p: 0.5) then gaussian_blur(sigma: 0.1..1.0, p: 0.5)</c> (every-builtin.jepa(69,5)).</summary>
     public global::Jepa.Runtime.Masks.ICorruption Global { get; }
 
     /// <summary><c>corruption local = random_resized_crop(scale: 0.1..0.5, size: 4) then random_rotation(degrees: 20, fill: 0.5) then solarize(p: 0.5) then random_erasing(p: 0.5)</c> (every-builtin.jepa(70,5)).</summary>
@@ -180,6 +190,7 @@ public sealed partial class Views : global::Jepa.Runtime.Training.JepaExperiment
         Predictor = new global::Jepa.Runtime.Models.Identity();
         Global = global::Jepa.Runtime.Masks.Corruptions.Compose(
             new global::Jepa.Runtime.Masks.RandomResizedCrop(scale: Settings.GlobalRandomResizedCropScale, ratio: Settings.GlobalRandomResizedCropRatio, size: null),
+            new global::Jepa.Runtime.Masks.RandomAffine(degrees: Settings.GlobalRandomAffineDegrees, translate: Settings.GlobalRandomAffineTranslate, scale: Settings.GlobalRandomAffineScale, shear: Settings.GlobalRandomAffineShear, fill: Settings.GlobalRandomAffineFill),
             new global::Jepa.Runtime.Masks.ColorJitter(brightness: Settings.GlobalColorJitterBrightness, contrast: Settings.GlobalColorJitterContrast, saturation: Settings.GlobalColorJitterSaturation, hue: Settings.GlobalColorJitterHue, p: Settings.GlobalColorJitterP),
             new global::Jepa.Runtime.Masks.Grayscale(Settings.GlobalGrayscaleP),
             new global::Jepa.Runtime.Masks.GaussianBlur(sigma: Settings.GlobalGaussianBlurSigma, p: Settings.GlobalGaussianBlurP));
@@ -205,7 +216,7 @@ public sealed partial class Views : global::Jepa.Runtime.Training.JepaExperiment
     /// <summary>One training step: <c>predict mean(net(crops.global(image))) from net(crops(image))</c> (every-builtin.jepa(74,5)).</summary>
     protected override global::Jepa.Runtime.Training.LossTerms TrainingStep(global::TorchSharp.torch.Tensor image, global::Jepa.Runtime.Training.StepContext step)
     {
-        // 1. Views: 2 x crops.global, corruption global = random_resized_crop(scale: 0.3..1.0) then color_jitter(p: 1.0) then grayscale(p: 0.5) then gaussian_blur(sigma: 0.1..1.0, p: 0.5); normalised.   (B, 3, 8, 8) -> (2B, 3, 8, 8)
+        // 1. Views: 2 x crops.global, corruption global = random_resized_crop(scale: 0.3..1.0) then random_affine(degrees: 10, translate: 0.1, scale: 0.9..1.1, shear: 5) then color_jitter(p: 1.0) then grayscale(p: 0.5) then gaussian_blur(sigma: 0.1..1.0, p: 0.5); normalised.   (B, 3, 8, 8) -> (2B, 3, 8, 8)
         var globalViews = Normalize(global::Jepa.Runtime.Training.Views.Draw(Global, image, 2, step.Generator));
         // 2. Views: 2 x crops.local, corruption local = random_resized_crop(scale: 0.1..0.5, size: 4) then random_rotation(degrees: 20, fill: 0.5) then solarize(p: 0.5) then random_erasing(p: 0.5); normalised.   (B, 3, 8, 8) -> (2B, 3, 4, 4)
         var localViews = Normalize(global::Jepa.Runtime.Training.Views.Draw(Local, image, 2, step.Generator));

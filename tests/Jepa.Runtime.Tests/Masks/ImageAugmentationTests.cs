@@ -33,6 +33,9 @@ public class ImageAugmentationTests(ITestOutputHelper output)
     private static Tensor Column(JsonElement boxes, int i) =>
         tensor(boxes.EnumerateArray().Select(b => b[i].GetInt64()).ToArray());
 
+    private static Tensor Parameter(JsonElement rows, int i) =>
+        tensor(rows.EnumerateArray().Select(r => r[i].GetDouble()).ToArray());
+
     /// <summary>Our batched core on the case's images and per-sample parameters.</summary>
     private static Tensor Ours(JsonElement c)
     {
@@ -50,6 +53,8 @@ public class ImageAugmentationTests(ITestOutputHelper output)
             "gaussian_blur" => ImageOps.GaussianBlur(images, c.GetProperty("kernel").GetInt32(), tensor(Numbers(p))),
             "solarize" => ImageOps.Solarize(images, tensor(Numbers(p))),
             "rotate" => ImageOps.Rotate(images, tensor(Numbers(p)), c.GetProperty("fill").GetDouble()),
+            "affine" => ImageOps.Affine(images, Parameter(p, 0), Parameter(p, 1), Parameter(p, 2), Parameter(p, 3), Parameter(p, 4), Parameter(p, 5),
+                                        c.GetProperty("fill").GetDouble()),
             "erase" => ImageOps.Erase(images, Column(p, 0), Column(p, 1), Column(p, 2), Column(p, 3), c.GetProperty("value").GetDouble()),
             "mask_cells" => ImageOps.MaskCells(images, tensor(p.EnumerateArray().SelectMany(k => k.EnumerateArray().Select(v => v.GetInt64())).ToArray(),
                                                               [p.GetArrayLength(), p[0].GetArrayLength()]), c.GetProperty("patch").GetInt32(), 0),
@@ -310,6 +315,55 @@ public class ImageAugmentationTests(ITestOutputHelper output)
         Assert.True((turned - expected).abs().max().item<float>() < 1e-5, "rot90 and the identity");
     }
 
+    // ---- random_affine ---------------------------------------------------------------------------------------------
+
+    [Fact]
+    public void Random_affine_draws_each_parameter_uniformly_within_its_range_and_moves_whole_pixels()
+    {
+        const int n = 20000;
+        var (angle, tx, ty, scale, shear) = new RandomAffine(15, translate: 0.1, scale: (0.8, 1.2), shear: 10).SampleParameters(n, 20, 30, Seeded(33));
+        void Uniform(Tensor v, double min, double max, string what)
+        {
+            var sd = (max - min) / Math.Sqrt(12);
+            Assert.InRange(v.min().item<double>(), min, min + 0.01 * (max - min));
+            Assert.InRange(v.max().item<double>(), max - 0.01 * (max - min), max);
+            Assert.True(Math.Abs(v.mean().item<double>() - (min + max) / 2) <= 4 * sd / Math.Sqrt(n), what + " mean");
+            Assert.InRange(v.std().item<double>(), 0.98 * sd, 1.02 * sd);
+        }
+        Uniform(angle, -15, 15, "angle");
+        Uniform(scale, 0.8, 1.2, "scale");
+        Uniform(shear, -10, 10, "shear");
+        // Moves: round(U(-3, 3)) across a 30-pixel width and round(U(-2, 2)) across 20 rows, whole pixels, each value
+        // as often as its share of the interval (half to even at the ends: -3 and 3 get 0.5 / 6 each, the inner 1 / 6).
+        Assert.True(tx.eq(tx.round()).all().item<bool>() && ty.eq(ty.round()).all().item<bool>(), "whole pixels");
+        Assert.Equal(-3, tx.min().item<double>());
+        Assert.Equal(3, tx.max().item<double>());
+        Assert.Equal(2, ty.abs().max().item<double>());
+        AssertRate(tx.eq(0).to(ScalarType.Float64).mean().item<double>(), 1 / 6.0, n, "tx = 0");
+        AssertRate(tx.eq(3).to(ScalarType.Float64).mean().item<double>(), 0.5 / 6, n, "tx = 3");
+        AssertRate(ty.eq(1).to(ScalarType.Float64).mean().item<double>(), 1 / 4.0, n, "ty = 1");
+    }
+
+    /// <summary>By hand: no turn, move, zoom or shear is the identity; a clockwise quarter turn of a square image is
+    /// <c>rot90</c> clockwise; a zoom by 2 about the centre of an 8x8 image reads halfway to the centre; a move of (1, -2) pixels puts input pixel (i, j) at (i - 2, j + 1), the fill where nothing
+    /// comes from the image.</summary>
+    [Fact]
+    public void Affine_by_hand_identity_quarter_turn_zoom_and_move()
+    {
+        using var x = rand(4, 2, 8, 8, generator: Seeded(34));
+        Tensor Of(params double[] v) => tensor(v);
+        using var y = ImageOps.Affine(x, Of(0, 90, 0, 0), Of(0, 0, 0, 1), Of(0, 0, 0, -2), Of(1, 1, 2, 1), Of(0, 0, 0, 0), Of(0, 0, 0, 0), fill: 0.25);
+        Assert.True((y[0] - x[0]).abs().max().item<float>() < 1e-6, "identity");
+        Assert.True((y[1] - x[1].rot90(-1, (1, 2))).abs().max().item<float>() < 1e-5, "clockwise quarter turn");
+        // Zoom by 2: output pixel (3, 3), 0.5 left of and above the centre, reads (3.25, 3.25): bilinear weights 9 / 16,
+        // 3 / 16, 3 / 16, 1 / 16.
+        using var zoomed = (9 * x[2][.., 3, 3] + 3 * x[2][.., 3, 4] + 3 * x[2][.., 4, 3] + x[2][.., 4, 4]) / 16;
+        Assert.True((y[2][.., 3, 3] - zoomed).abs().max().item<float>() < 1e-6, "zoom by 2 reads between pixels");
+        Assert.True((y[3].narrow(1, 0, 6).narrow(2, 1, 7) - x[3].narrow(1, 2, 6).narrow(2, 0, 7)).abs().max().item<float>() < 1e-6, "moved by (1, -2)");
+        Assert.True((y[3].narrow(1, 6, 2) - 0.25f).abs().max().item<float>() < 1e-6, "rows from below the image are the fill");
+        Assert.True((y[3].narrow(2, 0, 1) - 0.25f).abs().max().item<float>() < 1e-6, "the column from left of the image is the fill");
+    }
+
     // ---- random_erasing --------------------------------------------------------------------------------------------
 
     [Fact]
@@ -416,6 +470,7 @@ public class ImageAugmentationTests(ITestOutputHelper output)
         ["gaussian_blur"] = new GaussianBlur(),
         ["solarize"] = new Solarize(),
         ["random_rotation"] = new RandomRotation(30, fill: 0.5),
+        ["random_affine"] = new RandomAffine(20, translate: 0.1, scale: (0.8, 1.2), shear: 15, fill: 0.5),
         ["random_erasing"] = new RandomErasing(),
         ["pixel block_mask"] = new PixelMask(new MultiBlockMask((4, 4)), 8),
     };
@@ -437,7 +492,7 @@ public class ImageAugmentationTests(ITestOutputHelper output)
         Assert.False(link.Apply(x, Seeded(24)).equal(y).all().item<bool>(), "another seed, another result");
         var changed = (y - x).abs().flatten(1).amax(1).gt(0).sum().item<long>();
         Assert.True(changed > 0, "some samples change");
-        if (name is not ("random_resized_crop" or "random_rotation" or "pixel block_mask")) Assert.True(changed < 32, "p < 1 leaves some samples alone");
+        if (name is not ("random_resized_crop" or "random_rotation" or "random_affine" or "pixel block_mask")) Assert.True(changed < 32, "p < 1 leaves some samples alone");
         Assert.Throws<ArgumentException>(() => link.Apply(rand(4, 3), Seeded(1)));
     }
 
@@ -455,6 +510,12 @@ public class ImageAugmentationTests(ITestOutputHelper output)
         Assert.Contains("random_erasing", Assert.Throws<ArgumentOutOfRangeException>(() => new RandomErasing(value: double.NaN)).Message);
         Assert.Contains("random_rotation", Assert.Throws<ArgumentOutOfRangeException>(() => new RandomRotation(181)).Message);
         Assert.Contains("random_rotation", Assert.Throws<ArgumentOutOfRangeException>(() => new RandomRotation(10, fill: -0.1)).Message);
+        Assert.Contains("random_affine", Assert.Throws<ArgumentOutOfRangeException>(() => new RandomAffine(-1)).Message);
+        Assert.Contains("random_affine", Assert.Throws<ArgumentOutOfRangeException>(() => new RandomAffine(10, translate: 1.5)).Message);
+        Assert.Contains("random_affine", Assert.Throws<ArgumentOutOfRangeException>(() => new RandomAffine(10, scale: (1.2, 0.8))).Message);
+        Assert.Contains("random_affine", Assert.Throws<ArgumentOutOfRangeException>(() => new RandomAffine(10, scale: (0, 1))).Message);
+        Assert.Contains("random_affine", Assert.Throws<ArgumentOutOfRangeException>(() => new RandomAffine(10, shear: 90)).Message);
+        Assert.Contains("random_affine", Assert.Throws<ArgumentOutOfRangeException>(() => new RandomAffine(10, fill: 2)).Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => new PixelMask(new MultiBlockMask((4, 4)), 0));
         Assert.Equal("random_resized_crop(scale: 0.08..1, ratio: 0.75..1.3333333333333333, size: [16, 16])", new RandomResizedCrop(size: (16, 16)).ToString());
     }

@@ -70,6 +70,11 @@ def cases(imgs):
     for image, angles, fill in [("rgb", [30.0, -45.0, 90.0], 0.0), ("gray", [12.5, -170.0], 1.0), ("rgb", [7.0, 180.0, -0.5], 0.25)]:
         y = per_image(imgs[image], lambda img, a: TF.rotate(img, a, bilinear, fill=[fill] * img.shape[0]), angles)
         add(f"rotate {image} fill {fill}", "rotate", image, angles, y, fill=fill)
+    # params per image: angle (clockwise), translate x, y (pixels), scale, shear x, shear y (degrees)
+    for image, params, fill in [("rgb", [[30.0, 2, -1, 0.8, 12.0, 0.0], [-45.0, 0, 3, 1.25, -20.0, 5.0], [0.0, 1, 1, 1.0, 30.0, 0.0]], 0.0),
+                                ("gray", [[-8.0, -2, 2, 1.1, 10.0, 0.0], [170.0, 0, 0, 0.6, 0.0, -15.0]], 1.0)]:
+        y = per_image(imgs[image], lambda img, q: TF.affine(img, q[0], [q[1], q[2]], q[3], [q[4], q[5]], bilinear, fill=[fill] * img.shape[0]), params)
+        add(f"affine {image} fill {fill}", "affine", image, params, y, fill=fill)
     for image, boxes, value in [("rgb", [[1, 2, 3, 4], [0, 0, 10, 12], [5, 6, 0, 0]], 0.0), ("gray", [[2, 3, 4, 5], [8, 10, 1, 1]], 0.5)]:
         y = per_image(imgs[image], lambda img, b: TF.erase(img, b[0], b[1], b[2], b[3], torch.tensor(value)), boxes)
         add(f"erase {image}", "erase", image, boxes, y, value=value)

@@ -43,6 +43,8 @@ def cores(case):
         return O.grayscale(images)
     if op == "rotate":
         return O.rotate(images, case["angle"], case["fill"])
+    if op == "affine":
+        return O.affine(images, case["angle"], case["tx"], case["ty"], case["scale"], case["shear_x"], case["shear_y"], case["fill"])
     adjust = {"brightness": O.adjust_brightness, "contrast": O.adjust_contrast, "saturation": O.adjust_saturation,
               "hue": O.adjust_hue, "solarize": O.solarize}[op]
     return adjust(images, case["factor"])
@@ -71,6 +73,8 @@ def make_link(case):
         return C.HorizontalFlip(case["p"])
     if name == "random_rotation":
         return C.RandomRotation(case["degrees"], case["fill"])
+    if name == "random_affine":
+        return C.RandomAffine(case["degrees"], case["translate"], pair("scale"), case["shear"], case["fill"])
     if name == "pixel_mask":
         mask = C.MultiBlockMask((case["grid_h"], case["grid_w"])) if case["mask"] == "block" else \
             C.RandomTokenMask((case["grid_h"], case["grid_w"]), case["ratio"])
