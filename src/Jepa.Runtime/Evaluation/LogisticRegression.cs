@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Jepa.Runtime.Evaluation;
@@ -57,8 +58,8 @@ public sealed class LogisticRegression : LinearClassifier
         {
             var logits = xa.matmul(w);                                                                    // (N, C)
             var logProbs = logits.log_softmax(1);
-            var f = -(logProbs * onehot).sum() / n + 0.5 * lambda * (w.square() * penalty).sum();
-            var g = xa.t().matmul(logProbs.exp() - onehot) / n + lambda * penalty * w;                   // (D + 1, C)
+            var f = Held(n, s => (-(logProbs * onehot).sum()).div(s)) + Held(0.5 * lambda, s => (w.square() * penalty).sum().mul(s));
+            var g = Held(n, s => xa.t().matmul(logProbs.exp() - onehot).div(s)) + Held(lambda, s => penalty.mul(s)) * w;   // (D + 1, C)
             return (f.item<double>(), g);
         }
 
@@ -78,21 +79,21 @@ public sealed class LogisticRegression : LinearClassifier
             {
                 var a = rho * (si * q).sum().item<double>();
                 alphas.Push(a);
-                q.sub_(yi * a);
+                q.sub_(Held(a, yi.mul));
             }
             if (s.Count > 0)
             {
                 var (sl, yl, _) = s.Last();
-                q.mul_((sl * yl).sum().item<double>() / (yl * yl).sum().item<double>());
+                Held((sl * yl).sum().item<double>() / (yl * yl).sum().item<double>(), q.mul_);
             }
             else
             {
-                q.div_(Math.Max(1.0, q.abs().sum().item<double>()));                                     // a cautious first step
+                Held(Math.Max(1.0, q.abs().sum().item<double>()), s => q.div_(s));                      // a cautious first step
             }
             foreach (var (si, yi, rho) in s)
             {
                 var b = rho * (yi * q).sum().item<double>();
-                q.add_(si * (alphas.Pop() - b));
+                q.add_(Held(alphas.Pop() - b, si.mul));
             }
             var direction = -q;
             var slope = (g * direction).sum().item<double>();
@@ -103,7 +104,7 @@ public sealed class LogisticRegression : LinearClassifier
             Tensor? wNew = null, gNew = null;
             for (var halvings = 0; halvings < 40; halvings++, step *= 0.5)
             {
-                wNew = w + direction * step;
+                wNew = w + Held(step, direction.mul);
                 (fNew, gNew) = Evaluate(wNew);
                 if (fNew <= f + 1e-4 * step * slope) break;
             }
@@ -125,6 +126,20 @@ public sealed class LogisticRegression : LinearClassifier
             converged = largest < GradientTolerance || stalled;
         }
         return new LogisticRegression(w.data<double>().ToArray(), (int)d, classes, iterations, f, converged, largest);
+    }
+
+    /// <summary>
+    /// <paramref name="op"/> on <paramref name="value"/> as a TorchSharp <c>Scalar</c> held until the operation is done.
+    /// <c>t * v</c> with a double converts it to a <c>Scalar</c> that nothing references once its handle is passed to
+    /// the native call, so its finalizer can free it during the call: libtorch then reads freed memory ("Unknown scalar
+    /// type", at the end of the MNIST example's few-shot probe on 2026-12-01). The fit does about ten such operations
+    /// per iteration, some 10^5 per evaluation, more than any other code here. The same operations as before, so the
+    /// same numbers.
+    /// </summary>
+    private static Tensor Held(double value, Func<Scalar, Tensor> op)
+    {
+        using var scalar = value.ToScalar();
+        return op(scalar);
     }
 
     /// <summary>The logits (N, C) for embeddings (N, D), float64.</summary>
