@@ -1,3 +1,4 @@
+using TorchSharp;
 using Jepa.Runtime.Data;
 using Jepa.Runtime.Models;
 using static TorchSharp.torch;
@@ -60,8 +61,9 @@ public static class Evaluator
         var rms = train.square().mean().sqrt().item<float>();
         if (rms > 0 && float.IsFinite(rms))
         {
-            train = train / rms;
-            test = test / rms;
+            using var scale = rms.ToScalar();                                                           // held: see LogisticRegression.Held
+            train = train.div(scale);
+            test = test.div(scale);
         }
         var classes = (int)Math.Max(trainLabels.max().item<long>(), testLabels.max().item<long>()) + 1;
         var probe = options.LinearProbe is { } lp ? LogisticRegression.Fit(train, trainLabels, classes, lp.Epochs) : null;
