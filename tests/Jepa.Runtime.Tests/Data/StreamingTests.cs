@@ -125,6 +125,38 @@ public sealed class StreamingTests : IDisposable
         Assert.Equal(afterDispose, source.Reads);   // the workers stopped
     }
 
+    /// <summary>
+    /// The workers allocate nothing while they fill and hand over batches (a collection they started could free a Scalar
+    /// that the training thread has in a libtorch call: see BatchPrefetcher), the batches come in order with their
+    /// lengths (the last one shorter), and a worker's exception reaches the consumer with the worker's stack.
+    /// </summary>
+    [Fact]
+    public void The_workers_allocate_nothing_and_hand_over_every_batch_in_order()
+    {
+        const int batches = 300, size = 64;
+        using (var prefetcher = new BatchPrefetcher(0, batches, 3, 4, b => b == batches - 1 ? size / 2 : size, (b, buffer) => buffer.AsSpan(0, size).Fill((byte)b)))
+        {
+            for (long b = 0; b < batches; b++)
+            {
+                var (buffer, length) = prefetcher.Take(b);
+                Assert.Equal(b == batches - 1 ? size / 2 : size, length);
+                Assert.True(buffer.AsSpan(0, length).IndexOfAnyExcept((byte)b) < 0, $"batch {b} holds another batch's bytes");
+                prefetcher.Release(b);
+            }
+            Assert.Equal(0, prefetcher.WorkerAllocatedBytes);
+        }
+
+        using var failing = new BatchPrefetcher(0, 10, 2, 2, _ => 8, (b, _) => { if (b == 3) throw new InvalidOperationException("batch 3 failed"); });
+        for (long b = 0; b < 3; b++)
+        {
+            failing.Take(b);
+            failing.Release(b);
+        }
+        var e = Assert.Throws<InvalidOperationException>(() => failing.Take(3));
+        Assert.Equal("batch 3 failed", e.Message);
+        Assert.Contains("BatchPrefetcher.Work", e.StackTrace);
+    }
+
     /// <summary>Samples whose bytes are their index; counts the reads.</summary>
     private sealed class CountingSource(int count, int size) : ISampleSource
     {

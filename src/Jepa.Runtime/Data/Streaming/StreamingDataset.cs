@@ -144,11 +144,11 @@ public sealed class StreamingDataset : ISampleSet
         using var prefetcher = new BatchPrefetcher(startBatch, batches, options.WorkerCount, options.PrefetchDepth, b => SamplesIn(b) * sampleBytes, Fill);
         for (var b = startBatch; b < batches; b++)
         {
-            var buffer = prefetcher.Take(b);
+            var (buffer, length) = prefetcher.Take(b);
             Tensor batch;
-            using (var bytes = tensor(buffer, [SamplesIn(b), .. SampleShape]))
+            using (var bytes = tensor(length == buffer.Length ? buffer : buffer[..length], [SamplesIn(b), .. SampleShape]))
                 batch = bytes.to(ScalarType.Float32).div_(255.0);
-            prefetcher.Return(buffer);
+            prefetcher.Release(b);
             if ((store.Source as ImageFileSource)?.TakeUpscaleNote() is { } note) options.Log?.Invoke(note);
             yield return batch;
         }
