@@ -62,7 +62,20 @@ public static class ConsumerFiles
 
 public sealed record ProcessResult(int ExitCode, string Output, string Error)
 {
-    public string All => Output + Error;
+    /// <summary>
+    /// Both streams, then the error.log that a failed run names ("The detail is in PATH.") while its folder still exists:
+    /// the stack of an unexpected failure (an intermittent native fault) then reaches the test's failure message even
+    /// though the run folder is temporary.
+    /// </summary>
+    public string All => Output + Error + DetailLog();
+
+    private string DetailLog()
+    {
+        var named = System.Text.RegularExpressions.Regex.Match(Output + Error, @"The detail is in (\S+error\.log)\.");
+        return named.Success && File.Exists(named.Groups[1].Value)
+            ? $"\n--- {named.Groups[1].Value} ---\n{File.ReadAllText(named.Groups[1].Value)}"
+            : string.Empty;
+    }
 }
 
 public static class Dotnet

@@ -173,6 +173,7 @@ public partial class StopTests(ITestOutputHelper log)
         Assert.Contains("System.InvalidOperationException: Injected fault", text);
         Assert.Contains("   at ", text);
         Assert.Contains(detail, text);
+        Assert.Contains(detail, result.All);   // a failing test's message carries the detail of a temporary run folder
         var record = StopRecord(folder);
         Assert.Equal("failed", record["reason"]!.GetValue<string>());
         Assert.Equal(errorLog, record["error_log"]!.GetValue<string>());
