@@ -32,9 +32,6 @@ public static class OneDnnIsa
     /// <summary>True when this assembly set the cap (the user had not set either variable).</summary>
     public static bool SetHere { get; private set; }
 
-    [DllImport("libc", EntryPoint = "setenv")]
-    private static extern int SetEnv([MarshalAs(UnmanagedType.LPUTF8Str)] string name, [MarshalAs(UnmanagedType.LPUTF8Str)] string value, int overwrite);
-
     /// <summary>
     /// The value to set, or null to leave the environment alone: null off x64 and when the user has set either variable
     /// (their choice wins, <c>ALL</c> included).
@@ -58,20 +55,7 @@ public static class OneDnnIsa
             Effective = string.IsNullOrEmpty(current) ? (string.IsNullOrEmpty(legacy) ? null : legacy) : current;
             return;
         }
-        // .NET's Environment.SetEnvironmentVariable changes only the managed copy on Unix; native code reads libc's.
-        // On Windows it sets the process environment, which oneDNN reads with GetEnvironmentVariable.
-        Environment.SetEnvironmentVariable(Variable, value);
-        if (!OperatingSystem.IsWindows())
-        {
-            try
-            {
-                if (SetEnv(Variable, value, 0) != 0) return;
-            }
-            catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
-            {
-                return;
-            }
-        }
+        if (!NativeEnvironment.Set(Variable, value)) return;
         Effective = value;
         SetHere = true;
     }
