@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Jepa.Runtime.Data;
 using Jepa.Runtime.Evaluation;
+using Jepa.Runtime.Native;
 using Jepa.Runtime.Training;
 using Spectre.Console;
 using TorchSharp;
@@ -46,6 +47,7 @@ internal static class EvaluationSuite
 
     private static EvaluationReport Evaluate(Func<torch.Tensor, torch.Tensor> encode, JepaDataset train, JepaDataset test, EvaluationOptions evaluation)
     {
+        using var guard = CollectionGuard.Enter();                  // the embedding too (Jepa.Runtime.Native)
         using var scope = torch.NewDisposeScope();
         return Evaluator.Run(Evaluator.Embed(encode, train), train.Labels!, Evaluator.Embed(encode, test), test.Labels!, evaluation);
     }

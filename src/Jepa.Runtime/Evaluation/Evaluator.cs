@@ -37,6 +37,7 @@ public static class Evaluator
     {
         ArgumentNullException.ThrowIfNull(encode);
         if (!options.Any) return new EvaluationReport(null, null, null, 0, 0, 0);
+        using var guard = Native.CollectionGuard.Enter();                                      // see Trainer.Train
         labelled.Validate(labelled.SampleShape, labelsNeededBy: options.Names);
         var (train, test) = labelled.Split(options.TestFraction, seed);
         using (train)
@@ -57,6 +58,7 @@ public static class Evaluator
     /// </summary>
     public static EvaluationReport Run(Tensor train, Tensor trainLabels, Tensor test, Tensor testLabels, EvaluationOptions options)
     {
+        using var guard = Native.CollectionGuard.Enter();                                      // see Trainer.Train
         using var scope = NewDisposeScope();
         var rms = train.square().mean().sqrt().item<float>();
         if (rms > 0 && float.IsFinite(rms))
@@ -84,6 +86,7 @@ public static class Evaluator
         var parts = new List<Tensor>();
         foreach (var batch in data.InOrder(batchSize))
         {
+            Native.CollectionGuard.SafePoint();
             using var scope = NewDisposeScope();
             var z = encode(batch);
             z = z.dim() == 3 ? Tokens.MeanPool(z) : z.reshape(z.shape[0], -1);                 // (B, D)

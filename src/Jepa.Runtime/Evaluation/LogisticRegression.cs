@@ -71,6 +71,7 @@ public sealed class LogisticRegression : LinearClassifier
         var converged = largest < GradientTolerance;
         while (!converged && iterations < maxIterations)
         {
+            Native.CollectionGuard.SafePoint();
             using var iteration = NewDisposeScope();                                                      // frees the (N, C) temporaries
             // Two-loop recursion: direction = -H g, with H0 = (s.y / y.y) I from the newest pair.
             var q = g.clone();

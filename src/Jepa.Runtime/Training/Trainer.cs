@@ -52,6 +52,7 @@ internal sealed class Trainer
         // for the call.
         using var owner = run.RunFolder is { } path && !RunFolderLock.IsHeld(path) ? RunFolderLock.Acquire(path) : null;
         var trainer = new Trainer(experiment, run, progress);
+        using var guard = Native.CollectionGuard.Enter();         // no collection while TorchSharp calls are in flight
         try
         {
             return trainer.Train(data, cancellationToken);
@@ -172,6 +173,7 @@ internal sealed class Trainer
         while (state.Step < total)
         {
             if (cancellationToken.IsCancellationRequested) return StopReason.Cancelled;
+            Native.CollectionGuard.SafePoint();                                                   // between steps
             if (!batches.MoveNext())
                 throw new InvalidOperationException($"Epoch {state.Epoch} of the training data ended after {state.Position} batches of {options.Batch}; " +
                                                     $"{data.Count} samples make {stepsPerEpoch}. Did the data change since the checkpoint?");
