@@ -70,7 +70,9 @@ public static class Evaluator
         var classes = (int)Math.Max(trainLabels.max().item<long>(), testLabels.max().item<long>()) + 1;
         var probe = options.LinearProbe is { } lp ? LogisticRegression.Fit(train, trainLabels, classes, lp.Epochs) : null;
         double? linear = probe?.Accuracy(test, testLabels);
+        Native.CollectionGuard.Collect();
         var fewShot = options.FewShot is { } fs ? FewShot.Evaluate(train, trainLabels, test, testLabels, fs, classes) : null;
+        Native.CollectionGuard.Collect();
         double? knn = options.Knn is { } kn ? Knn.Accuracy(train, trainLabels, test, testLabels, Math.Min(kn.K, (int)train.shape[0]), classes) : null;
         return new EvaluationReport(linear, fewShot, knn, (int)train.shape[0], (int)test.shape[0], (int)train.shape[1],
             probe is null ? null : ProbeFit.Of(probe, options.LinearProbe!.Epochs));

@@ -73,6 +73,26 @@ public static class CollectionGuard
         }
     }
 
+    /// <summary>
+    /// Call where no TorchSharp call is in flight on any thread, between phases that free much: under a hold, ends the
+    /// region, collects and runs the pending finalizers (the native memory of tensors left to the finalizer), and starts
+    /// a new region; without a hold, does nothing.
+    /// </summary>
+    public static void Collect()
+    {
+        lock (Sync)
+        {
+            if (depth == 0) return;
+            var running = GCSettings.LatencyMode == GCLatencyMode.NoGCRegion;
+            if (running && !owns) return;
+            if (running) End();
+            else if (owns) Lost++;
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            owns = Start();
+        }
+    }
+
     private static bool Start()
     {
         try

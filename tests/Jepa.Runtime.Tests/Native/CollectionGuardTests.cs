@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Jepa.Runtime.Native;
 using Jepa.Runtime.Tests.Training;
 using Jepa.Runtime.Training;
@@ -92,6 +93,29 @@ public class CollectionGuardTests
             using (CollectionGuard.Enter()) Assert.True(CollectionGuard.Active);
             Assert.True(CollectionGuard.Active);
             Assert.Equal(started, CollectionGuard.Started);
+        }
+        Assert.False(CollectionGuard.Active);
+    }
+
+    private sealed class Finalizable(StrongBox<bool> finalized)
+    {
+        ~Finalizable() => finalized.Value = true;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Drop(StrongBox<bool> finalized) => _ = new Finalizable(finalized);
+
+    /// <summary>Collect, between the evaluation's phases: what only the finalizer frees is freed there, and the region goes on.</summary>
+    [Fact]
+    public void Collect_runs_the_pending_finalizers_and_keeps_the_region()
+    {
+        var finalized = new StrongBox<bool>(false);
+        using (CollectionGuard.Enter())
+        {
+            Drop(finalized);
+            CollectionGuard.Collect();
+            Assert.True(finalized.Value);
+            Assert.True(CollectionGuard.Active);
         }
         Assert.False(CollectionGuard.Active);
     }
