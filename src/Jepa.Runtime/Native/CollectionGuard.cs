@@ -59,36 +59,30 @@ public static class CollectionGuard
     /// Call where no TorchSharp call is in flight on any thread. Under a hold: starts a region if none is running,
     /// or a new one once half the budget is spent; does nothing without a hold.
     /// </summary>
-    public static void SafePoint()
-    {
-        lock (Sync)
-        {
-            if (depth == 0) return;
-            var running = GCSettings.LatencyMode == GCLatencyMode.NoGCRegion;
-            if (running && !owns) return;                                               // the caller's own region
-            if (running && GC.GetTotalAllocatedBytes() - startedAt < Budget / 2) return;
-            if (running) End();
-            else if (owns) Lost++;
-            owns = Start();
-        }
-    }
+    public static void SafePoint() => Restart(collect: false);
 
     /// <summary>
     /// Call where no TorchSharp call is in flight on any thread, between phases that free much: under a hold, ends the
     /// region, collects and runs the pending finalizers (the native memory of tensors left to the finalizer), and starts
     /// a new region; without a hold, does nothing.
     /// </summary>
-    public static void Collect()
+    public static void Collect() => Restart(collect: true);
+
+    private static void Restart(bool collect)
     {
         lock (Sync)
         {
             if (depth == 0) return;
             var running = GCSettings.LatencyMode == GCLatencyMode.NoGCRegion;
-            if (running && !owns) return;
+            if (running && !owns) return;                                               // the caller's own region
+            if (running && !collect && GC.GetTotalAllocatedBytes() - startedAt < Budget / 2) return;
             if (running) End();
             else if (owns) Lost++;
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
+            if (collect)
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+            }
             owns = Start();
         }
     }
