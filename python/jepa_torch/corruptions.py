@@ -5,7 +5,7 @@ on every process) and each process keeps the rows of its part (``BatchPart``). N
 views and masks one process sees with the whole batch, at the cost of drawing the whole batch's numbers everywhere
 (cheap next to the forward pass: a few numbers per sample, or one per input element for noise and dropout).
 
-The image links (``RandomResizedCrop``, ``HorizontalFlip``, ``RandomRotation``, ``RandomAffine``, ``ColorJitter``, ``Grayscale``,
+The image links (``RandomResizedCrop``, ``HorizontalFlip``, ``RandomRotation``, ``RandomAffine``, ``ElasticTransform``, ``ColorJitter``, ``Grayscale``,
 ``GaussianBlur``, ``Solarize``, ``RandomErasing``, ``PixelMask``) split into ``sample(batch, h, w, g)``, the raw draws of a batch in the
 order and shape the C# link draws them (a dict of tensors), and ``apply(x, draws)``, which turns draws into parameters
 and calls the batched cores of ``image_ops``. The same draws give the same images in both runtimes (passed as tensors
@@ -365,6 +365,43 @@ class RandomAffine(ImageLink):
     def transform(self, images, draws):
         angle, tx, ty, scale, shear = self.parameters(draws, images.shape[2], images.shape[3])
         return image_ops.affine(images, angle, tx, ty, scale, shear, torch.zeros_like(shear), self.fill)
+
+
+class ElasticTransform(ImageLink):
+    """``elastic_transform(alpha, sigma, fill)``, torchvision's ``ElasticTransform(alpha, sigma, BILINEAR, fill)`` per
+    sample: two fields of uniform noise in [-1, 1] (x, then y), each blurred by a Gaussian of ``sigma`` pixels (kernel
+    ``int(8 sigma + 1)`` made odd, reflect padding; none when sigma is 0) and scaled by ``alpha / H`` (x) and
+    ``alpha / W`` (y) in normalised coordinates, torchvision's scaling (``image_ops.elastic``). Draws: ``u`` (B, 2, H, W)."""
+
+    link = "elastic_transform"
+
+    def __init__(self, alpha=50.0, sigma=5.0, fill=0.0):
+        if not 0 <= alpha < math.inf:
+            raise ValueError(f"{self.link} needs a finite alpha >= 0, got {alpha}.")
+        if not 0 <= sigma < math.inf:
+            raise ValueError(f"{self.link} needs a finite sigma >= 0, got {sigma}.")
+        if not 0 <= fill <= 1:
+            raise ValueError(f"{self.link} needs a fill in [0, 1], got {fill}.")
+        self.alpha, self.sigma, self.fill = alpha, sigma, fill
+        self.kernel_size = int(8 * sigma + 1) | 1
+
+    def sample(self, batch, h, w, g):
+        return {"u": _uniform((batch, 2, h, w), g)}
+
+    def displacement(self, u):
+        """The displacement (B, H, W, 2), x then y, from the noise ``u`` (B, 2, H, W) uniform in [0, 1)."""
+        b, _, h, w = u.shape
+        fields = u.to(torch.float32) * 2 - 1
+        if self.sigma > 0:
+            if self.kernel_size // 2 >= min(h, w):
+                raise ValueError(f"{self.link}(sigma: {self.sigma}) blurs with a {self.kernel_size}x{self.kernel_size} kernel, which needs images "
+                                 f"larger than {self.kernel_size // 2}x{self.kernel_size // 2} (reflect padding), got {h}x{w}; choose sigma < {(2 * min(h, w) - 1) / 8}.")
+            fields = image_ops.gaussian_blur(fields, self.kernel_size, torch.full((b,), float(self.sigma), device=u.device))
+        scale = torch.tensor([self.alpha / h, self.alpha / w], dtype=torch.float32, device=u.device).view(1, 2, 1, 1)
+        return (fields * scale).permute(0, 2, 3, 1)
+
+    def transform(self, images, draws):
+        return image_ops.elastic(images, self.displacement(draws["u"].to(images.device)), self.fill)
 
 
 class ColorJitter(ImageLink):

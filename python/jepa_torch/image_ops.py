@@ -99,16 +99,38 @@ def affine(images, angles, translate_x, translate_y, scales, shear_x, shear_y, f
 
 def _warp(images, matrices, fill):
     """Output pixel (x, y), in pixels from the centre (``x = j - (W - 1) / 2``, y down), reads the input at
-    (m0 x + m1 y + m2, m3 x + m4 y + m5) for sample i's row m of ``matrices`` (B, 6) float64; one bilinear
-    ``grid_sample`` (zeros outside, ``align_corners=False``) carries the image and a channel of ones, and the pixels
-    blend with the fill by that channel: ``v m + (1 - m) fill`` (torchvision's ``_apply_grid_transform``)."""
+    (m0 x + m1 y + m2, m3 x + m4 y + m5) for sample i's row m of ``matrices`` (B, 6) float64, sampled and blended
+    with the fill by ``_sample``."""
     b, c, h, w = images.shape
     m = matrices.view(b, 6, 1, 1).unbind(1)                                         # 6 x (B, 1, 1)
     x = (torch.arange(w, dtype=torch.float64, device=images.device) - (w - 1) / 2).view(1, 1, w)
     y = (torch.arange(h, dtype=torch.float64, device=images.device) - (h - 1) / 2).view(1, h, 1)
     grid = torch.stack([(x * m[0] + y * m[1] + m[2]) / (w / 2), (x * m[3] + y * m[4] + m[5]) / (h / 2)], 3)
+    return _sample(images, grid.to(images.dtype), fill)
+
+
+def elastic(images, displacement, fill=0.0):
+    """``elastic_transform`` as torchvision applies it to a tensor: output pixel (j, i) of sample b reads the input at its
+    own position plus ``displacement[b, i, j]`` (x then y), in ``grid_sample``'s normalised coordinates (pixel j's centre
+    at ``(2 j + 1) / W - 1``); bilinear, the area from outside the image set to ``fill``.
+    (B, C, H, W), (B, H, W, 2) -> (B, C, H, W)."""
+    _check(images, "elastic")
+    b, _, h, w = images.shape
+    if tuple(displacement.shape) != (b, h, w, 2):
+        raise ValueError(f"elastic needs a displacement ({b}, {h}, {w}, 2) for images {tuple(images.shape)}, got {tuple(displacement.shape)}.")
+    x = ((torch.arange(w, dtype=torch.float64, device=images.device) * 2 + 1) / w - 1).view(1, w).expand(h, w)
+    y = ((torch.arange(h, dtype=torch.float64, device=images.device) * 2 + 1) / h - 1).view(h, 1).expand(h, w)
+    identity = torch.stack([x, y], 2).to(images.dtype).unsqueeze(0)                 # (1, H, W, 2)
+    return _sample(images, identity + displacement.to(images.device, images.dtype), fill)
+
+
+def _sample(images, grid, fill):
+    """torchvision's ``_apply_grid_transform``: one bilinear ``grid_sample`` (zeros outside, ``align_corners=False``)
+    over the image and a channel of ones, and the pixels blended with the fill by that channel: ``v m + (1 - m) fill``.
+    grid (B, H', W', 2) -> (B, C, H', W')."""
+    b, c, h, w = images.shape
     with_mask = torch.cat([images, torch.ones(b, 1, h, w, dtype=images.dtype, device=images.device)], 1)
-    sampled = F.grid_sample(with_mask, grid.to(images.dtype), mode="bilinear", padding_mode="zeros", align_corners=False)
+    sampled = F.grid_sample(with_mask, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
     mask = sampled[:, c:]
     return sampled[:, :c] * mask + (1 - mask) * fill
 

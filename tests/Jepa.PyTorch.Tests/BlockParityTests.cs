@@ -151,6 +151,8 @@ public class BlockParityTests(ITestOutputHelper output)
         yield return ("random_rotation rgb", new(new Hashtable { ["link"] = "random_rotation", ["degrees"] = 40.0, ["fill"] = 0.5 }, new RandomRotation(40, 0.5), rgb, PerSample, 15));
         yield return ("random_affine rgb", new(new Hashtable { ["link"] = "random_affine", ["degrees"] = 20.0, ["translate"] = 0.1, ["scale_min"] = 0.8, ["scale_max"] = 1.2, ["shear"] = 15.0, ["fill"] = 0.5 },
             new RandomAffine(20, 0.1, (0.8, 1.2), 15, 0.5), rgb, r => Draws(("u", Uniform(r, 64, 5))), 16));
+        yield return ("elastic_transform gray", new(new Hashtable { ["link"] = "elastic_transform", ["alpha"] = 20.0, ["sigma"] = 1.0, ["fill"] = 0.5 },
+            new ElasticTransform(20, 1, 0.5), gray, r => Draws(("u", Uniform(r, 64, 2, 12, 10))), 17));
         yield return ("solarize gray", new(new Hashtable { ["link"] = "solarize", ["threshold"] = 0.4, ["p"] = 0.5 }, new Solarize(0.4, 0.5), gray, PerSample, 9));
         Hashtable Erasing(double s0, double s1, double r0, double r1, double value, double p) =>
             new() { ["link"] = "random_erasing", ["scale_min"] = s0, ["scale_max"] = s1, ["ratio_min"] = r0, ["ratio_max"] = r1, ["value"] = value, ["p"] = p };

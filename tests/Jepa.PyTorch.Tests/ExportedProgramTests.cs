@@ -35,7 +35,7 @@ public class ExportedProgramTests(ITestOutputHelper output)
     private const string Images = """
         experiment Images {
             input image: float[1, 8, 8];
-            corruption view = random_resized_crop(scale: 0.3..1.0, size: [6, 6]) then random_rotation(degrees: 20) then random_affine(degrees: 5, translate: 0.1, scale: 0.9..1.1, shear: 8) then color_jitter(saturation: 0, hue: 0, p: 1.0)
+            corruption view = random_resized_crop(scale: 0.3..1.0, size: [6, 6]) then random_rotation(degrees: 20) then random_affine(degrees: 5, translate: 0.1, scale: 0.9..1.1, shear: 8) then elastic_transform(alpha: 20, sigma: 0.5) then color_jitter(saturation: 0, hue: 0, p: 1.0)
                 then gaussian_blur(sigma: 0.1..1.0) then solarize(p: 0.5) then random_erasing(p: 0.5) then pixel_block_mask(patch: 2)
                 then pixel_random_mask(patch: 3, ratio: 0.25);
             encoder context = conv(channels: [4], out: 8, norm: group, groups: 2);

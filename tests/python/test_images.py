@@ -44,6 +44,8 @@ def core(case):
         return O.rotate(images, torch.tensor(p), case["fill"])
     if op == "affine":
         return O.affine(images, *torch.tensor(p, dtype=torch.float64).unbind(1), case["fill"])
+    if op == "elastic":
+        return O.elastic(images, C.ElasticTransform(p[0], p[1]).displacement(stored(case["noise"])), case["fill"])
     adjust = {"brightness": O.adjust_brightness, "contrast": O.adjust_contrast, "saturation": O.adjust_saturation,
               "hue": O.adjust_hue, "solarize": O.solarize}[op]
     return adjust(images, torch.tensor(p))
@@ -76,6 +78,7 @@ def links():
         "hflip": C.HorizontalFlip(0.5),
         "random_rotation": C.RandomRotation(30, fill=0.5),
         "random_affine": C.RandomAffine(20, translate=0.1, scale=(0.8, 1.2), shear=15, fill=0.5),
+        "elastic_transform": C.ElasticTransform(8.0, 1.0, fill=0.5),
         "color_jitter": C.ColorJitter(0.4, 0.4, 0.3, 0.1, p=0.7),
         "grayscale": C.Grayscale(0.5),
         "gaussian_blur": C.GaussianBlur((0.1, 2.0), p=0.5),
@@ -204,6 +207,22 @@ def test_affine_moves_are_whole_pixels_and_no_parameters_is_the_identity():
     zero, one = torch.zeros(2, dtype=torch.float64), torch.ones(2, dtype=torch.float64)
     assert torch.allclose(O.affine(x, zero, zero, zero, one, zero, zero), x, atol=1e-6)
     assert torch.allclose(O.affine(x, zero + 90, zero, zero, one, zero, zero), x.rot90(-1, (2, 3)), atol=1e-5)
+
+
+def test_elastic_by_hand_and_its_displacement():
+    x = torch.rand(3, 2, 6, 8)
+    d = torch.zeros(3, 6, 8, 2)
+    d[1, :, :, 0] = 2 / 8                                                            # one pixel in x: read the right neighbour
+    d[2, :, :, 1] = 2 / 6                                                            # one pixel in y: read the pixel below
+    y = O.elastic(x, d, 0.25)
+    assert torch.allclose(y[0], x[0], atol=1e-6)
+    assert torch.allclose(y[1, :, :, :7], x[1, :, :, 1:], atol=1e-6) and torch.allclose(y[1, :, :, 7], torch.full((2, 6), 0.25), atol=1e-6)
+    assert torch.allclose(y[2, :, :5], x[2, :, 1:], atol=1e-6)
+    u = torch.rand(4, 2, 20, 40)
+    raw = C.ElasticTransform(10.0, 0.0).displacement(u)                              # no blur: torchvision's alpha / H, alpha / W
+    assert torch.allclose(raw[..., 0], (u[:, 0] * 2 - 1) * 10 / 20) and torch.allclose(raw[..., 1], (u[:, 1] * 2 - 1) * 10 / 40)
+    with pytest.raises(ValueError, match="sigma < 3.875"):
+        C.ElasticTransform(sigma=5.0)(torch.rand(2, 1, 16, 30), torch.Generator().manual_seed(1), C.BatchPart.whole(2))
 
 
 def test_p_is_a_per_sample_probability():

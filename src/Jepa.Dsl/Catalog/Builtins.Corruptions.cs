@@ -120,6 +120,17 @@ public static partial class Builtins
         Python = new("C.RandomAffine(degrees={degrees}, translate={translate}, scale={scale}, shear={shear}, fill={fill})"),
     };
 
+    public static readonly Builtin ElasticTransform = new("elastic_transform", BuiltinKind.Corruption,
+        "torchvision's ElasticTransform: each image warped by its own smooth random displacement (uniform noise blurred by a Gaussian of sigma pixels, scaled by alpha), bilinear, the area from outside filled with fill",
+        BuiltinFlags.NeedsImage,
+        Num("alpha", NonNegative, 50, note: "the displacement's strength: a smoothed field value f moves a pixel by alpha f / 2 pixels"),
+        Num("sigma", NonNegative, 5, note: "pixels; the blur's kernel int(8 sigma + 1), made odd, needs images larger than half of it"),
+        Num("fill", Unit, 0))
+    {
+        CSharp = new("new global::Jepa.Runtime.Masks.ElasticTransform(alpha: {alpha}, sigma: {sigma}, fill: {fill})"),
+        Python = new("C.ElasticTransform(alpha={alpha}, sigma={sigma}, fill={fill})"),
+    };
+
     public static readonly Builtin ColorJitter = new("color_jitter", BuiltinKind.Corruption,
         "with probability p, brightness, contrast, saturation and hue factors in a random order (saturation and hue need 3 channels)",
         BuiltinFlags.NeedsImage,
@@ -205,7 +216,7 @@ public static partial class Builtins
     /// <summary>The links of a corruption chain.</summary>
     public static IReadOnlyList<Builtin> Corruptions { get; } = new[]
     {
-        RandomMask, BlockMask, GaussianNoise, FeatureDropout, RandomResizedCrop, RandomCrop, HorizontalFlip, RandomRotation, RandomAffine, ColorJitter, Grayscale, GaussianBlur,
+        RandomMask, BlockMask, GaussianNoise, FeatureDropout, RandomResizedCrop, RandomCrop, HorizontalFlip, RandomRotation, RandomAffine, ElasticTransform, ColorJitter, Grayscale, GaussianBlur,
         Solarize, RandomErasing, PixelBlockMask, PixelRandomMask,
     };
 }

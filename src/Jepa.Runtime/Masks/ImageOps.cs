@@ -92,9 +92,8 @@ public static class ImageOps
     /// <summary>
     /// The common part of <see cref="Rotate"/> and <see cref="Affine"/>: output pixel <c>(x, y)</c>, in pixels from the
     /// centre (<c>x = j - (W - 1) / 2</c>, y down), reads the input at <c>(m0 x + m1 y + m2, m3 x + m4 y + m5)</c> for
-    /// sample i's row <c>m</c> of <paramref name="matrices"/> (B, 6) float64; one bilinear <c>grid_sample</c> (zeros outside,
-    /// <c>align_corners = false</c>) carries the image and a channel of ones <c>m</c>, and the pixels blend with the fill by
-    /// that channel: <c>v m + (1 - m) fill</c>, torchvision's <c>_apply_grid_transform</c>.
+    /// sample i's row <c>m</c> of <paramref name="matrices"/> (B, 6) float64, sampled and blended with the fill by
+    /// <see cref="Sample"/>.
     /// </summary>
     private static Tensor Warp(Tensor images, Tensor matrices, double fill)
     {
@@ -104,7 +103,37 @@ public static class ImageOps
         var y = (arange(h, dtype: ScalarType.Float64, device: images.device) - (h - 1) / 2.0).view(1, h, 1);   // (1, H, 1)
         var sourceX = (x * m[0] + y * m[1] + m[2]) / (w / 2.0);                                   // (B, H, W) in [-1, 1]
         var sourceY = (x * m[3] + y * m[4] + m[5]) / (h / 2.0);
-        var grid = stack([sourceX, sourceY], 3).to(images.dtype);                                // (B, H, W, 2)
+        return Sample(images, stack([sourceX, sourceY], 3).to(images.dtype), fill);                // grid (B, H, W, 2)
+    }
+
+    /// <summary>
+    /// <c>elastic_transform</c> as torchvision applies it to a tensor (<c>F.elastic_transform</c>): output pixel
+    /// <c>(j, i)</c> of sample b reads the input at the pixel's own position plus <c>displacement[b, i, j]</c>, both in
+    /// <c>grid_sample</c>'s normalised coordinates (the image spans [-1, 1], <c>align_corners = false</c>, so pixel j's
+    /// centre is <c>(2 j + 1) / W - 1</c>); bilinear, the area from outside the image set to <paramref name="fill"/>
+    /// (the same blend as <see cref="Rotate"/>). <paramref name="displacement"/> (B, H, W, 2): x then y.
+    /// (B, C, H, W) -> (B, C, H, W).
+    /// </summary>
+    public static Tensor Elastic(Tensor images, Tensor displacement, double fill = 0)
+    {
+        CheckImages(images, nameof(Elastic));
+        long b = images.shape[0], h = images.shape[2], w = images.shape[3];
+        if (displacement.dim() != 4 || displacement.shape[0] != b || displacement.shape[1] != h || displacement.shape[2] != w || displacement.shape[3] != 2)
+            throw new ArgumentException($"{nameof(Elastic)} needs a displacement ({b}, {h}, {w}, 2) for images [{string.Join(", ", images.shape)}], got [{string.Join(", ", displacement.shape)}].", nameof(displacement));
+        var x = ((arange(w, dtype: ScalarType.Float64, device: images.device) * 2 + 1) / w - 1).view(1, w).expand(h, w);   // (H, W)
+        var y = ((arange(h, dtype: ScalarType.Float64, device: images.device) * 2 + 1) / h - 1).view(h, 1).expand(h, w);
+        var identity = stack([x, y], 2).to(images.dtype).unsqueeze(0);                           // (1, H, W, 2)
+        return Sample(images, identity + displacement.to(images.dtype, images.device), fill);
+    }
+
+    /// <summary>
+    /// torchvision's <c>_apply_grid_transform</c>: one bilinear <c>grid_sample</c> (zeros outside,
+    /// <c>align_corners = false</c>) over the image and a channel of ones <c>m</c>, and the pixels blended with the fill
+    /// by that channel: <c>v m + (1 - m) fill</c>. <paramref name="grid"/> (B, H', W', 2) -> (B, C, H', W').
+    /// </summary>
+    private static Tensor Sample(Tensor images, Tensor grid, double fill)
+    {
+        long b = images.shape[0], c = images.shape[1], h = images.shape[2], w = images.shape[3];
         var withMask = cat([images, ones(b, 1, h, w, dtype: images.dtype, device: images.device)], 1);   // (B, C + 1, H, W)
         var sampled = nn.functional.grid_sample(withMask, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Zeros, align_corners: false);
         var mask = sampled.narrow(1, c, 1);                                                      // (B, 1, H, W)

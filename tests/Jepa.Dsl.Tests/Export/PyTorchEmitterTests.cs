@@ -80,7 +80,7 @@ public class PyTorchEmitterTests
         var text = """
             experiment Images {
                 input image: float[3, 8, 8];
-                corruption view = random_resized_crop(scale: 0.3..1.0, size: [6, 6]) then random_rotation(degrees: 20) then random_affine(degrees: 5, translate: 0.1, scale: 0.9..1.1, shear: 8) then color_jitter(p: 1.0) then grayscale(p: 0.5)
+                corruption view = random_resized_crop(scale: 0.3..1.0, size: [6, 6]) then random_rotation(degrees: 20) then random_affine(degrees: 5, translate: 0.1, scale: 0.9..1.1, shear: 8) then elastic_transform(sigma: 0.5) then color_jitter(p: 1.0) then grayscale(p: 0.5)
                     then gaussian_blur(sigma: 0.1..1.0) then solarize(p: 0.5) then random_erasing(p: 0.5) then pixel_block_mask(patch: 2)
                     then pixel_random_mask(patch: 3, ratio: 0.25);
                 encoder context = conv(channels: [4], out: 8, norm: group, groups: 2);
@@ -94,7 +94,7 @@ public class PyTorchEmitterTests
         var program = Assert.Single(Export(text).Programs).Text;
 
         Assert.Contains("self.view = C.Compose(C.RandomResizedCrop(scale=(0.3, 1.0), ratio=(0.75, 1.3333), size=[6, 6]), C.RandomRotation(degrees=20.0, fill=0.0), " +
-                        "C.RandomAffine(degrees=5.0, translate=0.1, scale=(0.9, 1.1), shear=8.0, fill=0.0), " +
+                        "C.RandomAffine(degrees=5.0, translate=0.1, scale=(0.9, 1.1), shear=8.0, fill=0.0), C.ElasticTransform(alpha=50.0, sigma=0.5, fill=0.0), " +
                         "C.ColorJitter(brightness=0.4, contrast=0.4, saturation=0.2, hue=0.1, p=1.0), C.Grayscale(p=0.5), " +
                         "C.GaussianBlur(sigma=(0.1, 1.0), p=0.5), C.Solarize(threshold=0.5, p=0.5), " +
                         "C.RandomErasing(scale=(0.02, 0.33), ratio=(0.3, 3.3), value=0.0, p=0.5), " +

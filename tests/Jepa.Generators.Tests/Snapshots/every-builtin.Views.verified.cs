@@ -10,7 +10,7 @@ namespace EveryBuiltin;
 /// <code>
 /// input: (B, 3, 8, 8) -> (B, 3, 8, 8)   input image: float[3, 8, 8]
 /// context views: (B, 3, 8, 8) -> (B, 3, 8, 8)   2 x corruption global = random_resized_crop(scale: 0.3..1.0) then random_affine(degrees: 10, translate: 0.1, scale: 0.9..1.1, shear: 5) then color_jitter(p: 1.0) then grayscale(p: 0.5) then gaussian_blur(sigma: 0.1..1.0, p: 0.5) (views crops, views 1-2 of 4)
-/// context views: (B, 3, 8, 8) -> (B, 3, 4, 4)   2 x corruption local = random_resized_crop(scale: 0.1..0.5, size: 4) then random_rotation(degrees: 20, fill: 0.5) then solarize(p: 0.5) then random_erasing(p: 0.5) (views crops, views 3-4 of 4)
+/// context views: (B, 3, 8, 8) -> (B, 3, 4, 4)   2 x corruption local = random_resized_crop(scale: 0.1..0.5, size: 4) then random_rotation(degrees: 20, fill: 0.5) then elastic_transform(alpha: 4, sigma: 0.25) then solarize(p: 0.5) then random_erasing(p: 0.5) (views crops, views 3-4 of 4)
 /// target views: (B, 3, 8, 8) -> (B, 3, 8, 8)   2 x corruption global = random_resized_crop(scale: 0.3..1.0) then random_affine(degrees: 10, translate: 0.1, scale: 0.9..1.1, shear: 5) then color_jitter(p: 1.0) then grayscale(p: 0.5) then gaussian_blur(sigma: 0.1..1.0, p: 0.5) (views crops, views 1-2 of 4)
 /// context encoder: (B, 3, 8, 8) -> (B, 8)   encoder net = conv(channels: [4, 8], out: 8, norm: group, groups: 2)
 /// target encoder: (B, 3, 8, 8) -> (B, 8)   encoder net = conv(channels: [4, 8], out: 8, norm: group, groups: 2)
@@ -81,7 +81,7 @@ public sealed partial class Views : global::Jepa.Runtime.Training.JepaExperiment
         /// <summary><c>p</c> of <c>gaussian_blur</c> (every-builtin.jepa(69,5)).</summary>
         public double GlobalGaussianBlurP { get; init; } = 0.5;
 
-        // corruption local = random_resized_crop(scale: 0.1..0.5, size: 4) then random_rotation(degrees: 20, fill: 0.5) then solarize(p: 0.5) then random_erasing(p: 0.5)   every-builtin.jepa(70,5)
+        // corruption local = random_resized_crop(scale: 0.1..0.5, size: 4) then random_rotation(degrees: 20, fill: 0.5) then elastic_transform(alpha: 4, sigma: 0.25) then solarize(p: 0.5) then random_erasing(p: 0.5)   every-builtin.jepa(70,5)
         /// <summary><c>scale</c> of <c>random_resized_crop</c> (every-builtin.jepa(70,5)).</summary>
         public (double Min, double Max) LocalRandomResizedCropScale { get; init; } = (0.1, 0.5);
         /// <summary><c>ratio</c> of <c>random_resized_crop</c> (every-builtin.jepa(70,5)).</summary>
@@ -92,6 +92,12 @@ public sealed partial class Views : global::Jepa.Runtime.Training.JepaExperiment
         public double LocalRandomRotationDegrees { get; init; } = 20.0;
         /// <summary><c>fill</c> of <c>random_rotation</c> (every-builtin.jepa(70,5)).</summary>
         public double LocalRandomRotationFill { get; init; } = 0.5;
+        /// <summary><c>alpha</c> of <c>elastic_transform</c> (every-builtin.jepa(70,5)).</summary>
+        public double LocalElasticTransformAlpha { get; init; } = 4.0;
+        /// <summary><c>sigma</c> of <c>elastic_transform</c> (every-builtin.jepa(70,5)).</summary>
+        public double LocalElasticTransformSigma { get; init; } = 0.25;
+        /// <summary><c>fill</c> of <c>elastic_transform</c> (every-builtin.jepa(70,5)).</summary>
+        public double LocalElasticTransformFill { get; init; } = 0.0;
         /// <summary><c>threshold</c> of <c>solarize</c> (every-builtin.jepa(70,5)).</summary>
         public double LocalSolarizeThreshold { get; init; } = 0.5;
         /// <summary><c>p</c> of <c>solarize</c> (every-builtin.jepa(70,5)).</summary>
@@ -177,7 +183,7 @@ public sealed partial class Views : global::Jepa.Runtime.Training.JepaExperiment
     /// <summary><c>corruption global = random_resized_crop(scale: 0.3..1.0) then random_affine(degrees: 10, translate: 0.1, scale: 0.9..1.1, shear: 5) then color_jitter(p: 1.0) then grayscale(p: 0.5) then gaussian_blur(sigma: 0.1..1.0, p: 0.5)</c> (every-builtin.jepa(69,5)).</summary>
     public global::Jepa.Runtime.Masks.ICorruption Global { get; }
 
-    /// <summary><c>corruption local = random_resized_crop(scale: 0.1..0.5, size: 4) then random_rotation(degrees: 20, fill: 0.5) then solarize(p: 0.5) then random_erasing(p: 0.5)</c> (every-builtin.jepa(70,5)).</summary>
+    /// <summary><c>corruption local = random_resized_crop(scale: 0.1..0.5, size: 4) then random_rotation(degrees: 20, fill: 0.5) then elastic_transform(alpha: 4, sigma: 0.25) then solarize(p: 0.5) then random_erasing(p: 0.5)</c> (every-builtin.jepa(70,5)).</summary>
     public global::Jepa.Runtime.Masks.ICorruption Local { get; }
 
     /// <summary>Builds the modules with <paramref name="options"/> (the file's values by default); the same options give the same initial weights.</summary>
@@ -197,6 +203,7 @@ public sealed partial class Views : global::Jepa.Runtime.Training.JepaExperiment
         Local = global::Jepa.Runtime.Masks.Corruptions.Compose(
             new global::Jepa.Runtime.Masks.RandomResizedCrop(scale: Settings.LocalRandomResizedCropScale, ratio: Settings.LocalRandomResizedCropRatio, size: Settings.LocalRandomResizedCropSize),
             new global::Jepa.Runtime.Masks.RandomRotation(degrees: Settings.LocalRandomRotationDegrees, fill: Settings.LocalRandomRotationFill),
+            new global::Jepa.Runtime.Masks.ElasticTransform(alpha: Settings.LocalElasticTransformAlpha, sigma: Settings.LocalElasticTransformSigma, fill: Settings.LocalElasticTransformFill),
             new global::Jepa.Runtime.Masks.Solarize(threshold: Settings.LocalSolarizeThreshold, p: Settings.LocalSolarizeP),
             new global::Jepa.Runtime.Masks.RandomErasing(scale: Settings.LocalRandomErasingScale, ratio: Settings.LocalRandomErasingRatio, value: Settings.LocalRandomErasingValue, p: Settings.LocalRandomErasingP));
         Register(context: ContextEncoder, target: TargetEncoder, targetKind: global::Jepa.Runtime.Training.TargetKind.Shared, predictor: Predictor);
@@ -218,7 +225,7 @@ public sealed partial class Views : global::Jepa.Runtime.Training.JepaExperiment
     {
         // 1. Views: 2 x crops.global, corruption global = random_resized_crop(scale: 0.3..1.0) then random_affine(degrees: 10, translate: 0.1, scale: 0.9..1.1, shear: 5) then color_jitter(p: 1.0) then grayscale(p: 0.5) then gaussian_blur(sigma: 0.1..1.0, p: 0.5); normalised.   (B, 3, 8, 8) -> (2B, 3, 8, 8)
         var globalViews = Normalize(global::Jepa.Runtime.Training.Views.Draw(Global, image, 2, step.Generator));
-        // 2. Views: 2 x crops.local, corruption local = random_resized_crop(scale: 0.1..0.5, size: 4) then random_rotation(degrees: 20, fill: 0.5) then solarize(p: 0.5) then random_erasing(p: 0.5); normalised.   (B, 3, 8, 8) -> (2B, 3, 4, 4)
+        // 2. Views: 2 x crops.local, corruption local = random_resized_crop(scale: 0.1..0.5, size: 4) then random_rotation(degrees: 20, fill: 0.5) then elastic_transform(alpha: 4, sigma: 0.25) then solarize(p: 0.5) then random_erasing(p: 0.5); normalised.   (B, 3, 8, 8) -> (2B, 3, 4, 4)
         var localViews = Normalize(global::Jepa.Runtime.Training.Views.Draw(Local, image, 2, step.Generator));
         // 3. Context: the 4 views of crops through the context encoder and its projector, the views of one size as one batch.   (2B, 3, 8, 8) + (2B, 3, 4, 4) -> (4, B, 8)
         var context = global::Jepa.Runtime.Training.Views.Stack(4, ContextEncoder.forward(globalViews), ContextEncoder.forward(localViews));

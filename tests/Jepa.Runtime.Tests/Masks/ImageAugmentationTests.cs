@@ -55,6 +55,8 @@ public class ImageAugmentationTests(ITestOutputHelper output)
             "rotate" => ImageOps.Rotate(images, tensor(Numbers(p)), c.GetProperty("fill").GetDouble()),
             "affine" => ImageOps.Affine(images, Parameter(p, 0), Parameter(p, 1), Parameter(p, 2), Parameter(p, 3), Parameter(p, 4), Parameter(p, 5),
                                         c.GetProperty("fill").GetDouble()),
+            "elastic" => ImageOps.Elastic(images, new ElasticTransform(p[0].GetDouble(), p[1].GetDouble()).Displacement(TorchvisionReference.Tensor(c.GetProperty("noise"))),
+                                          c.GetProperty("fill").GetDouble()),
             "erase" => ImageOps.Erase(images, Column(p, 0), Column(p, 1), Column(p, 2), Column(p, 3), c.GetProperty("value").GetDouble()),
             "mask_cells" => ImageOps.MaskCells(images, tensor(p.EnumerateArray().SelectMany(k => k.EnumerateArray().Select(v => v.GetInt64())).ToArray(),
                                                               [p.GetArrayLength(), p[0].GetArrayLength()]), c.GetProperty("patch").GetInt32(), 0),
@@ -315,6 +317,50 @@ public class ImageAugmentationTests(ITestOutputHelper output)
         Assert.True((turned - expected).abs().max().item<float>() < 1e-5, "rot90 and the identity");
     }
 
+    // ---- elastic_transform -----------------------------------------------------------------------------------------
+
+    /// <summary>By hand: no displacement is the identity; a displacement of 2 / W in x (one pixel in grid_sample's
+    /// coordinates) reads each output pixel from its right neighbour, the last column from outside (the fill); 2 / H in y
+    /// from the pixel below.</summary>
+    [Fact]
+    public void Elastic_by_hand_identity_and_one_pixel_moves()
+    {
+        using var x = rand(3, 2, 6, 8, generator: Seeded(35));
+        using var displacement = zeros(3, 6, 8, 2);
+        displacement[1, .., .., 0] = tensor(2.0f / 8);
+        displacement[2, .., .., 1] = tensor(2.0f / 6);
+        using var y = ImageOps.Elastic(x, displacement, fill: 0.25);
+        Assert.True((y[0] - x[0]).abs().max().item<float>() < 1e-6, "identity");
+        Assert.True((y[1][.., .., ..7] - x[1][.., .., 1..]).abs().max().item<float>() < 1e-6, "one pixel to the left");
+        Assert.True((y[1][.., .., 7] - 0.25).abs().max().item<float>() < 1e-6, "the fill where the image ends");
+        Assert.True((y[2][.., ..5, ..] - x[2][.., 1.., ..]).abs().max().item<float>() < 1e-6, "one pixel up");
+        Assert.Throws<ArgumentException>(() => ImageOps.Elastic(x, zeros(3, 8, 6, 2)));
+    }
+
+    /// <summary>The displacement from its noise: without blur (sigma 0) uniform on <c>[-alpha / H, alpha / H]</c> in x and
+    /// <c>[-alpha / W, alpha / W]</c> in y (torchvision's scaling); alpha 0 is the identity link; with blur the fields are
+    /// smooth (neighbours correlated) and smaller, centred on 0; the draws are per sample.</summary>
+    [Fact]
+    public void Elastic_displacement_is_scaled_noise_and_its_blur()
+    {
+        using var u = rand(64, 2, 20, 40, generator: Seeded(36));
+        using var raw = new ElasticTransform(alpha: 10, sigma: 0).Displacement(u);              // (64, 20, 40, 2)
+        Assert.Equal([64L, 20, 40, 2], raw.shape);
+        Assert.True((raw[.., .., .., 0] - (u[.., 0] * 2 - 1) * (10.0 / 20)).abs().max().item<float>() < 1e-6, "x: alpha / H");
+        Assert.True((raw[.., .., .., 1] - (u[.., 1] * 2 - 1) * (10.0 / 40)).abs().max().item<float>() < 1e-6, "y: alpha / W");
+        using var blurred = new ElasticTransform(alpha: 10, sigma: 2).Displacement(u)[.., .., .., 0];   // k = 17
+        var sd = blurred.std().item<float>();
+        Assert.InRange(sd, 0.01, 0.5 / Math.Sqrt(3) / 3);
+        Assert.InRange(blurred.mean().item<float>(), -0.1 * sd, 0.1 * sd);
+        using var a = blurred[.., .., ..39].flatten();
+        using var b = blurred[.., .., 1..].flatten();
+        var correlation = ((a - a.mean()) * (b - b.mean())).mean().item<float>() / (a.std().item<float>() * b.std().item<float>());
+        Assert.True(correlation > 0.8, $"neighbours correlate after the blur: {correlation}");
+        using var images = rand(4, 1, 20, 40, generator: Seeded(37));
+        // alpha 0: the identity up to the float32 rounding of the grid at pixel centres (about 1e-6 at 40 pixels).
+        Assert.True((new ElasticTransform(alpha: 0, sigma: 2).Apply(images, Seeded(38)) - images).abs().max().item<float>() < 1e-5, "alpha 0");
+    }
+
     // ---- random_affine ---------------------------------------------------------------------------------------------
 
     [Fact]
@@ -471,6 +517,7 @@ public class ImageAugmentationTests(ITestOutputHelper output)
         ["solarize"] = new Solarize(),
         ["random_rotation"] = new RandomRotation(30, fill: 0.5),
         ["random_affine"] = new RandomAffine(20, translate: 0.1, scale: (0.8, 1.2), shear: 15, fill: 0.5),
+        ["elastic_transform"] = new ElasticTransform(alpha: 34, sigma: 4, fill: 0.5),
         ["random_erasing"] = new RandomErasing(),
         ["pixel block_mask"] = new PixelMask(new MultiBlockMask((4, 4)), 8),
     };
@@ -492,7 +539,7 @@ public class ImageAugmentationTests(ITestOutputHelper output)
         Assert.False(link.Apply(x, Seeded(24)).equal(y).all().item<bool>(), "another seed, another result");
         var changed = (y - x).abs().flatten(1).amax(1).gt(0).sum().item<long>();
         Assert.True(changed > 0, "some samples change");
-        if (name is not ("random_resized_crop" or "random_rotation" or "random_affine" or "pixel block_mask")) Assert.True(changed < 32, "p < 1 leaves some samples alone");
+        if (name is not ("random_resized_crop" or "random_rotation" or "random_affine" or "elastic_transform" or "pixel block_mask")) Assert.True(changed < 32, "p < 1 leaves some samples alone");
         Assert.Throws<ArgumentException>(() => link.Apply(rand(4, 3), Seeded(1)));
     }
 
@@ -516,6 +563,11 @@ public class ImageAugmentationTests(ITestOutputHelper output)
         Assert.Contains("random_affine", Assert.Throws<ArgumentOutOfRangeException>(() => new RandomAffine(10, scale: (0, 1))).Message);
         Assert.Contains("random_affine", Assert.Throws<ArgumentOutOfRangeException>(() => new RandomAffine(10, shear: 90)).Message);
         Assert.Contains("random_affine", Assert.Throws<ArgumentOutOfRangeException>(() => new RandomAffine(10, fill: 2)).Message);
+        Assert.Contains("elastic_transform", Assert.Throws<ArgumentOutOfRangeException>(() => new ElasticTransform(alpha: -1)).Message);
+        Assert.Contains("elastic_transform", Assert.Throws<ArgumentOutOfRangeException>(() => new ElasticTransform(sigma: double.NaN)).Message);
+        Assert.Contains("elastic_transform", Assert.Throws<ArgumentOutOfRangeException>(() => new ElasticTransform(fill: 2)).Message);
+        // sigma 5 blurs with a 41x41 kernel: its reflect padding of 20 needs images larger than 20x20.
+        Assert.Contains("sigma < 3.875", Assert.Throws<ArgumentException>(() => new ElasticTransform(sigma: 5).Apply(rand(2, 1, 16, 30), Seeded(1))).Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => new PixelMask(new MultiBlockMask((4, 4)), 0));
         Assert.Equal("random_resized_crop(scale: 0.08..1, ratio: 0.75..1.3333333333333333, size: [16, 16])", new RandomResizedCrop(size: (16, 16)).ToString());
     }

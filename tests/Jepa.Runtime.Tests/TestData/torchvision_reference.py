@@ -75,6 +75,24 @@ def cases(imgs):
                                 ("gray", [[-8.0, -2, 2, 1.1, 10.0, 0.0], [170.0, 0, 0, 0.6, 0.0, -15.0]], 1.0)]:
         y = per_image(imgs[image], lambda img, q: TF.affine(img, q[0], [q[1], q[2]], q[3], [q[4], q[5]], bilinear, fill=[fill] * img.shape[0]), params)
         add(f"affine {image} fill {fill}", "affine", image, params, y, fill=fill)
+    # elastic_transform: torchvision's ElasticTransform.get_params with its two torch.rand draws replaced by the stored
+    # noise (B, 2, H, W), then TF.elastic_transform; params: alpha, sigma. Non-square images: x scales by alpha / H.
+    noise = torch.Generator().manual_seed(2)
+    for image, alpha, sigma, fill in [("rgb", 8.0, 1.0, 0.0), ("gray", 30.0, 0.5, 1.0), ("rgb", 2.0, 0.0, 0.25)]:
+        batch = imgs[image]
+        u = torch.rand(batch.shape[0], 2, batch.shape[2], batch.shape[3], generator=noise)
+        h, w = batch.shape[2], batch.shape[3]
+
+        def field(v, a, size):
+            d = (v * 2 - 1).view(1, 1, h, w)
+            if sigma > 0:
+                k = int(8 * sigma + 1)
+                k += 1 - k % 2
+                d = TF.gaussian_blur(d, [k, k], [sigma, sigma])
+            return d * a / size
+        y = torch.stack([TF.elastic_transform(img, torch.cat([field(ui[0], alpha, h), field(ui[1], alpha, w)], 1).permute(0, 2, 3, 1), bilinear,
+                                              fill=[fill] * img.shape[0]) for img, ui in zip(batch, u)])
+        add(f"elastic {image} alpha {alpha} sigma {sigma}", "elastic", image, [alpha, sigma], y, noise=f32(u), fill=fill)
     for image, boxes, value in [("rgb", [[1, 2, 3, 4], [0, 0, 10, 12], [5, 6, 0, 0]], 0.0), ("gray", [[2, 3, 4, 5], [8, 10, 1, 1]], 0.5)]:
         y = per_image(imgs[image], lambda img, b: TF.erase(img, b[0], b[1], b[2], b[3], torch.tensor(value)), boxes)
         add(f"erase {image}", "erase", image, boxes, y, value=value)

@@ -75,6 +75,8 @@ def make_link(case):
         return C.RandomRotation(case["degrees"], case["fill"])
     if name == "random_affine":
         return C.RandomAffine(case["degrees"], case["translate"], pair("scale"), case["shear"], case["fill"])
+    if name == "elastic_transform":
+        return C.ElasticTransform(case["alpha"], case["sigma"], case["fill"])
     if name == "pixel_mask":
         mask = C.MultiBlockMask((case["grid_h"], case["grid_w"])) if case["mask"] == "block" else \
             C.RandomTokenMask((case["grid_h"], case["grid_w"]), case["ratio"])
