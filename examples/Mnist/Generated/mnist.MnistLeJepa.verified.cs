@@ -9,9 +9,9 @@ namespace Mnist;
 /// Shapes (batch dimension B first):
 /// <code>
 /// input: (B, 1, 28, 28) -> (B, 1, 28, 28)   input image: float[1, 28, 28]
-/// context views: (B, 1, 28, 28) -> (B, 1, 28, 28)   2 x corruption global = random_resized_crop(scale: 0.3..1.0) then random_rotation(degrees: 10) then color_jitter(brightness: 0.4, contrast: 0.4, saturation: 0, hue: 0) (views crops, views 1-2 of 4)
-/// context views: (B, 1, 28, 28) -> (B, 1, 28, 28)   2 x corruption other = random_resized_crop(scale: 0.3..1.0) then random_rotation(degrees: 10) then color_jitter(brightness: 0.4, contrast: 0.4, saturation: 0, hue: 0) (views crops, views 3-4 of 4)
-/// target views: (B, 1, 28, 28) -> (B, 1, 28, 28)   2 x corruption global = random_resized_crop(scale: 0.3..1.0) then random_rotation(degrees: 10) then color_jitter(brightness: 0.4, contrast: 0.4, saturation: 0, hue: 0) (views crops, views 1-2 of 4)
+/// context views: (B, 1, 28, 28) -> (B, 1, 28, 28)   2 x corruption global = random_resized_crop(scale: 0.4..1.0) then random_rotation(degrees: 10) then color_jitter(brightness: 0.4, contrast: 0.4, saturation: 0, hue: 0) (views crops, views 1-2 of 4)
+/// context views: (B, 1, 28, 28) -> (B, 1, 28, 28)   2 x corruption other = random_resized_crop(scale: 0.4..1.0) then random_rotation(degrees: 10) then color_jitter(brightness: 0.4, contrast: 0.4, saturation: 0, hue: 0) (views crops, views 3-4 of 4)
+/// target views: (B, 1, 28, 28) -> (B, 1, 28, 28)   2 x corruption global = random_resized_crop(scale: 0.4..1.0) then random_rotation(degrees: 10) then color_jitter(brightness: 0.4, contrast: 0.4, saturation: 0, hue: 0) (views crops, views 1-2 of 4)
 /// context encoder: (B, 1, 28, 28) -> (B, 1024)   encoder net = conv(channels: [32, 64, 128, 512], out: 1024, norm: batch)
 /// target encoder: (B, 1, 28, 28) -> (B, 1024)   encoder net = conv(channels: [32, 64, 128, 512], out: 1024, norm: batch)
 /// projector: (B, 1024) -> (B, 64)   projector = mlp(hidden: [512], out: 64, norm: batch) (on both sides)
@@ -37,7 +37,7 @@ public sealed partial class MnistLeJepa : global::Jepa.Runtime.Training.JepaExpe
         /// <summary>Sets the train, evaluate and monitor values of the file.</summary>
         public Options()
         {
-            // train   mnist.jepa(33,5)
+            // train   mnist.jepa(35,5)
             Optimizer = global::Jepa.Runtime.Training.OptimizerKind.AdamW;
             LearningRate = new global::Jepa.Runtime.Schedules.Ramp(0.002);
             WeightDecay = new global::Jepa.Runtime.Schedules.Ramp(0.05);
@@ -50,7 +50,7 @@ public sealed partial class MnistLeJepa : global::Jepa.Runtime.Training.JepaExpe
             Steps = 500;
             Seed = 1;
             Device = "cpu";
-            // evaluate   mnist.jepa(43,5)
+            // evaluate   mnist.jepa(45,5)
             Evaluation = new global::Jepa.Runtime.Evaluation.EvaluationOptions
             {
                 LinearProbe = new global::Jepa.Runtime.Evaluation.LinearProbeOptions(Epochs: 1000),
@@ -58,84 +58,84 @@ public sealed partial class MnistLeJepa : global::Jepa.Runtime.Training.JepaExpe
                 Knn = new global::Jepa.Runtime.Evaluation.KnnOptions(K: 20),
                 TestFraction = 0.25,
             };
-            // monitor   mnist.jepa(44,16)
+            // monitor   mnist.jepa(46,16)
             Collapse = new global::Jepa.Runtime.Training.CollapseMonitorOptions(MinStd: 0.01, MinRank: 3.0, Action: global::Jepa.Runtime.Training.CollapseAction.Warn, Every: 100);
         }
 
-        // corruption global = random_resized_crop(scale: 0.3..1.0) then random_rotation(degrees: 10) then color_jitter(brightness: 0.4, contrast: 0.4, saturation: 0, hue: 0)   mnist.jepa(16,5)
-        /// <summary><c>scale</c> of <c>random_resized_crop</c> (mnist.jepa(16,5)).</summary>
-        public (double Min, double Max) GlobalRandomResizedCropScale { get; init; } = (0.3, 1.0);
-        /// <summary><c>ratio</c> of <c>random_resized_crop</c> (mnist.jepa(16,5)).</summary>
+        // corruption global = random_resized_crop(scale: 0.4..1.0) then random_rotation(degrees: 10) then color_jitter(brightness: 0.4, contrast: 0.4, saturation: 0, hue: 0)   mnist.jepa(18,5)
+        /// <summary><c>scale</c> of <c>random_resized_crop</c> (mnist.jepa(18,5)).</summary>
+        public (double Min, double Max) GlobalRandomResizedCropScale { get; init; } = (0.4, 1.0);
+        /// <summary><c>ratio</c> of <c>random_resized_crop</c> (mnist.jepa(18,5)).</summary>
         public (double Min, double Max) GlobalRandomResizedCropRatio { get; init; } = (0.75, 1.3333);
-        /// <summary><c>degrees</c> of <c>random_rotation</c> (mnist.jepa(16,5)).</summary>
+        /// <summary><c>degrees</c> of <c>random_rotation</c> (mnist.jepa(18,5)).</summary>
         public double GlobalRandomRotationDegrees { get; init; } = 10.0;
-        /// <summary><c>fill</c> of <c>random_rotation</c> (mnist.jepa(16,5)).</summary>
+        /// <summary><c>fill</c> of <c>random_rotation</c> (mnist.jepa(18,5)).</summary>
         public double GlobalRandomRotationFill { get; init; } = 0.0;
-        /// <summary><c>brightness</c> of <c>color_jitter</c> (mnist.jepa(16,5)).</summary>
+        /// <summary><c>brightness</c> of <c>color_jitter</c> (mnist.jepa(18,5)).</summary>
         public double GlobalColorJitterBrightness { get; init; } = 0.4;
-        /// <summary><c>contrast</c> of <c>color_jitter</c> (mnist.jepa(16,5)).</summary>
+        /// <summary><c>contrast</c> of <c>color_jitter</c> (mnist.jepa(18,5)).</summary>
         public double GlobalColorJitterContrast { get; init; } = 0.4;
-        /// <summary><c>saturation</c> of <c>color_jitter</c> (mnist.jepa(16,5)).</summary>
+        /// <summary><c>saturation</c> of <c>color_jitter</c> (mnist.jepa(18,5)).</summary>
         public double GlobalColorJitterSaturation { get; init; } = 0.0;
-        /// <summary><c>hue</c> of <c>color_jitter</c> (mnist.jepa(16,5)).</summary>
+        /// <summary><c>hue</c> of <c>color_jitter</c> (mnist.jepa(18,5)).</summary>
         public double GlobalColorJitterHue { get; init; } = 0.0;
-        /// <summary><c>p</c> of <c>color_jitter</c> (mnist.jepa(16,5)).</summary>
+        /// <summary><c>p</c> of <c>color_jitter</c> (mnist.jepa(18,5)).</summary>
         public double GlobalColorJitterP { get; init; } = 0.8;
 
-        // corruption other = random_resized_crop(scale: 0.3..1.0) then random_rotation(degrees: 10) then color_jitter(brightness: 0.4, contrast: 0.4, saturation: 0, hue: 0)   mnist.jepa(17,5)
-        /// <summary><c>scale</c> of <c>random_resized_crop</c> (mnist.jepa(17,5)).</summary>
-        public (double Min, double Max) OtherRandomResizedCropScale { get; init; } = (0.3, 1.0);
-        /// <summary><c>ratio</c> of <c>random_resized_crop</c> (mnist.jepa(17,5)).</summary>
+        // corruption other = random_resized_crop(scale: 0.4..1.0) then random_rotation(degrees: 10) then color_jitter(brightness: 0.4, contrast: 0.4, saturation: 0, hue: 0)   mnist.jepa(19,5)
+        /// <summary><c>scale</c> of <c>random_resized_crop</c> (mnist.jepa(19,5)).</summary>
+        public (double Min, double Max) OtherRandomResizedCropScale { get; init; } = (0.4, 1.0);
+        /// <summary><c>ratio</c> of <c>random_resized_crop</c> (mnist.jepa(19,5)).</summary>
         public (double Min, double Max) OtherRandomResizedCropRatio { get; init; } = (0.75, 1.3333);
-        /// <summary><c>degrees</c> of <c>random_rotation</c> (mnist.jepa(17,5)).</summary>
+        /// <summary><c>degrees</c> of <c>random_rotation</c> (mnist.jepa(19,5)).</summary>
         public double OtherRandomRotationDegrees { get; init; } = 10.0;
-        /// <summary><c>fill</c> of <c>random_rotation</c> (mnist.jepa(17,5)).</summary>
+        /// <summary><c>fill</c> of <c>random_rotation</c> (mnist.jepa(19,5)).</summary>
         public double OtherRandomRotationFill { get; init; } = 0.0;
-        /// <summary><c>brightness</c> of <c>color_jitter</c> (mnist.jepa(17,5)).</summary>
+        /// <summary><c>brightness</c> of <c>color_jitter</c> (mnist.jepa(19,5)).</summary>
         public double OtherColorJitterBrightness { get; init; } = 0.4;
-        /// <summary><c>contrast</c> of <c>color_jitter</c> (mnist.jepa(17,5)).</summary>
+        /// <summary><c>contrast</c> of <c>color_jitter</c> (mnist.jepa(19,5)).</summary>
         public double OtherColorJitterContrast { get; init; } = 0.4;
-        /// <summary><c>saturation</c> of <c>color_jitter</c> (mnist.jepa(17,5)).</summary>
+        /// <summary><c>saturation</c> of <c>color_jitter</c> (mnist.jepa(19,5)).</summary>
         public double OtherColorJitterSaturation { get; init; } = 0.0;
-        /// <summary><c>hue</c> of <c>color_jitter</c> (mnist.jepa(17,5)).</summary>
+        /// <summary><c>hue</c> of <c>color_jitter</c> (mnist.jepa(19,5)).</summary>
         public double OtherColorJitterHue { get; init; } = 0.0;
-        /// <summary><c>p</c> of <c>color_jitter</c> (mnist.jepa(17,5)).</summary>
+        /// <summary><c>p</c> of <c>color_jitter</c> (mnist.jepa(19,5)).</summary>
         public double OtherColorJitterP { get; init; } = 0.8;
 
-        // encoder net = conv(channels: [32, 64, 128, 512], out: 1024, norm: batch)   mnist.jepa(23,5)
-        /// <summary><c>channels</c> of <c>encoder net = conv</c> (mnist.jepa(23,5)).</summary>
+        // encoder net = conv(channels: [32, 64, 128, 512], out: 1024, norm: batch)   mnist.jepa(25,5)
+        /// <summary><c>channels</c> of <c>encoder net = conv</c> (mnist.jepa(25,5)).</summary>
         public global::System.Collections.Generic.IReadOnlyList<int> NetChannels { get; init; } = [32, 64, 128, 512];
-        /// <summary><c>kernel</c> of <c>encoder net = conv</c> (mnist.jepa(23,5)).</summary>
+        /// <summary><c>kernel</c> of <c>encoder net = conv</c> (mnist.jepa(25,5)).</summary>
         public int NetKernel { get; init; } = 3;
-        /// <summary><c>pool</c> of <c>encoder net = conv</c> (mnist.jepa(23,5)).</summary>
+        /// <summary><c>pool</c> of <c>encoder net = conv</c> (mnist.jepa(25,5)).</summary>
         public global::Jepa.Runtime.Models.Pool NetPool { get; init; } = global::Jepa.Runtime.Models.Pool.Mean;
-        /// <summary><c>out</c> of <c>encoder net = conv</c> (mnist.jepa(23,5)).</summary>
+        /// <summary><c>out</c> of <c>encoder net = conv</c> (mnist.jepa(25,5)).</summary>
         public int NetOut { get; init; } = 1024;
-        /// <summary><c>norm</c> of <c>encoder net = conv</c> (mnist.jepa(23,5)).</summary>
+        /// <summary><c>norm</c> of <c>encoder net = conv</c> (mnist.jepa(25,5)).</summary>
         public global::Jepa.Runtime.Models.Norm NetNorm { get; init; } = global::Jepa.Runtime.Models.Norm.Batch;
-        /// <summary><c>groups</c> of <c>encoder net = conv</c> (mnist.jepa(23,5)).</summary>
+        /// <summary><c>groups</c> of <c>encoder net = conv</c> (mnist.jepa(25,5)).</summary>
         public int NetGroups { get; init; } = 8;
 
-        // projector = mlp(hidden: [512], out: 64, norm: batch)   mnist.jepa(25,5)
-        /// <summary><c>hidden</c> of <c>projector = mlp</c> (mnist.jepa(25,5)).</summary>
+        // projector = mlp(hidden: [512], out: 64, norm: batch)   mnist.jepa(27,5)
+        /// <summary><c>hidden</c> of <c>projector = mlp</c> (mnist.jepa(27,5)).</summary>
         public global::System.Collections.Generic.IReadOnlyList<int> ProjectorHidden { get; init; } = [512];
-        /// <summary><c>out</c> of <c>projector = mlp</c> (mnist.jepa(25,5)).</summary>
+        /// <summary><c>out</c> of <c>projector = mlp</c> (mnist.jepa(27,5)).</summary>
         public int ProjectorOut { get; init; } = 64;
-        /// <summary><c>norm</c> of <c>projector = mlp</c> (mnist.jepa(25,5)).</summary>
+        /// <summary><c>norm</c> of <c>projector = mlp</c> (mnist.jepa(27,5)).</summary>
         public global::Jepa.Runtime.Models.Norm ProjectorNorm { get; init; } = global::Jepa.Runtime.Models.Norm.Batch;
-        /// <summary><c>act</c> of <c>projector = mlp</c> (mnist.jepa(25,5)).</summary>
+        /// <summary><c>act</c> of <c>projector = mlp</c> (mnist.jepa(27,5)).</summary>
         public global::Jepa.Runtime.Models.Activation ProjectorAct { get; init; } = global::Jepa.Runtime.Models.Activation.Gelu;
 
-        // loss mse   mnist.jepa(29,14)
-        /// <summary>The weight of the loss term (<c>* w</c>, 1 if not written; mnist.jepa(29,14)).</summary>
+        // loss mse   mnist.jepa(31,14)
+        /// <summary>The weight of the loss term (<c>* w</c>, 1 if not written; mnist.jepa(31,14)).</summary>
         public double LossScale { get; init; } = 1.0;
 
-        // regularize sigreg(weight: 0.05)   mnist.jepa(30,20)
-        /// <summary><c>directions</c> of <c>regularize sigreg</c> (mnist.jepa(30,20)).</summary>
+        // regularize sigreg(weight: 0.05)   mnist.jepa(32,20)
+        /// <summary><c>directions</c> of <c>regularize sigreg</c> (mnist.jepa(32,20)).</summary>
         public int SigregDirections { get; init; } = 256;
-        /// <summary><c>weight</c> of <c>regularize sigreg</c> (mnist.jepa(30,20)).</summary>
+        /// <summary><c>weight</c> of <c>regularize sigreg</c> (mnist.jepa(32,20)).</summary>
         public double SigregWeight { get; init; } = 0.05;
-        /// <summary>The weight of the <c>sigreg</c> term (<c>* w</c>, 1 if not written; mnist.jepa(30,20)).</summary>
+        /// <summary>The weight of the <c>sigreg</c> term (<c>* w</c>, 1 if not written; mnist.jepa(32,20)).</summary>
         public double SigregScale { get; init; } = 1.0;
     }
 
@@ -162,19 +162,19 @@ public sealed partial class MnistLeJepa : global::Jepa.Runtime.Training.JepaExpe
     /// <summary>The options this instance was built with.</summary>
     public Options Settings { get; }
 
-    /// <summary><c>encoder net = conv(channels: [32, 64, 128, 512], out: 1024, norm: batch)</c> (mnist.jepa(23,5)): the context encoder with its projector, <c>projector = mlp(hidden: [512], out: 64, norm: batch)</c> (mnist.jepa(25,5)): <c>forward</c> goes through the projector, <c>Encoder</c> is the encoder alone (<see cref="Encode"/>).</summary>
+    /// <summary><c>encoder net = conv(channels: [32, 64, 128, 512], out: 1024, norm: batch)</c> (mnist.jepa(25,5)): the context encoder with its projector, <c>projector = mlp(hidden: [512], out: 64, norm: batch)</c> (mnist.jepa(27,5)): <c>forward</c> goes through the projector, <c>Encoder</c> is the encoder alone (<see cref="Encode"/>).</summary>
     public global::Jepa.Runtime.Models.Projected<global::Jepa.Runtime.Models.ConvEncoder> ContextEncoder { get; }
 
-    /// <summary><c>encoder net = conv(channels: [32, 64, 128, 512], out: 1024, norm: batch)</c> (mnist.jepa(23,5)): the context encoder itself (shared weights), with its projector.</summary>
+    /// <summary><c>encoder net = conv(channels: [32, 64, 128, 512], out: 1024, norm: batch)</c> (mnist.jepa(25,5)): the context encoder itself (shared weights), with its projector.</summary>
     public global::Jepa.Runtime.Models.Projected<global::Jepa.Runtime.Models.ConvEncoder> TargetEncoder => ContextEncoder;
 
     /// <summary>No predictor: the identity.</summary>
     public global::Jepa.Runtime.Models.Identity Predictor { get; }
 
-    /// <summary><c>corruption global = random_resized_crop(scale: 0.3..1.0) then random_rotation(degrees: 10) then color_jitter(brightness: 0.4, contrast: 0.4, saturation: 0, hue: 0)</c> (mnist.jepa(16,5)).</summary>
+    /// <summary><c>corruption global = random_resized_crop(scale: 0.4..1.0) then random_rotation(degrees: 10) then color_jitter(brightness: 0.4, contrast: 0.4, saturation: 0, hue: 0)</c> (mnist.jepa(18,5)).</summary>
     public global::Jepa.Runtime.Masks.ICorruption Global { get; }
 
-    /// <summary><c>corruption other = random_resized_crop(scale: 0.3..1.0) then random_rotation(degrees: 10) then color_jitter(brightness: 0.4, contrast: 0.4, saturation: 0, hue: 0)</c> (mnist.jepa(17,5)).</summary>
+    /// <summary><c>corruption other = random_resized_crop(scale: 0.4..1.0) then random_rotation(degrees: 10) then color_jitter(brightness: 0.4, contrast: 0.4, saturation: 0, hue: 0)</c> (mnist.jepa(19,5)).</summary>
     public global::Jepa.Runtime.Masks.ICorruption Other { get; }
 
     /// <summary>Builds the modules with <paramref name="options"/> (the file's values by default); the same options give the same initial weights.</summary>
@@ -196,7 +196,7 @@ public sealed partial class MnistLeJepa : global::Jepa.Runtime.Training.JepaExpe
         Register(context: ContextEncoder, target: TargetEncoder, targetKind: global::Jepa.Runtime.Training.TargetKind.Shared, predictor: Predictor);
     }
 
-    /// <summary>The context view: net(crops(image)) (mnist.jepa(28,53)).</summary>
+    /// <summary>The context view: net(crops(image)) (mnist.jepa(30,53)).</summary>
     public override global::TorchSharp.torch.Tensor Corrupt(global::TorchSharp.torch.Tensor image, global::TorchSharp.torch.Generator generator)
         => Global.Apply(image, generator);
 
@@ -207,12 +207,12 @@ public sealed partial class MnistLeJepa : global::Jepa.Runtime.Training.JepaExpe
         return ContextEncoder.Encoder.forward(Normalize(image));
     }
 
-    /// <summary>One training step: <c>predict mean(net(crops.global(image))) from net(crops(image))</c> (mnist.jepa(27,5)).</summary>
+    /// <summary>One training step: <c>predict mean(net(crops.global(image))) from net(crops(image))</c> (mnist.jepa(29,5)).</summary>
     protected override global::Jepa.Runtime.Training.LossTerms TrainingStep(global::TorchSharp.torch.Tensor image, global::Jepa.Runtime.Training.StepContext step)
     {
-        // 1. Views: 2 x crops.global, corruption global = random_resized_crop(scale: 0.3..1.0) then random_rotation(degrees: 10) then color_jitter(brightness: 0.4, contrast: 0.4, saturation: 0, hue: 0); normalised.   (B, 1, 28, 28) -> (2B, 1, 28, 28)
+        // 1. Views: 2 x crops.global, corruption global = random_resized_crop(scale: 0.4..1.0) then random_rotation(degrees: 10) then color_jitter(brightness: 0.4, contrast: 0.4, saturation: 0, hue: 0); normalised.   (B, 1, 28, 28) -> (2B, 1, 28, 28)
         var globalViews = Normalize(global::Jepa.Runtime.Training.Views.Draw(Global, image, 2, step.Generator));
-        // 2. Views: 2 x crops.other, corruption other = random_resized_crop(scale: 0.3..1.0) then random_rotation(degrees: 10) then color_jitter(brightness: 0.4, contrast: 0.4, saturation: 0, hue: 0); normalised.   (B, 1, 28, 28) -> (2B, 1, 28, 28)
+        // 2. Views: 2 x crops.other, corruption other = random_resized_crop(scale: 0.4..1.0) then random_rotation(degrees: 10) then color_jitter(brightness: 0.4, contrast: 0.4, saturation: 0, hue: 0); normalised.   (B, 1, 28, 28) -> (2B, 1, 28, 28)
         var otherViews = Normalize(global::Jepa.Runtime.Training.Views.Draw(Other, image, 2, step.Generator));
         // 3. Context: the 4 views of crops through the context encoder and its projector, the views of one size as one batch.   (4B, 1, 28, 28) -> (4, B, 64)
         var context = global::Jepa.Runtime.Training.Views.Stack(4, ContextEncoder.forward(global::TorchSharp.torch.cat([globalViews, otherViews], 0)));
